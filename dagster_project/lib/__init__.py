@@ -1,0 +1,1 @@
+"""Plain helpers: no Dagster objects are built at import."""

@@ -1,0 +1,104 @@
+-- Every criterion of every list of the rule version in force, evaluated for every area and list
+-- year with statistics: the threshold (fixed, or a multiple of the national conviction share of
+-- that year), whether it is met, and by how much (in persons or kroner where the denominator is
+-- given). Values and thresholds are DECIMAL, so a value exactly on a line compares exactly.
+with criterion_values as (
+    select * from {{ ref('int_dk__criterion_values') }}
+),
+
+list_years as (
+    select * from {{ ref('int_dk__list_years') }}
+    where has_statistics
+),
+
+rule_criteria as (
+    select * from {{ ref('dk_rule_criteria') }}
+),
+
+criteria as (
+    select * from {{ ref('dk_criteria') }}
+),
+
+national_reference as (
+    select * from {{ ref('stg_dk__national_reference') }}
+),
+
+joined as (
+    select
+        criterion_values.list_year,
+        criterion_values.area_id,
+        list_years.rule_version,
+        rule_criteria.list_kind,
+        criterion_values.criterion,
+        rule_criteria.criterion_role,
+        criterion_values.value,
+        rule_criteria.comparison,
+        rule_criteria.threshold_basis,
+        rule_criteria.threshold_value,
+        rule_criteria.window_years,
+        national_reference.national_convicted_pct,
+        case rule_criteria.threshold_basis
+            when 'fixed' then rule_criteria.threshold_value::decimal(38, 18)
+            when 'national_multiple'
+                then (rule_criteria.threshold_value * national_reference.national_convicted_pct)::decimal(38, 18)
+        end as threshold,
+        criterion_values.margin_denominator,
+        criteria.margin_unit,
+        criterion_values.source_file,
+        criterion_values.source_line
+    from criterion_values
+    inner join list_years on criterion_values.list_year = list_years.list_year
+    inner join rule_criteria
+        on
+            list_years.rule_version = rule_criteria.rule_version
+            and criterion_values.criterion = rule_criteria.criterion
+    inner join criteria on criterion_values.criterion = criteria.criterion
+    left join national_reference on criterion_values.list_year = national_reference.list_year
+),
+
+evaluated as (
+    select
+        *,
+        value is not null as is_value_known,
+        coalesce(
+            case comparison
+                when '>' then value > threshold
+                when '>=' then value >= threshold
+                when '<' then value < threshold
+                when '<=' then value <= threshold
+            end,
+            false
+        ) as is_met,
+        -- Positive: met by that many persons / kroner; negative: short by that many.
+        round(
+            case
+                when comparison in ('>', '>=') then (value - threshold)::double
+                else (threshold - value)::double
+            end * margin_denominator::double / 100,
+            2
+        )::decimal(18, 2) as margin
+    from joined
+)
+
+select
+    list_year,
+    area_id,
+    rule_version,
+    list_kind,
+    criterion,
+    criterion_role,
+    value,
+    is_value_known,
+    comparison,
+    threshold_basis,
+    threshold_value,
+    national_convicted_pct,
+    threshold,
+    is_met,
+    margin,
+    case when margin is not null then margin_unit end as margin_unit,
+    margin_denominator,
+    window_years,
+    source_file,
+    source_line
+from evaluated
