@@ -30,7 +30,9 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check dagster_project tests
-	cd dbt && ../$(BIN)/sqlfluff lint models --processes 2
+	@# the dbt templater opens a DuckDB file: give it a scratch one, never the published warehouse
+	scratch=$$(mktemp -d) && cd dbt && WIJKMONITOR_BUILD_PATH=$$scratch/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2; \
+		status=$$?; rm -rf $$scratch; exit $$status
 
 check: lint
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -17,7 +17,8 @@ _QUERIES = (
         "select distinct problem from intermediate.int_dk__history_requirements "
         "order by problem",
     ),
-    # national conviction share missing (dbt test dk_national_reference_present_for_every_list_year_that_needs_it)
+    # national conviction share missing
+    # (dbt test dk_national_reference_present_for_every_list_year_that_needs_it)
     (
         "intermediate.int_dk__criteria_evaluated",
         "select distinct 'dk/national_reference.csv: no national_convicted_pct for list year ' || list_year "

@@ -145,7 +145,8 @@ def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
 
 def test_unknown_list_kind_and_missing_file(tmp_path: Path) -> None:
     root = write_sources(tmp_path)
-    (root / "dk" / "published_lists.csv").write_text("list_year,area_id,area_name,list_kind\n2018,A1,x,getto\n")
+    (root / "dk" / "published_lists.csv").write_text(
+        "list_year,area_id,area_name,list_kind\n2018,A1,x,getto\n")
     (root / "dk" / "national_reference.csv").unlink()
     problems = problems_for(root)
     assert problems == [

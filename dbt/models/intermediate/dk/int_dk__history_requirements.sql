@@ -28,7 +28,8 @@ interior_gaps as (
         null::varchar as needed_for_list_kind,
         'list year ' || candidate_years.list_year || ' is missing between the first ('
         || candidate_years.first_year || ') and the last (' || candidate_years.last_year
-        || ') list year of the history' as problem
+        || ') list year of the history; add its statistics to dk/area_statistics.csv or its list to '
+        || 'dk/published_lists.csv' as problem
     from candidate_years
     anti join list_years on candidate_years.list_year = list_years.list_year
 ),

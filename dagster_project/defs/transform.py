@@ -1,0 +1,129 @@
+"""The dbt project (``dbt/``) as Dagster assets, built with ``dbt build`` into the run's build file.
+
+- The manifest is prepared, not parsed at import: ``make`` / CI run ``dbt parse`` (target
+  ``dbt/target/manifest.json``); under ``dagster dev`` it is re-parsed on load (what
+  ``DbtProject.prepare_if_dev()`` does, but with the venv's dbt, which need not be on PATH) so model
+  edits show up on reload; ``wijkmonitor refresh`` prepares it before it loads the definitions. A
+  missing manifest fails loudly here, with the command that makes it.
+- Lineage: the dbt sources carry ``meta.dagster.asset_key`` (``["raw", "dk_area_statistics"]`` …),
+  so the default translator connects them to the ingestion assets. Model keys are the default
+  ``[<schema>, <model>]`` (``["marts", "dk_list_membership"]``); the only customisation is the
+  group, which is the warehouse schema (raw / staging / intermediate / marts / rules), so the
+  asset graph reads in layers.
+- dbt tests on models and seeds are asset checks. ``dbt build`` runs them in dependency order and
+  skips what depends on a failed test; a failed test fails the step, so ``publication`` does not
+  run. The tests on *sources* still run inside ``dbt build`` (and fail it; dagster-dbt records each
+  result as an observation of the raw asset), but are not loaded as checks on the raw assets
+  (``enable_source_tests_as_checks=False``, decision): Dagster exempts an op from the blocking
+  checks on an upstream asset when the op has checks of its own on that asset (``build_node_deps``
+  in dagster/_core/definitions/assets/job/asset_job.py), so with them dbt would start although a
+  blocking Great Expectations suite on a raw table had failed. The raw tables are covered by their
+  GX suites, which run before dbt.
+- The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
+  sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it
+  cannot fall back to the published warehouse (``dbt/profiles.yml``'s default). Its artifacts and
+  logs go next to the build file (``.build/dbt.<run id>/``), not into ``dbt/target``: they are
+  removed after a publication and kept after a failure until the next refresh starts.
+- When ``dbt build`` fails, the problems the guarding models recorded in the build file
+  (``lib/diagnostics.py``: a list year missing from the history, a national reference value
+  missing, …) are read before the build file is discarded and raised as
+  ``PublicationBlockedError`` (one line per problem; ``wijkmonitor refresh`` prints them).
+"""
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtCliRuntimeError,
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from dagster_dbt.dbt_project import using_dagster_dev
+
+from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir
+from dagster_project.lib.diagnostics import publication_blockers
+from dagster_project.lib.publish import dbt_executable, prepare_dbt_manifest
+
+dbt_project = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
+if using_dagster_dev():
+    # What DbtProject.prepare_if_dev() does, but with the venv's dbt: `.venv/bin/dagster dev`
+    # must work without an activated venv (dbt not on PATH).
+    prepare_dbt_manifest(dbt_project.project_dir, str(dbt_project.target_path))
+
+if not dbt_project.manifest_path.is_file():
+    raise FileNotFoundError(
+        f"dbt manifest {dbt_project.manifest_path} does not exist: prepare it with "
+        f"`cd {dbt_project.project_dir} && dbt parse --profiles-dir .` (make does this)"
+    )
+
+
+class WijkmonitorDbtTranslator(DagsterDbtTranslator):
+    """Default keys and checks; groups are the warehouse schema the node is built in."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        schema = (dbt_resource_props.get("config") or {}).get("schema") or dbt_resource_props.get("schema")
+        return schema or super().get_group_name(dbt_resource_props)
+
+
+dbt_translator = WijkmonitorDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=False)
+)
+
+
+class PublicationBlockedError(Exception):
+    """dbt build failed on a test that guards publication; ``problems`` say what is missing."""
+
+    def __init__(self, problems: list[str], dbt_error: str):
+        self.problems = problems
+        self.dbt_error = dbt_error
+        super().__init__(
+            f"dbt build failed; {len(problems)} problem(s) block publication:\n" + "\n".join(problems)
+        )
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=dbt_translator,
+    name="dbt_models",
+    required_resource_keys={"dbt", "warehouse_build"},
+)
+def dbt_models(context: dg.AssetExecutionContext):
+    dbt: DbtCliResource = context.resources.dbt
+    session = context.resources.warehouse_build.session
+    context.log.info(f"dbt build into {session.build_path}")
+    with _environment(BUILD_PATH_ENV, str(session.build_path)):
+        try:
+            yield from dbt.cli(["build"], context=context, target_path=session.dbt_target_path).stream()
+        except DagsterDbtCliRuntimeError as exc:
+            # The models that guard publication say what is missing, in the build file that is
+            # about to be discarded: read them now, so the failure says it in source-file terms.
+            problems = publication_blockers(session.build_path)
+            if problems:
+                raise PublicationBlockedError(problems, str(exc)) from exc
+            raise
+
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+)

@@ -1,0 +1,241 @@
+"""The Dagster definitions: what the graph holds, how it is wired, and what starts a refresh.
+
+The dbt manifest is prepared once for the module (``dbt parse``, as make / CI do), then the one
+entry point ``dagster_project.definitions`` is imported.
+"""
+
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from dagster_project.lib.config import dbt_project_dir, expectations_dir, repo_root
+from dagster_project.lib.publish import prepare_dbt_manifest
+
+RAW_KEYS = {
+    dg.AssetKey(["raw", "dk_area_statistics"]),
+    dg.AssetKey(["raw", "dk_national_reference"]),
+    dg.AssetKey(["raw", "dk_published_lists"]),
+}
+MART_KEYS = {
+    dg.AssetKey(["marts", name])
+    for name in (
+        "dk_area_criteria",
+        "dk_history_consistency",
+        "dk_list_changes",
+        "dk_list_counts",
+        "dk_list_membership",
+        "dk_published_list_differences",
+    )
+}
+PUBLICATION_KEY = dg.AssetKey("publication")
+REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
+DBT_SCHEMAS = {"staging", "intermediate", "marts", "rules"}
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    prepare_dbt_manifest(dbt_project_dir())
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+@pytest.fixture(scope="module")
+def asset_graph(defs):
+    return defs.resolve_asset_graph()
+
+
+@pytest.fixture(scope="module")
+def manifest_keys() -> set[dg.AssetKey]:
+    """[schema, name] of every model and seed in the parsed manifest."""
+    import json
+
+    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        dg.AssetKey([node["config"]["schema"], node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+def test_definitions_load(defs):
+    dg.Definitions.validate_loadable(defs)
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"refresh"}
+
+
+def test_asset_keys_are_exactly_raw_dbt_publication_and_report(asset_graph, manifest_keys):
+    keys = set(asset_graph.get_all_asset_keys())
+    dbt_keys = {k for k in keys if k.path[0] in DBT_SCHEMAS}
+    assert keys - dbt_keys == RAW_KEYS | {PUBLICATION_KEY, REPORT_KEY}
+    assert dbt_keys == manifest_keys
+    assert {k for k in dbt_keys if k.path[0] == "marts"} == MART_KEYS
+    assert {k.path[0] for k in dbt_keys} == DBT_SCHEMAS
+
+
+def test_groups_follow_the_warehouse_schema(asset_graph):
+    for key in asset_graph.get_all_asset_keys():
+        group = asset_graph.get(key).group_name
+        expected = "publication" if key in (PUBLICATION_KEY, REPORT_KEY) else key.path[0]
+        assert group == expected, key
+
+
+def test_dbt_sources_connect_to_the_raw_assets(asset_graph):
+    for table in ("dk_area_statistics", "dk_national_reference", "dk_published_lists"):
+        staging = dg.AssetKey(["staging", f"stg_dk__{table.removeprefix('dk_')}"])
+        assert asset_graph.get(staging).parent_keys == {dg.AssetKey(["raw", table])}
+
+
+def test_publication_waits_for_every_mart_and_every_gx_checked_asset(asset_graph):
+    from dagster_project.defs.quality import gx_asset_checks
+
+    checked = {spec.asset_key for checks in gx_asset_checks for spec in checks.check_specs}
+    parents = asset_graph.get(PUBLICATION_KEY).parent_keys
+    assert parents >= MART_KEYS | checked | RAW_KEYS
+    assert asset_graph.get(REPORT_KEY).parent_keys == {PUBLICATION_KEY}
+
+
+def test_every_gx_suite_is_a_blocking_check_on_its_asset(asset_graph):
+    suites = sorted(expectations_dir().glob("*/*.json"))
+    expected = {
+        dg.AssetCheckKey(dg.AssetKey(path.name.removesuffix(".json").split(".", 1)), "gx_suite")
+        for path in suites
+    }
+    assert {
+        dg.AssetCheckKey(dg.AssetKey(["raw", t]), "gx_suite")
+        for t in ("dk_area_statistics", "dk_national_reference", "dk_published_lists")
+    } <= expected
+    assert {
+        dg.AssetCheckKey(dg.AssetKey(["marts", t]), "gx_suite")
+        for t in ("dk_list_membership", "dk_area_criteria")
+    } <= expected
+    gx_checks = {key for key in asset_graph.asset_check_keys if key.name == "gx_suite"}
+    assert gx_checks == expected
+    for key in gx_checks:
+        assert asset_graph.get_check_spec(key).blocking, key
+
+
+def test_dbt_tests_are_asset_checks_but_not_the_source_tests(defs, asset_graph):
+    """dbt model tests are checks; source tests are not, so dbt waits for the blocking raw GX checks."""
+    checks = {(key.asset_key, key.name) for key in asset_graph.asset_check_keys}
+    assert (
+        dg.AssetKey(["marts", "dk_list_membership"]),
+        "unique_combination_dk_list_membership_list_year__area_id__list_kind",
+    ) in checks
+    assert {name for key, name in checks if key in RAW_KEYS} == {"gx_suite"}
+    dbt_op_checks = {
+        key.asset_key
+        for key in defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
+        if key.name != "gx_suite"
+    }
+    assert not dbt_op_checks & RAW_KEYS
+
+
+def test_definitions_fail_loudly_without_the_quality_module():
+    code = (
+        "import sys; sys.modules['dagster_project.defs.quality'] = None\nimport dagster_project.definitions\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo_root(), capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "dagster_project.defs.quality" in result.stderr
+
+
+def test_refresh_job_runs_everything_in_one_process_partitioned_by_list_year(defs, asset_graph):
+    from dagster_project.defs.partitions import list_year_partitions
+
+    job = defs.resolve_job_def("refresh")
+    assert set(job.asset_layer.selected_asset_keys) == set(asset_graph.get_all_asset_keys())
+    assert job.executor_def.name == "in_process"
+    assert job.partitions_def == list_year_partitions
+
+
+def test_list_year_partitions_start_2010_and_include_a_year_from_its_1_december():
+    from dagster_project.defs.partitions import list_year_partitions
+
+    copenhagen = ZoneInfo("Europe/Copenhagen")
+    before = list_year_partitions.get_partition_keys(
+        current_time=datetime(2026, 11, 30, 23, 0, tzinfo=copenhagen)
+    )
+    after = list_year_partitions.get_partition_keys(
+        current_time=datetime(2026, 12, 1, 6, 0, tzinfo=copenhagen)
+    )
+    assert before[0] == "2010"
+    assert before[-1] == "2025"
+    assert after[-1] == "2026"
+
+
+def test_schedule_refreshes_the_new_list_year_on_1_december(defs):
+    schedule = defs.resolve_schedule_def("refresh_new_list_year")
+    assert schedule.cron_schedule == "0 6 1 12 *"
+    assert schedule.execution_timezone == "Europe/Copenhagen"
+    assert schedule.job_name == "refresh"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 12, 1, 6, 0, tzinfo=ZoneInfo("Europe/Copenhagen")),
+        repository_def=defs.get_repository_def(),
+    )
+    [request] = schedule.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026"
+    assert request.tags["wijkmonitor/list_year"] == "2026"
+
+
+@pytest.fixture
+def sources(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "sources"
+    (directory / "dk").mkdir(parents=True)
+    (directory / "dk" / "national_reference.csv").write_text("list_year,national_convicted_pct\n2020,0.7\n")
+    (directory / "dk" / "published_lists.csv").write_text("list_year,area_id,area_name,list_kind\n")
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(directory))
+    return directory
+
+
+def _tick(defs, cursor):
+    sensor = defs.resolve_sensor_def("source_files_changed")
+    context = dg.build_sensor_context(cursor=cursor, definitions=defs)
+    return sensor.evaluate_tick(context)
+
+
+def test_sensor_requests_a_refresh_when_a_source_file_changes_and_not_otherwise(defs, sources, asset_graph):
+    from dagster_project.defs.automation import fingerprint_sources
+
+    first = _tick(defs, cursor=None)
+    [request] = first.run_requests
+    fingerprint, file_count = fingerprint_sources(sources)
+    assert file_count == 2
+    assert request.run_key == fingerprint == first.cursor
+    assert request.tags["wijkmonitor/sources_sha256"] == fingerprint
+    # everything but the per-year report, which needs a list year
+    assert set(request.asset_selection) == set(asset_graph.get_all_asset_keys()) - {REPORT_KEY}
+
+    unchanged = _tick(defs, cursor=first.cursor)
+    assert not unchanged.run_requests
+    assert unchanged.skip_message.startswith("no change")
+
+    (sources / ".national_reference.csv.swp").write_text("editor noise")  # hidden: ignored
+    assert not _tick(defs, cursor=first.cursor).run_requests
+
+    (sources / "dk" / "national_reference.csv").write_text("list_year,national_convicted_pct\n2020,0.71\n")
+    changed = _tick(defs, cursor=first.cursor)
+    [request] = changed.run_requests
+    assert request.run_key == changed.cursor != first.cursor
+
+    (sources / "dk" / "area_statistics_extra.csv").write_text("list_year\n")  # a new file is a change
+    assert _tick(defs, cursor=changed.cursor).run_requests[0].run_key not in (first.cursor, changed.cursor)
+
+
+def test_sensor_skips_when_the_sources_directory_is_missing(defs, tmp_path, monkeypatch):
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(tmp_path / "nowhere"))
+    result = _tick(defs, cursor=None)
+    assert not result.run_requests
+    assert "does not exist" in result.skip_message
+
+
+def test_no_environment_is_changed_by_loading_the_definitions(defs):
+    assert "WIJKMONITOR_BUILD_PATH" not in os.environ

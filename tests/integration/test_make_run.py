@@ -1,0 +1,63 @@
+"""End to end: `make run` on the bundled sources, into a warehouse in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+CONTRACT_COLUMNS = {
+    "dk_list_membership": ["list_year", "area_id", "area_name", "list_kind", "rule_version"],
+    "dk_area_criteria": [
+        "list_year", "area_id", "criterion", "value", "threshold", "is_met", "margin", "margin_unit",
+    ],
+}
+
+
+def test_make_run_publishes_every_list_year(tmp_path: Path) -> None:
+    warehouse = tmp_path / "published" / "wijkmonitor.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIJKMONITOR_", "MAKE"))}
+    env["WIJKMONITOR_WAREHOUSE"] = str(warehouse)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run"], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert warehouse.exists()
+    # nothing but the published file (and its validation results) is left next to it
+    leftovers = {p.name for p in warehouse.parent.iterdir()} - {warehouse.name, "validation"}
+    assert not [name for name in leftovers if not name.startswith(".")], leftovers
+
+    # The printed counts are the published ones, one line per list year 2010-2024.
+    printed = {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(r"^(20[12]\d)\s+V20\d\d\s+\S+.*$", result.stdout, re.MULTILINE)
+    }
+    assert sorted(printed) == list(range(2010, 2025))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table, columns in CONTRACT_COLUMNS.items():
+            present = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?", [table]).fetchall()]
+            assert set(columns) <= set(present), (table, present)
+        counts = con.execute(
+            "select list_year, list_kind, count(*) from marts.dk_list_membership group by all"
+        ).fetchall()
+        kinds_by_year: dict[int, set[str]] = {}
+        for year, kind, count in counts:
+            kinds_by_year.setdefault(year, set()).add(kind)
+            assert str(count) in printed[year], (year, kind, count, printed[year])
+        assert kinds_by_year[2016] == {"ghetto"}
+        assert kinds_by_year[2019] == {"udsat", "ghetto", "hard_ghetto"}
+        assert kinds_by_year[2022] == {
+            "udsat", "parallelsamfund", "omdannelsesomraade", "forebyggelsesomraade"}
+        rule_versions = dict(con.execute(
+            "select list_year, any_value(rule_version) from marts.dk_list_membership group by 1"
+        ).fetchall())
+        assert rule_versions[2011] == "V2010" and rule_versions[2013] == "V2013"
+        assert rule_versions[2018] == "V2018" and rule_versions[2024] == "V2021"
