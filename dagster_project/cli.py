@@ -3,6 +3,8 @@
     wijkmonitor refresh [--year Y]
     wijkmonitor lists --year Y [--kind K] [--format table|csv|json]
     wijkmonitor explain AREA_ID --year Y
+    wijkmonitor publications [--format table|json]
+    wijkmonitor rollback [PUBLICATION_ID]
 
 Honours WIJKMONITOR_SOURCES and WIJKMONITOR_WAREHOUSE like everything else.
 
@@ -15,6 +17,11 @@ Decisions:
 - ``refresh --year Y`` is the run about one list year (partition Y, run tag
   ``wijkmonitor/list_year``): it is refused before anything is built if the sources hold no
   statistics for Y, and it prints that year's counts and changes instead of every year's counts.
+- ``publications`` lists the published warehouse and the previous publications kept next to it
+  (``.publications/``, the newest ``$WIJKMONITOR_KEEP_PUBLICATIONS``, default 3), each described
+  by its own ``meta.publications`` row; ``rollback`` publishes one of them again (default: the
+  newest one that is not published), atomically and under the refresh lock
+  (``lib/publish.py``). The file it replaces is kept, so a rollback can be undone.
 - ``lists`` and ``explain`` only read: they open the published warehouse read-only and never
   import Dagster, so they answer in well under a second.
 - Exit codes: 0 success; 1 the sources or the build failed (bad file, failed check, dbt error);
@@ -36,6 +43,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -43,10 +51,15 @@ from dagster_project.lib.config import dbt_project_dir, sources_dir, warehouse_p
 from dagster_project.lib.dk_sources import LIST_KINDS, SourceValidationError
 from dagster_project.lib.publish import (
     DbtPrepareError,
+    PublicationError,
     RefreshInProgressError,
+    UnknownPublicationError,
     WarehouseMissingError,
     open_published,
     prepare_dbt_manifest,
+    publications,
+    publications_dir,
+    rollback,
 )
 
 PROG = "wijkmonitor"
@@ -443,6 +456,70 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- publications and rollback -------------------------------------------------------------------
+
+
+def _published_at(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
+
+
+def cmd_publications(args: argparse.Namespace) -> int:
+    path = warehouse_path()
+    found = publications(path)
+    if not found:
+        raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first")
+    if args.format == "json":
+        records = [
+            {
+                "publication_id": p.publication_id,
+                "published_at": p.published_at.isoformat() if p.published_at else None,
+                "run_id": p.run_id,
+                "is_current": p.is_current,
+                "requested_list_year": p.requested_list_year,
+                "path": str(p.path),
+                "size_bytes": p.size_bytes,
+                "source_files": p.source_files,
+            }
+            for p in found
+        ]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    header = ["publication_id", "published_at", "current", "list_year", "source_files", "path"]
+    rows = [
+        [
+            p.publication_id,
+            _published_at(p.published_at),
+            "yes" if p.is_current else "",
+            p.requested_list_year,
+            len(p.source_files),
+            p.path,
+        ]
+        for p in found
+    ]
+    kept = sum(1 for p in found if not p.is_current)
+    sys.stdout.write(_table(header, rows) + "\n")
+    sys.stdout.write(
+        f"{kept} previous publication(s) kept in {publications_dir(path)}; "
+        f"`{PROG} rollback [PUBLICATION_ID]` publishes one again\n"
+    )
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    path = warehouse_path()
+    try:
+        restored = rollback(path, args.publication_id)
+    except UnknownPublicationError as exc:
+        raise UserError(str(exc)) from None
+    except (RefreshInProgressError, PublicationError) as exc:
+        raise RefreshFailed(str(exc)) from None
+    sys.stdout.write(
+        f"published {path} = publication {restored.publication_id} "
+        f"(published {_published_at(restored.published_at)}, from {restored.path})\n"
+    )
+    return 0
+
+
 # --- refresh --------------------------------------------------------------------------------------
 
 
@@ -643,6 +720,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("area_id")
     explain.add_argument("--year", type=int, required=True)
     explain.set_defaults(handler=cmd_explain)
+    listing = commands.add_parser(
+        "publications", help="the published warehouse and the previous publications kept next to it"
+    )
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.set_defaults(handler=cmd_publications)
+    back = commands.add_parser("rollback", help="publish a kept previous publication again (atomically)")
+    back.add_argument(
+        "publication_id",
+        nargs="?",
+        help="its id, run id or a prefix of either (default: the newest one that is not published)",
+    )
+    back.set_defaults(handler=cmd_rollback)
     return parser
 
 

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.defs import automation, ingestion, publish, transform
+from dagster_project.defs import (
+    automation,
+    ingestion,
+    ingestion_belgium,
+    ingestion_berlin,
+    publish,
+    transform,
+)
 from dagster_project.defs.quality import gx_asset_checks
 
 defs = dg.Definitions.merge(
     ingestion.defs,
+    ingestion_belgium.defs,
+    ingestion_berlin.defs,
     transform.defs,
     dg.Definitions(asset_checks=gx_asset_checks),
     publish.defs,

@@ -10,8 +10,10 @@
 - ``publication``: the last asset of a refresh. It depends on every mart and on every asset that
   has a blocking Great Expectations check, so Dagster runs it only when all of them were
   materialised and their blocking checks passed (a failed dbt test fails the dbt step, which skips
-  it too). It writes ``meta.publications`` into the build file and ``os.replace``-s it over the
-  published warehouse.
+  it too). It writes ``meta.publications`` (the history of the warehouse it replaces plus its own
+  row, with the sha256 of every source file) and ``meta.validation_results`` into the build file,
+  keeps the published file in ``.publications/`` (the newest ``$WIJKMONITOR_KEEP_PUBLICATIONS``)
+  and ``os.replace``-s the build file over the published warehouse.
 - ``reports/dk_list_year``: per list year (partitioned), what the published warehouse says about
   that year — counts per list kind, areas new on / gone from a list. It reads the published file
   read-only, so it can also be materialised on its own for any year.
@@ -113,13 +115,20 @@ def publication(
             warehouse_build.warehouse_path,
             warehouse_build.run_id,
             list_year=requested_list_year(context.run.tags),
+            keep=warehouse_build.session.keep,
         )
     except lib_publish.PublicationError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    context.log.info(f"published {result.published_path}")
+    context.log.info(f"published {result.published_path} as publication {result.publication_id}")
+    if result.retained_previous is not None:
+        context.log.info(f"the previous publication is kept as {result.retained_previous}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.published_path)),
+            "publication_id": dg.MetadataValue.text(result.publication_id),
+            "previous_publication": dg.MetadataValue.text(
+                str(result.retained_previous) if result.retained_previous else "none"
+            ),
             "published_at": dg.MetadataValue.text(result.published_at.isoformat()),
             "size_bytes": dg.MetadataValue.int(result.size_bytes),
             "source_files": dg.MetadataValue.md(_source_files_markdown(result.source_files)),

@@ -44,6 +44,19 @@ REQUIRED_SUITES: dict[str, tuple[str, ...]] = {
         "marts.dk_area_criteria",
         "marts.dk_history_consistency",
     ),
+    "be": (
+        "raw.be_sectors",
+        "raw.be_population_sectors",
+        "raw.be_fiscal_income_sectors",
+        "raw.be_sector_indicators",
+        "marts.be_sector_deprivation",
+        "marts.be_urban_region_deprivation",
+    ),
+    "berlin": (
+        "raw.berlin_mss_index_indicators",
+        "raw.berlin_mss_context_indicators",
+        "marts.mss_planning_area_classes",
+    ),
 }
 
 

@@ -5,7 +5,8 @@
 
 1. generates the bench panel (``dagster_project.lib.synthetic bench``) into a temporary sources dir;
 2. times the whole ``wijkmonitor refresh`` into a temporary warehouse;
-3. times the stages one by one into another temporary file: ingest (``load_dk_sources``), dbt
+3. times the stages one by one into another temporary file: ingest (``load_dk_sources``, plus the
+   empty Berlin and Belgian raw tables), dbt
    (``dbt build`` with ``WIJKMONITOR_BUILD_PATH``) and the Great Expectations checks
    (``run_suites``).
 
@@ -50,9 +51,14 @@ _INGEST = """
 import json, sys
 from pathlib import Path
 import duckdb
+from dagster_project.lib.be_sources import load_be_sources
+from dagster_project.lib.berlin_sources import load_berlin_sources
 from dagster_project.lib.dk_sources import load_dk_sources
 con = duckdb.connect(sys.argv[1])
 counts = load_dk_sources(con, Path(sys.argv[2]))
+# the bench panel is Danish; Berlin and Belgium load as empty tables, as in a refresh without them
+load_berlin_sources(con, Path(sys.argv[2]))
+load_be_sources(con, Path(sys.argv[2]))
 con.close()
 print("ROWS " + json.dumps(counts))
 """

@@ -355,15 +355,26 @@ def load_dk_sources(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> dict[s
         )
         con.execute(f"DROP TABLE _stage_{contract.table}")
         counts[contract.table] = con.execute(f"SELECT count(*) FROM raw.{contract.table}").fetchone()[0]
+    record_source_files(con, "dk/", [(p.name, p.sha256, p.size_bytes, len(p.frame)) for p in parsed])
+    return counts
+
+
+def record_source_files(con: duckdb.DuckDBPyConnection, prefix: str,
+                        files: Iterable[tuple[str, str, int, int]]) -> None:
+    """Record (source_file, sha256, size_bytes, row_count) of the files one loader read.
+
+    ``raw.source_files`` is shared by every country's loader: each replaces only the rows under its
+    own folder (``prefix``, e.g. ``dk/``), so the loaders may run in any order within a refresh.
+    """
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(
-        "CREATE OR REPLACE TABLE raw.source_files (source_file VARCHAR, sha256 VARCHAR, "
+        "CREATE TABLE IF NOT EXISTS raw.source_files (source_file VARCHAR, sha256 VARCHAR, "
         "size_bytes BIGINT, row_count INTEGER)"
     )
-    con.executemany(
-        "INSERT INTO raw.source_files VALUES (?, ?, ?, ?)",
-        [(p.name, p.sha256, p.size_bytes, len(p.frame)) for p in parsed],
-    )
-    return counts
+    con.execute("DELETE FROM raw.source_files WHERE starts_with(source_file, ?)", [prefix])
+    rows = list(files)
+    if rows:
+        con.executemany("INSERT INTO raw.source_files VALUES (?, ?, ?, ?)", rows)
 
 
 def source_fingerprints(sources_dir: Path) -> dict[str, str]:

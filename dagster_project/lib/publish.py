@@ -9,6 +9,8 @@ Life of a refresh (one run, one process)::
     <warehouse dir>/.build/refresh.lock                     held (flock) while a refresh builds
     <warehouse dir>/.build/wijkmonitor.<run id>.duckdb      this run's build file
     <warehouse dir>/.build/dbt.<run id>/                    this run's dbt artifacts and logs
+    <warehouse dir>/.publications/<publication id>.duckdb   the previous N publications, whole
+    <warehouse dir>/validation/<run id>/                    Great Expectations results of a run
 
 1. ``BuildSession.open()`` takes the lock (a second refresh of the same warehouse fails at once
    instead of racing), then removes every other file in ``.build/``: whatever is there belongs to a
@@ -17,13 +19,25 @@ Life of a refresh (one run, one process)::
 2. Ingestion, dbt and the checks write to / read the build file (dbt through
    ``WIJKMONITOR_BUILD_PATH``). The build file starts empty: the published warehouse is the result
    of exactly one complete refresh, never an old file patched (a dropped model cannot linger).
-3. ``publish()`` writes a row to ``meta.publications`` *inside the build file*, closes it (DuckDB
-   checkpoints on close; a leftover ``.wal`` is refused), fsyncs it and ``os.replace``-s it over the
-   published path, then fsyncs the directory. At every moment the published path is the old or the
-   new complete warehouse; a reader that has the old file open keeps reading the old file.
+3. ``publish()`` writes ``meta.publications`` *inside the build file* — the rows of the published
+   warehouse it replaces (the history) plus its own row, with the sha256 of every source file —
+   and ``meta.validation_results`` (this run's Great Expectations summary), closes it (DuckDB
+   checkpoints on close; a leftover ``.wal`` is refused) and fsyncs it. It then hard-links the
+   published file into ``.publications/`` (a link is created whole or not at all; a copy via a
+   temporary name where links are impossible), ``os.replace``-s the build file over the published
+   path and fsyncs the directory. At every moment the published path is the old or the new
+   complete warehouse; a reader that has the old file open keeps reading the old file.
 4. ``BuildSession.close()`` removes the build file if it was not published (failed or partial
    run) and releases the lock. The dbt artifacts are removed after a publication and kept after a
    failure (for ``run_results.json`` / ``dbt.log``) until the next refresh cleans them up.
+   Retained publications and ``validation/<run id>/`` folders beyond the newest
+   ``$WIJKMONITOR_KEEP_PUBLICATIONS`` (default 3; 0 keeps none) are removed.
+
+A publication id is ``<published at, UTC, %Y%m%dT%H%M%SZ>-<run id>``. ``publications()`` lists the
+published and the retained files (each described by its own ``meta.publications`` row);
+``rollback()`` takes the refresh lock, copies a retained file into ``.build/`` and moves it over
+the published path with ``os.replace`` — the file it replaces is retained first, so a rollback can
+be rolled forward again.
 
 Readers (``wijkmonitor lists`` / ``explain``, the publication report) use ``open_published()``,
 which opens the published file read-only and never creates it.
@@ -36,6 +50,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -49,7 +64,12 @@ import duckdb
 
 BUILD_DIR_NAME = ".build"
 LOCK_FILE_NAME = "refresh.lock"
+PUBLICATIONS_DIR_NAME = ".publications"
+VALIDATION_DIR_NAME = "validation"
 PUBLICATIONS_TABLE = "meta.publications"
+VALIDATION_RESULTS_TABLE = "meta.validation_results"
+KEEP_PUBLICATIONS_ENV = "WIJKMONITOR_KEEP_PUBLICATIONS"
+DEFAULT_KEEP_PUBLICATIONS = 3
 
 
 class RefreshInProgressError(Exception):
@@ -66,6 +86,24 @@ class WarehouseMissingError(Exception):
 
 class DbtPrepareError(Exception):
     """``dbt parse`` failed; the message holds dbt's error lines."""
+
+
+class UnknownPublicationError(Exception):
+    """No retained publication matches the id asked for (or none is retained)."""
+
+
+def keep_publications() -> int:
+    """How many previous publications to keep (``$WIJKMONITOR_KEEP_PUBLICATIONS``, default 3)."""
+    value = os.environ.get(KEEP_PUBLICATIONS_ENV, "").strip()
+    if not value:
+        return DEFAULT_KEEP_PUBLICATIONS
+    try:
+        keep = int(value)
+    except ValueError:
+        keep = -1
+    if keep < 0:
+        raise PublicationError(f"{KEEP_PUBLICATIONS_ENV} must be a whole number >= 0, not {value!r}")
+    return keep
 
 
 def dbt_executable() -> str:
@@ -193,6 +231,7 @@ class BuildSession:
         self.build_path = build_path_for(self.warehouse_path, self.run_id)
         self.dbt_target_path = dbt_target_path_for(self.warehouse_path, self.run_id)
         self.stale_files_removed: list[Path] = []
+        self.keep = DEFAULT_KEEP_PUBLICATIONS  # read from the environment by open()
         self._lock_fd: int | None = None
 
     @property
@@ -200,6 +239,7 @@ class BuildSession:
         return self._lock_fd is not None
 
     def open(self) -> BuildSession:
+        self.keep = keep_publications()  # a bad setting fails before anything is built
         directory = build_dir(self.warehouse_path)
         directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(directory / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o644)
@@ -226,6 +266,7 @@ class BuildSession:
         if not discarded:  # published (or never built): the dbt artifacts are of no further use
             shutil.rmtree(self.dbt_target_path, ignore_errors=True)
         if self._lock_fd is not None:
+            prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -245,6 +286,22 @@ class Publication:
     run_id: str
     source_files: list[dict]
     size_bytes: int
+    publication_id: str = ""
+    retained_previous: Path | None = None
+    history_rows: int = 0
+
+
+def publication_id_for(published_at: datetime, run_id: str) -> str:
+    """``<published at, UTC>-<run id>``: sorts in time order, names one publication."""
+    return f"{published_at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{run_id}"
+
+
+def publications_dir(warehouse_path: Path) -> Path:
+    return Path(warehouse_path).parent / PUBLICATIONS_DIR_NAME
+
+
+def validation_dir(warehouse_path: Path) -> Path:
+    return Path(warehouse_path).parent / VALIDATION_DIR_NAME
 
 
 def _fsync_file(path: Path) -> None:
@@ -277,35 +334,121 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     )
 
 
-def record_publication(
-    con: duckdb.DuckDBPyConnection, run_id: str, published_at: datetime, list_year: int | None = None
-) -> list[dict]:
-    """Write this publication's row to ``meta.publications``; return its source files."""
-    if not _relation_exists(con, "raw", "source_files"):
-        raise PublicationError("the build has no raw.source_files: the ingestion did not run in this refresh")
+PUBLICATION_COLUMNS = ("publication_id", "published_at", "run_id", "requested_list_year", "source_files")
+
+
+def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(f"""
         CREATE TABLE IF NOT EXISTS {PUBLICATIONS_TABLE} (
+            publication_id VARCHAR NOT NULL,
             published_at TIMESTAMPTZ NOT NULL,
             run_id VARCHAR NOT NULL,
             requested_list_year INTEGER,
             source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[]
         )
     """)
+    # one row per source file of every publication: what "which files made this?" is asked with
+    con.execute(f"""
+        CREATE OR REPLACE VIEW meta.publication_source_files AS
+        SELECT publication_id, published_at, run_id, f.source_file, f.sha256, f.size_bytes, f.row_count
+        FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
+    """)
+    con.execute(f"""
+        CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
+            run_id VARCHAR NOT NULL,
+            suite_name VARCHAR NOT NULL,
+            relation VARCHAR,
+            success BOOLEAN,
+            evaluated_expectations INTEGER,
+            row_count BIGINT,
+            failed VARCHAR[],
+            result_file VARCHAR
+        )
+    """)
+
+
+def read_publication_history(warehouse_path: Path) -> list[dict]:
+    """Every ``meta.publications`` row of the published warehouse (oldest first); [] if none.
+
+    Opened read-only, so readers of the published file are never in the way. Rows written before
+    ``publication_id`` existed get theirs computed.
+    """
+    warehouse_path = Path(warehouse_path)
+    if not warehouse_path.is_file():
+        return []
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+            if not _relation_exists(con, "meta", "publications"):
+                return []
+            cursor = con.execute(f"SELECT * FROM {PUBLICATIONS_TABLE} ORDER BY published_at, run_id")
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error:
+        return []  # not a warehouse we can read: publish anyway, without its history
+    for row in rows:
+        if not row.get("publication_id"):
+            row["publication_id"] = publication_id_for(row["published_at"], row["run_id"])
+    return [{name: row.get(name) for name in PUBLICATION_COLUMNS} for row in rows]
+
+
+def record_publication(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    published_at: datetime,
+    list_year: int | None = None,
+    history: list[dict] = (),
+) -> list[dict]:
+    """Write ``meta.publications`` (``history`` + this publication's row); return its source files."""
+    if not _relation_exists(con, "raw", "source_files"):
+        raise PublicationError("the build has no raw.source_files: the ingestion did not run in this refresh")
+    _create_meta_tables(con)
+    publication_id = publication_id_for(published_at, run_id)
+    for row in history:
+        if row["publication_id"] == publication_id:
+            continue
+        con.execute(
+            f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+            [row[name] for name in PUBLICATION_COLUMNS],
+        )
     con.execute(
         f"""
-        INSERT INTO {PUBLICATIONS_TABLE}
-        SELECT ?::TIMESTAMPTZ, ?, ?::INTEGER,
+        INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)})
+        SELECT ?, ?::TIMESTAMPTZ, ?, ?::INTEGER,
                (SELECT coalesce(list(struct_pack(source_file, sha256, size_bytes, row_count)
                                      ORDER BY source_file), [])
                 FROM raw.source_files)
         """,
-        [published_at, run_id, list_year],
+        [publication_id, published_at, run_id, list_year],
     )
     rows = con.execute(
         "SELECT source_file, sha256, size_bytes, row_count FROM raw.source_files ORDER BY source_file"
     ).fetchall()
     return [dict(zip(("source_file", "sha256", "size_bytes", "row_count"), r, strict=True)) for r in rows]
+
+
+def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, results_directory: Path) -> int:
+    """Copy the run's Great Expectations summary (``summary.json``) into ``meta.validation_results``."""
+    summary_path = Path(results_directory) / "summary.json"
+    if not summary_path.is_file():
+        return 0
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    for suite in summary:
+        result_file = Path(results_directory) / f"{suite['suite_name']}.json"
+        con.execute(
+            f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                suite["suite_name"],
+                suite.get("relation"),
+                suite.get("success"),
+                suite.get("evaluated"),
+                suite.get("row_count"),
+                list(suite.get("failed") or []),
+                str(result_file) if result_file.is_file() else None,
+            ],
+        )
+    return len(summary)
 
 
 def publish(
@@ -314,12 +457,19 @@ def publish(
     run_id: str,
     list_year: int | None = None,
     required_schemas: tuple[str, ...] = ("raw", "marts"),
+    keep: int | None = None,
 ) -> Publication:
-    """Record the publication in the build file and move it over the published warehouse."""
+    """Record the publication in the build file and move it over the published warehouse.
+
+    The published file it replaces is kept in ``.publications/`` (the newest ``keep`` of them,
+    default ``$WIJKMONITOR_KEEP_PUBLICATIONS``).
+    """
     build_path, warehouse_path = Path(build_path), Path(warehouse_path)
+    keep = keep_publications() if keep is None else keep
     if not build_path.is_file():
         raise PublicationError(f"build file {build_path} does not exist: nothing to publish")
     published_at = datetime.now(UTC)
+    history = read_publication_history(warehouse_path)
     with duckdb.connect(str(build_path)) as con:
         schemas = {
             r[0]
@@ -331,7 +481,8 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
-        source_files = record_publication(con, run_id, published_at, list_year)
+        source_files = record_publication(con, run_id, published_at, list_year, history)
+        record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
         con.execute("CHECKPOINT")
     if wal_path(build_path).exists():
         raise PublicationError(
@@ -340,13 +491,191 @@ def publish(
     _fsync_file(build_path)
     size_bytes = build_path.stat().st_size
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    retained = None
+    if keep > 0 and warehouse_path.is_file():
+        previous_id = history[-1]["publication_id"] if history else _unknown_publication_id(warehouse_path)
+        retained = retain(warehouse_path, previous_id)
+    _replace(build_path, warehouse_path)
+    prune_publications(warehouse_path, keep)
+    return Publication(
+        warehouse_path,
+        published_at,
+        run_id,
+        source_files,
+        size_bytes,
+        publication_id_for(published_at, run_id),
+        retained,
+        len(history),
+    )
+
+
+def _unknown_publication_id(path: Path) -> str:
+    """For a published file without ``meta.publications`` (built by hand): its mtime."""
+    modified = datetime.fromtimestamp(Path(path).stat().st_mtime, UTC)
+    return publication_id_for(modified, "unrecorded")
+
+
+def _replace(source: Path, warehouse_path: Path) -> None:
+    """Move a complete, fsynced database file over the published path in one atomic step."""
     # A WAL left next to the published file (a crashed writer, e.g. dbt run by hand against it)
     # would be replayed onto the new file on its next open: remove it first. Without it the old
     # file is still its last checkpointed, complete self.
     wal_path(warehouse_path).unlink(missing_ok=True)
-    os.replace(build_path, warehouse_path)
+    os.replace(source, warehouse_path)
     _fsync_directory(warehouse_path.parent)
-    return Publication(warehouse_path, published_at, run_id, source_files, size_bytes)
+
+
+def retain(warehouse_path: Path, publication_id: str) -> Path:
+    """Keep the published file as ``.publications/<publication_id>.duckdb`` (whole, never partial).
+
+    A hard link costs nothing and appears in one step; the published path is only ever replaced,
+    never written in place, so the linked file stays what it is. Where a link is impossible the
+    file is copied to a temporary name, fsynced and renamed. An existing entry is left as it is.
+    """
+    directory = publications_dir(warehouse_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{publication_id}.duckdb"
+    if target.exists():
+        return target
+    try:
+        os.link(warehouse_path, target)
+    except FileExistsError:
+        return target
+    except OSError:
+        partial = directory / f".{publication_id}.partial"
+        shutil.copyfile(warehouse_path, partial)
+        _fsync_file(partial)
+        os.replace(partial, target)
+    _fsync_directory(directory)
+    return target
+
+
+def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
+    """Remove retained publications beyond the newest ``keep`` (and leftovers of interrupted copies)."""
+    directory = publications_dir(warehouse_path)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for leftover in directory.glob(".*.partial"):
+        leftover.unlink(missing_ok=True)
+        removed.append(leftover)
+    retained = sorted(directory.glob("*.duckdb"), key=lambda p: p.name, reverse=True)
+    for path in retained[keep:]:
+        remove_database_file(path)
+        removed.append(path)
+    return removed
+
+
+def prune_validation_results(
+    warehouse_path: Path, keep: int, current_run_id: str | None = None
+) -> list[Path]:
+    """Keep the validation results of ``current_run_id`` and of the newest ``keep`` other runs."""
+    directory = validation_dir(warehouse_path)
+    if not directory.is_dir():
+        return []
+    runs = [p for p in directory.iterdir() if p.is_dir() and p.name != current_run_id]
+    runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in runs[keep:]:
+        shutil.rmtree(path, ignore_errors=True)
+    return runs[keep:]
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    """One publication a user can read or roll back to: the published file or a retained one."""
+
+    publication_id: str
+    path: Path
+    published_at: datetime | None
+    run_id: str | None
+    requested_list_year: int | None
+    source_files: list[dict]
+    size_bytes: int
+    is_current: bool
+
+
+def describe_publication(path: Path, is_current: bool = False) -> PublicationInfo:
+    """Describe a warehouse file by the newest row of its own ``meta.publications``."""
+    path = Path(path)
+    history = read_publication_history(path)
+    row = history[-1] if history else None
+    if row is None:
+        fallback = path.stem if not is_current else _unknown_publication_id(path)
+        return PublicationInfo(fallback, path, None, None, None, [], path.stat().st_size, is_current)
+    return PublicationInfo(
+        row["publication_id"],
+        path,
+        row["published_at"],
+        row["run_id"],
+        row["requested_list_year"],
+        list(row["source_files"] or []),
+        path.stat().st_size,
+        is_current,
+    )
+
+
+def publications(warehouse_path: Path) -> list[PublicationInfo]:
+    """The published warehouse and every retained publication, newest first (one entry per id)."""
+    warehouse_path = Path(warehouse_path)
+    found: dict[str, PublicationInfo] = {}
+    if warehouse_path.is_file():
+        current = describe_publication(warehouse_path, is_current=True)
+        found[current.publication_id] = current
+    directory = publications_dir(warehouse_path)
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.duckdb")):
+            info = describe_publication(path)
+            found.setdefault(info.publication_id, info)
+    return sorted(found.values(), key=lambda p: p.publication_id, reverse=True)
+
+
+def find_publication(warehouse_path: Path, publication_id: str | None = None) -> PublicationInfo:
+    """The retained publication ``publication_id`` names (its full id, its run id or a prefix of
+    either); without an id, the newest retained one that is not the published one."""
+    retained = [p for p in publications(warehouse_path) if not p.is_current]
+    if not retained:
+        raise UnknownPublicationError(
+            f"no previous publication is kept in {publications_dir(warehouse_path)}; nothing to roll back to"
+        )
+    if publication_id is None:
+        return retained[0]
+    matches = [
+        p for p in retained
+        if p.publication_id.startswith(publication_id) or (p.run_id or "").startswith(publication_id)
+    ]
+    exact = [p for p in matches if publication_id in (p.publication_id, p.run_id)]
+    if len(exact) == 1 or len(matches) == 1:
+        return (exact or matches)[0]
+    known = ", ".join(p.publication_id for p in retained)
+    if matches:
+        raise UnknownPublicationError(f"{publication_id!r} matches more than one publication: {known}")
+    raise UnknownPublicationError(f"no kept publication {publication_id!r}; kept: {known}")
+
+
+def rollback(
+    warehouse_path: Path, publication_id: str | None = None, keep: int | None = None
+) -> PublicationInfo:
+    """Publish a retained publication again, atomically; return it.
+
+    Holds the refresh lock (a rollback never races a refresh). The retained file is copied into
+    ``.build/`` and that copy is ``os.replace``-d over the published path, so the retained file
+    stays (a rollback can be repeated or undone) and the published path is always a whole file.
+    The file that was published is retained first.
+    """
+    warehouse_path = Path(warehouse_path)
+    with BuildSession(warehouse_path, f"rollback-{os.getpid()}") as session:
+        keep = session.keep if keep is None else keep
+        target = find_publication(warehouse_path, publication_id)
+        shutil.copyfile(target.path, session.build_path)
+        _fsync_file(session.build_path)
+        with duckdb.connect(str(session.build_path), read_only=True) as con:  # a whole database?
+            con.execute(f"SELECT count(*) FROM {PUBLICATIONS_TABLE}").fetchone()
+        if warehouse_path.is_file():
+            current = describe_publication(warehouse_path, is_current=True)
+            retain(warehouse_path, current.publication_id)
+        _replace(session.build_path, warehouse_path)
+        prune_publications(warehouse_path, max(keep, 1))
+    return target
 
 
 def open_published(warehouse_path: Path) -> duckdb.DuckDBPyConnection:

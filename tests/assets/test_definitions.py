@@ -21,6 +21,8 @@ RAW_KEYS = {
     dg.AssetKey(["raw", "dk_area_statistics"]),
     dg.AssetKey(["raw", "dk_national_reference"]),
     dg.AssetKey(["raw", "dk_published_lists"]),
+    *(dg.AssetKey(["raw", t]) for t in ("be_sectors", "be_population_sectors", "be_fiscal_income_sectors",
+                                       "be_sector_indicators")),
 }
 MART_KEYS = {
     dg.AssetKey(["marts", name])
@@ -31,6 +33,22 @@ MART_KEYS = {
         "dk_list_counts",
         "dk_list_membership",
         "dk_published_list_differences",
+        "be_sector_deprivation",
+        "be_urban_region_deprivation",
+    )
+}
+# Berlin MSS (issue 3): its ingestion asset and public tables
+RAW_KEYS |= {
+    dg.AssetKey(["raw", t]) for t in ("berlin_mss_index_indicators", "berlin_mss_context_indicators")
+}
+MART_KEYS |= {
+    dg.AssetKey(["marts", name])
+    for name in (
+        "mss_planning_area_classes",
+        "mss_planning_area_zvalues",
+        "mss_class_changes",
+        "mss_special_attention_by_district",
+        "mss_context_indicators",
     )
 }
 PUBLICATION_KEY = dg.AssetKey("publication")

@@ -21,10 +21,20 @@ from dagster_project.lib import gx as gx_adapter
 from dagster_project.lib.config import SOURCES_ENV, WAREHOUSE_ENV, dbt_project_dir, repo_root
 from dagster_project.lib.publish import prepare_dbt_manifest
 
+# One blocking check per suite file in expectations/<system>/ (Denmark, Berlin MSS, Belgium).
 CHECKED_ASSETS = [
+    ["marts", "be_sector_deprivation"],
+    ["marts", "be_urban_region_deprivation"],
     ["marts", "dk_area_criteria"],
     ["marts", "dk_history_consistency"],
     ["marts", "dk_list_membership"],
+    ["marts", "mss_planning_area_classes"],
+    ["raw", "be_fiscal_income_sectors"],
+    ["raw", "be_population_sectors"],
+    ["raw", "be_sector_indicators"],
+    ["raw", "be_sectors"],
+    ["raw", "berlin_mss_context_indicators"],
+    ["raw", "berlin_mss_index_indicators"],
     ["raw", "dk_area_statistics"],
     ["raw", "dk_national_reference"],
     ["raw", "dk_published_lists"],

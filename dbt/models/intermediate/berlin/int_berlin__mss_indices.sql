@@ -1,0 +1,24 @@
+-- Method step 3: status sum = sum of the status z-values, dynamic sum = sum of the dynamic
+-- z-values (equal weights); each sum standardised again over P (population SD) gives the
+-- Status-Index and the Dynamik-Index. One row per area, edition and index kind.
+with sums as (
+    select
+        edition,
+        plr_id,
+        index_kind,
+        sum(z_value) as index_sum,
+        count(*) as indicator_count
+    from {{ ref('int_berlin__mss_indicator_zvalues') }}
+    group by edition, plr_id, index_kind
+)
+
+select
+    edition,
+    plr_id,
+    index_kind,
+    indicator_count,
+    index_sum,
+    (index_sum - avg(index_sum) over by_kind)
+    / nullif(stddev_pop(index_sum) over by_kind, 0) as index_value
+from sums
+window by_kind as (partition by edition, index_kind)

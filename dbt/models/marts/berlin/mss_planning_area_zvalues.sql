@@ -1,0 +1,21 @@
+-- One row per included planning area, edition and index indicator the edition uses: the value as
+-- received and its z-value over the included areas of the edition (method step 2).
+with zvalues as (
+    select * from {{ ref('int_berlin__mss_indicator_zvalues') }}
+),
+
+areas as (
+    select * from {{ ref('int_berlin__mss_area_inclusion') }}
+)
+
+select
+    zvalues.edition,
+    zvalues.plr_id,
+    areas.plr_name,
+    areas.district_id,
+    zvalues.index_kind,
+    zvalues.indicator_code,
+    zvalues.indicator_value,
+    zvalues.z_value
+from zvalues
+inner join areas on zvalues.edition = areas.edition and zvalues.plr_id = areas.plr_id

@@ -1,0 +1,13 @@
+-- Every indicator of rules.be_indicators must name a staging column that exists; otherwise it would
+-- silently drop out of the deprivation index (the indicator set would be incomplete).
+select
+    indicators.indicator_code,
+    indicators.source_model,
+    indicators.source_column
+from {{ ref('be_indicators') }} as indicators
+left join information_schema.columns as staging_columns
+    on
+        staging_columns.table_schema = 'staging'
+        and indicators.source_model = staging_columns.table_name
+        and indicators.source_column = staging_columns.column_name
+where staging_columns.column_name is null
