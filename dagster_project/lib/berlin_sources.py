@@ -41,7 +41,6 @@ import duckdb
 import pandas as pd
 
 from dagster_project.lib.dk_sources import (
-    DECIMAL_TYPE,
     Column,
     FileContract,
     SourceValidationError,
@@ -49,6 +48,8 @@ from dagster_project.lib.dk_sources import (
     _decode,
     _FileProblems,
     record_source_files,
+    stage_frame,
+    write_raw_tables,
 )
 
 PLR_ID_DIGITS = 8
@@ -247,22 +248,12 @@ def validate_and_stage(
         parsed = _parse_contract_file(path, name, contract, file_problems)
         if parsed is not None:
             parsed_all.append(parsed)
-            con.register("_incoming", parsed.frame)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_{contract.table} AS SELECT * FROM _incoming")
-            con.unregister("_incoming")
+            stage_frame(con, contract, parsed.frame)
             _check_values(con, f"_stage_{contract.table}", contract, {name: file_problems})
         problems.extend(file_problems.all())
     if problems:
         raise SourceValidationError(problems)
     return parsed_all
-
-
-def _typed_select(contract: FileContract) -> str:
-    parts = ["source_file::VARCHAR AS source_file", "source_line::INTEGER AS source_line"]
-    for col in contract.columns:
-        sql_type = {"int": "INTEGER", "decimal": DECIMAL_TYPE, "text": "VARCHAR"}[col.kind]
-        parts.append(f'CAST("{col.name}" AS {sql_type}) AS "{col.name}"')
-    return ", ".join(parts)
 
 
 def load_berlin_sources(
@@ -274,15 +265,7 @@ def load_berlin_sources(
     (the rows under ``berlin/``).
     """
     parsed = validate_and_stage(con, Path(sources_dir), indicator_ranges)
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    counts: dict[str, int] = {}
-    for contract in CONTRACTS:
-        con.execute(
-            f"CREATE OR REPLACE TABLE raw.{contract.table} AS SELECT {_typed_select(contract)} "
-            f"FROM _stage_{contract.table} ORDER BY source_file, source_line"
-        )
-        con.execute(f"DROP TABLE _stage_{contract.table}")
-        counts[contract.table] = con.execute(f"SELECT count(*) FROM raw.{contract.table}").fetchone()[0]
+    counts = write_raw_tables(con, CONTRACTS)
     record_source_files(con, "berlin/", [(p.name, p.sha256, p.size_bytes, len(p.frame)) for p in parsed])
     return counts
 

@@ -324,15 +324,34 @@ def validate_and_stage(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> lis
                 frames.append(parsed.frame)
         frame = pd.concat(frames, ignore_index=True) if frames else None
         if frame is not None:
-            con.register("_incoming", frame)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_{contract.table} AS SELECT * FROM _incoming")
-            con.unregister("_incoming")
+            stage_frame(con, contract, frame)
             _check_values(con, f"_stage_{contract.table}", contract, by_file)
         for file_problems in by_file.values():
             problems.extend(file_problems.all())
     if problems:
         raise SourceValidationError(problems)
     return parsed_all
+
+
+def stage_frame(con: duckdb.DuckDBPyConnection, contract: FileContract, frame: pd.DataFrame) -> None:
+    """Put the text rows of a parsed file into the temporary table ``_stage_<table>``."""
+    con.register("_incoming", frame)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stage_{contract.table} AS SELECT * FROM _incoming")
+    con.unregister("_incoming")
+
+
+def write_raw_tables(con: duckdb.DuckDBPyConnection, contracts: Iterable[FileContract]) -> dict[str, int]:
+    """Replace ``raw.<table>`` of every contract by its validated, typed stage; rows per table."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    counts: dict[str, int] = {}
+    for contract in contracts:
+        con.execute(
+            f"CREATE OR REPLACE TABLE raw.{contract.table} AS SELECT {_typed_select(contract)} "
+            f"FROM _stage_{contract.table} ORDER BY source_file, source_line"
+        )
+        con.execute(f"DROP TABLE _stage_{contract.table}")
+        counts[contract.table] = con.execute(f"SELECT count(*) FROM raw.{contract.table}").fetchone()[0]
+    return counts
 
 
 def _typed_select(contract: FileContract) -> str:
@@ -346,15 +365,7 @@ def _typed_select(contract: FileContract) -> str:
 def load_dk_sources(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> dict[str, int]:
     """Validate and load the Danish sources into ``raw.*`` of ``con``; return rows per table."""
     parsed = validate_and_stage(con, Path(sources_dir))
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    counts: dict[str, int] = {}
-    for contract in CONTRACTS:
-        con.execute(
-            f"CREATE OR REPLACE TABLE raw.{contract.table} AS SELECT {_typed_select(contract)} "
-            f"FROM _stage_{contract.table} ORDER BY source_file, source_line"
-        )
-        con.execute(f"DROP TABLE _stage_{contract.table}")
-        counts[contract.table] = con.execute(f"SELECT count(*) FROM raw.{contract.table}").fetchone()[0]
+    counts = write_raw_tables(con, CONTRACTS)
     record_source_files(con, "dk/", [(p.name, p.sha256, p.size_bytes, len(p.frame)) for p in parsed])
     return counts
 
