@@ -5,6 +5,7 @@
     wijkmonitor explain AREA_ID --year Y
     wijkmonitor publications [--format table|json]
     wijkmonitor rollback [PUBLICATION_ID]
+    wijkmonitor scenario NAME --rules RULESET [--param KEY=VALUE ...] [--data COUNTRY]
 
 Honours WIJKMONITOR_SOURCES and WIJKMONITOR_WAREHOUSE like everything else.
 
@@ -520,6 +521,148 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- scenarios ------------------------------------------------------------------------------------
+
+SCENARIO_DESCRIPTION = """\
+Evaluate a rule set with changed parameters and/or on another country's harmonised indicators,
+and publish the result to marts.scenario_list_membership (with marts.scenario_definitions,
+scenario_parameter_changes, scenario_evaluability and the comparison_* views). The official
+lists are never touched. The scenario is kept in the warehouse and evaluated again by every
+refresh; defining NAME again replaces it, --remove deletes it.
+
+  wijkmonitor scenario same --rules dk
+  wijkmonitor scenario strict --rules dk --param no_attachment.threshold=45
+  wijkmonitor scenario four_years --rules dk --param hard_ghetto.consecutive_years=4
+  wijkmonitor scenario v2013_everywhere --rules dk:V2013
+  wijkmonitor scenario dk_on_be --rules dk --data be --param convicted.criterion_role=dropped
+  wijkmonitor scenario mss_lower --rules mss --param status.niedrig.upper_bound=1.2 \\
+                                       --param status.sehr_niedrig.lower_bound=1.2
+  wijkmonitor scenario cut25 --rules be --param population_cut_pct=25
+
+KEY = [selector.]...column: the column of a rule seed (rules.<seed> in the warehouse,
+dbt/seeds/ in the repository) and selectors that pick its rows by their key values (rule
+version, list kind or its family, criterion, index kind, class, indicator, ...); without
+selectors every row with that column is changed. Every changed cell is listed after the run.
+A criterion the target data does not measure is not evaluable: the rules then decide
+'undecidable' where it could tip the outcome, never 'not met'.
+"""
+
+
+def _scenario_epilog() -> str:
+    from dagster_project.lib.scenarios import parameter_help
+
+    return "parameter keys (official values from the rule seeds):\n" + parameter_help()
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from datetime import datetime as _datetime
+
+    from dagster_project.lib import scenarios as lib_scenarios
+
+    if args.list:
+        return _list_scenarios()
+    if not args.name:
+        raise UserError("a scenario NAME is required (or --list)")
+    definition = None
+    if not args.remove:
+        if not args.rules:
+            raise UserError("--rules is required (dk, dk:V2013, mss or be)")
+        try:
+            definition = lib_scenarios.parse_definition(
+                args.name, args.rules, args.data, args.param or [], args.description or "",
+                defined_at=_datetime.now(UTC),
+            )
+        except lib_scenarios.ScenarioError as exc:
+            raise UserError(str(exc)) from None
+    elif args.rules or args.param or args.data:
+        raise UserError("--remove takes only the scenario NAME")
+    path = warehouse_path()
+    if not path.is_file():
+        raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first")
+    try:
+        prepare_dbt_manifest(dbt_project_dir())
+    except DbtPrepareError as exc:
+        raise RefreshFailed(str(exc)) from None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            remove = args.name if args.remove else None
+            result = lib_scenarios.publish_scenario(path, definition, remove=remove)
+    except lib_scenarios.ScenarioError as exc:
+        raise UserError(f"{exc}; nothing was published") from None
+    except (lib_scenarios.ScenarioRunError, RefreshInProgressError, PublicationError) as exc:
+        raise RefreshFailed(f"{_first_line(exc)}; nothing was published") from None
+    out = [f"published {path} = publication {result.publication_id}"]
+    if result.removed:
+        out.append(f"scenario {args.name} removed")
+        sys.stdout.write("\n".join(out) + "\n")
+        return 0
+    out += _scenario_report(args.name)
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def _list_scenarios() -> int:
+    with _published() as con:
+        rows = con.execute(
+            "SELECT scenario, CASE WHEN is_standard THEN 'standard' ELSE 'user' END, command, status, "
+            "listed_rows, undecidable_rows FROM marts.scenario_definitions "
+            "ORDER BY is_standard DESC, scenario"
+        ).fetchall()
+    sys.stdout.write(
+        _table(["scenario", "kind", "command", "status", "listed", "undecidable"], rows) + "\n"
+    )
+    return 0
+
+
+def _scenario_report(name: str) -> list[str]:
+    """What a scenario did: its changes, what could not be evaluated, its lists next to the official ones."""
+    out = []
+    with _published() as con:
+        definition = con.execute(
+            "SELECT command, status, message, caveats, rule_set, data FROM marts.scenario_definitions "
+            "WHERE scenario = ?", [name]
+        ).fetchone()
+        changes = con.execute(
+            "SELECT parameter, seed_table, row_key, column_name, official_value, scenario_value "
+            "FROM marts.scenario_parameter_changes WHERE scenario = ? ORDER BY seed_table, row_key", [name]
+        ).fetchall()
+        evaluability = con.execute(
+            "SELECT rule_input, coalesce(harmonised_code, ''), coalesce(comparability_class, ''), "
+            "is_evaluable, reason FROM marts.scenario_evaluability WHERE scenario = ? "
+            "ORDER BY is_evaluable DESC, rule_input",
+            [name],
+        ).fetchall()
+        compared = con.execute(
+            "SELECT period, list_kind, official_units, scenario_units, difference, units_added, "
+            "units_removed, "
+            "units_undecidable FROM marts.comparison_scenario_vs_official WHERE scenario = ? ORDER BY ALL",
+            [name],
+        ).fetchall()
+        counts = con.execute(
+            "SELECT list_year, list_kind, count(*) FILTER (WHERE decision = 'listed'), "
+            "count(*) FILTER (WHERE decision = 'undecidable') FROM marts.scenario_list_membership "
+            "WHERE scenario = ? GROUP BY ALL ORDER BY ALL", [name]
+        ).fetchall()
+    command, status, message, caveats, rule_set, data = definition
+    out.append(f"scenario {name}: `{command}` ({status}: {message})")
+    if changes:
+        out.append("parameters changed:")
+        out.append(_table(["parameter", "seed", "row", "column", "official", "scenario"], changes))
+    if any(not row[3] for row in evaluability):
+        out.append("not evaluable on this data (reported, never treated as not met):")
+        out.append(_table(["input", "code", "class", "evaluable", "reason"],
+                          [r for r in evaluability if not r[3]]))
+    if compared:
+        out.append("against the official lists:")
+        out.append(_table(["year", "list_kind", "official", "scenario", "difference", "added", "removed",
+                           "undecidable"], compared))
+    else:
+        out.append(f"{rule_set} rules on {data} data: units per list (listed / undecidable):")
+        out.append(_table(["year", "list_kind", "listed", "undecidable"], counts))
+    out.append(f"caveats: {caveats}")
+    return out
+
+
 # --- refresh --------------------------------------------------------------------------------------
 
 
@@ -732,6 +875,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="its id, run id or a prefix of either (default: the newest one that is not published)",
     )
     back.set_defaults(handler=cmd_rollback)
+    scenario = commands.add_parser(
+        "scenario",
+        help="evaluate a rule set with changed parameters or on another country's data",
+        description=SCENARIO_DESCRIPTION,
+        epilog=_scenario_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scenario.add_argument("name", nargs="?", help="the scenario's name (lower case, digits, - and _)")
+    scenario.add_argument(
+        "--rules", help="dk (the version in force each year), dk:V2010 .. dk:V2021, mss or be"
+    )
+    scenario.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="a rule parameter (repeatable), see below"
+    )
+    scenario.add_argument(
+        "--data", choices=("dk", "berlin", "be"), help="the data to apply the rules to (default: their own)"
+    )
+    scenario.add_argument("--description", help="a note kept with the scenario")
+    scenario.add_argument("--remove", action="store_true", help="remove the user scenario NAME")
+    scenario.add_argument("--list", action="store_true", help="list the scenarios of the published warehouse")
+    scenario.set_defaults(handler=cmd_scenario)
     return parser
 
 

@@ -19,6 +19,7 @@ from dagster_project.defs import (
     ingestion_belgium,
     ingestion_berlin,
     publish,
+    scenarios,
     transform,
 )
 from dagster_project.defs.quality import gx_asset_checks
@@ -28,6 +29,7 @@ defs = dg.Definitions.merge(
     ingestion_belgium.defs,
     ingestion_berlin.defs,
     transform.defs,
+    scenarios.defs,
     dg.Definitions(asset_checks=gx_asset_checks),
     publish.defs,
     automation.defs,

@@ -31,7 +31,8 @@ from pydantic import PrivateAttr
 from dagster_project.defs.ingestion import RAW_ASSET_KEYS
 from dagster_project.defs.partitions import list_year_partitions, requested_list_year
 from dagster_project.defs.quality import gx_asset_checks
-from dagster_project.defs.transform import dbt_models
+from dagster_project.defs.scenarios import RAW_ASSET_KEYS as SCENARIO_RAW_KEYS
+from dagster_project.defs.transform import dbt_models, dbt_scenario_models
 from dagster_project.lib import publish as lib_publish
 from dagster_project.lib.config import BUILD_PATH_ENV, warehouse_path
 
@@ -90,9 +91,10 @@ class WarehouseBuildResource(dg.ConfigurableResource):
 
 
 def _publication_deps() -> list[dg.AssetKey]:
-    marts = {key for key in dbt_models.keys if key.path[0] == "marts"}
+    marts = {key for key in (*dbt_models.keys, *dbt_scenario_models.keys) if key.path[0] == "marts"}
     checked = {spec.asset_key for checks in gx_asset_checks for spec in checks.check_specs}
-    return sorted(marts | checked | set(RAW_ASSET_KEYS), key=lambda k: k.to_user_string())
+    raw = set(RAW_ASSET_KEYS) | set(SCENARIO_RAW_KEYS)
+    return sorted(marts | checked | raw, key=lambda k: k.to_user_string())
 
 
 @dg.asset(

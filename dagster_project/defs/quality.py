@@ -57,6 +57,8 @@ REQUIRED_SUITES: dict[str, tuple[str, ...]] = {
         "raw.berlin_mss_context_indicators",
         "marts.mss_planning_area_classes",
     ),
+    "harmonisation": ("marts.harmonised_indicators",),
+    "scenarios": ("marts.scenario_list_membership",),
 }
 
 

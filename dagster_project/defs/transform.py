@@ -100,20 +100,18 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=dbt_translator,
-    name="dbt_models",
-    required_resource_keys={"dbt", "warehouse_build"},
-)
-def dbt_models(context: dg.AssetExecutionContext):
+SCENARIO_TAG = "tag:scenarios"
+
+
+def _build(context: dg.AssetExecutionContext, group: str):
     dbt: DbtCliResource = context.resources.dbt
     session = context.resources.warehouse_build.session
-    context.log.info(f"dbt build into {session.build_path}")
+    context.log.info(f"dbt build ({group}) into {session.build_path}")
     with _environment(BUILD_PATH_ENV, str(session.build_path)):
         try:
-            yield from dbt.cli(["build"], context=context, target_path=session.dbt_target_path).stream()
+            yield from dbt.cli(
+                ["build"], context=context, target_path=session.dbt_target_path / group
+            ).stream()
         except DagsterDbtCliRuntimeError as exc:
             # The models that guard publication say what is missing, in the build file that is
             # about to be discarded: read them now, so the failure says it in source-file terms.
@@ -123,7 +121,34 @@ def dbt_models(context: dg.AssetExecutionContext):
             raise
 
 
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=dbt_translator,
+    name="dbt_models",
+    exclude=SCENARIO_TAG,
+    required_resource_keys={"dbt", "warehouse_build"},
+)
+def dbt_models(context: dg.AssetExecutionContext):
+    """Every model, seed and test except the scenario marts: the official warehouse."""
+    yield from _build(context, "models")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=dbt_translator,
+    name="dbt_scenario_models",
+    select=SCENARIO_TAG,
+    required_resource_keys={"dbt", "warehouse_build"},
+)
+def dbt_scenario_models(context: dg.AssetExecutionContext):
+    """The models tagged ``scenarios`` (staging/scenarios, marts/scenarios): they read the
+    raw.scenario_* tables the scenarios asset (defs/scenarios.py) writes after the official build."""
+    yield from _build(context, "scenarios")
+
+
 defs = dg.Definitions(
-    assets=[dbt_models],
+    assets=[dbt_models, dbt_scenario_models],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
 )

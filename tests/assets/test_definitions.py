@@ -51,6 +51,32 @@ MART_KEYS |= {
         "mss_context_indicators",
     )
 }
+# Harmonised indicators and scenarios (issue 4): the scenario step's raw tables and the public tables
+SCENARIO_RAW_KEYS = {
+    dg.AssetKey(["raw", t])
+    for t in (
+        "scenario_definitions",
+        "scenario_parameter_changes",
+        "scenario_evaluability",
+        "scenario_list_membership",
+        "scenario_unit_scores",
+    )
+}
+RAW_KEYS |= SCENARIO_RAW_KEYS
+SCENARIO_MART_KEYS = {
+    dg.AssetKey(["marts", name])
+    for name in (
+        "scenario_list_membership",
+        "scenario_definitions",
+        "scenario_parameter_changes",
+        "scenario_evaluability",
+        "scenario_unit_scores",
+        "comparison_listed_residents",
+        "comparison_scenario_crosstab",
+        "comparison_scenario_vs_official",
+    )
+}
+MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicators"])} | SCENARIO_MART_KEYS
 PUBLICATION_KEY = dg.AssetKey("publication")
 REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
 DBT_SCHEMAS = {"staging", "intermediate", "marts", "rules"}
@@ -136,6 +162,18 @@ def test_every_gx_suite_is_a_blocking_check_on_its_asset(asset_graph):
     assert gx_checks == expected
     for key in gx_checks:
         assert asset_graph.get_check_spec(key).blocking, key
+
+
+def test_scenarios_run_after_the_official_marts_and_before_the_scenario_marts(asset_graph):
+    """The scenario step copies the finished official build; the scenario marts read what it writes."""
+    official_marts = MART_KEYS - SCENARIO_MART_KEYS
+    for key in SCENARIO_RAW_KEYS:
+        assert asset_graph.get(key).parent_keys == official_marts, key
+    staging = dg.AssetKey(["staging", "stg_scenarios__list_membership"])
+    assert asset_graph.get(staging).parent_keys == {dg.AssetKey(["raw", "scenario_list_membership"])}
+    scenario_mart_parents = set().union(*(asset_graph.get(k).parent_keys for k in SCENARIO_MART_KEYS))
+    assert not scenario_mart_parents & SCENARIO_RAW_KEYS  # only through staging
+    assert asset_graph.get(PUBLICATION_KEY).parent_keys >= SCENARIO_MART_KEYS | SCENARIO_RAW_KEYS
 
 
 def test_dbt_tests_are_asset_checks_but_not_the_source_tests(defs, asset_graph):

@@ -2,6 +2,9 @@
 -- year with statistics: the threshold (fixed, or a multiple of the national conviction share of
 -- that year), whether it is met, and by how much (in persons or kroner where the denominator is
 -- given). Values and thresholds are DECIMAL, so a value exactly on a line compares exactly.
+-- is_met is true or false, and an unknown value is not met; it is NULL only where the criterion is
+-- not evaluable at all (rules.dk_criteria.is_evaluable = false: a scenario on data without the
+-- concept), which the list rules turn into 'undecidable' rather than 'not met'.
 with criterion_values as (
     select * from {{ ref('int_dk__criterion_values') }}
 ),
@@ -34,16 +37,17 @@ joined as (
         criterion_values.value,
         rule_criteria.comparison,
         rule_criteria.threshold_basis,
-        rule_criteria.threshold_value,
+        rule_criteria.threshold as threshold_value,
         rule_criteria.window_years,
         national_reference.national_convicted_pct,
         case rule_criteria.threshold_basis
-            when 'fixed' then rule_criteria.threshold_value::decimal(38, 18)
+            when 'fixed' then rule_criteria.threshold::decimal(38, 18)
             when 'national_multiple'
-                then (rule_criteria.threshold_value * national_reference.national_convicted_pct)::decimal(38, 18)
+                then (rule_criteria.threshold * national_reference.national_convicted_pct)::decimal(38, 18)
         end as threshold,
         criterion_values.margin_denominator,
         criteria.margin_unit,
+        coalesce(criteria.is_evaluable::boolean, true) as is_evaluable,
         criterion_values.source_file,
         criterion_values.source_line
     from criterion_values
@@ -60,15 +64,18 @@ evaluated as (
     select
         *,
         value is not null as is_value_known,
-        coalesce(
-            case comparison
-                when '>' then value > threshold
-                when '>=' then value >= threshold
-                when '<' then value < threshold
-                when '<=' then value <= threshold
-            end,
-            false
-        ) as is_met,
+        case
+            when is_evaluable
+                then coalesce(
+                    case comparison
+                        when '>' then value > threshold
+                        when '>=' then value >= threshold
+                        when '<' then value < threshold
+                        when '<=' then value <= threshold
+                    end,
+                    false
+                )
+        end as is_met,
         -- Positive: met by that many persons / kroner; negative: short by that many.
         round(
             case
@@ -89,6 +96,7 @@ select
     criterion_role,
     value,
     is_value_known,
+    is_evaluable,
     comparison,
     threshold_basis,
     threshold_value,

@@ -1,6 +1,10 @@
 -- For every area, list year and list decided by criteria (not by history): how many criteria were
 -- met, whether the gate criteria hold, and whether the area is listed once the lists it requires
 -- (ghetto requires udsat) or excludes (forebyggelse excludes udsat) are taken into account.
+-- Decisions are three-valued: 'listed', 'not_listed', or 'undecidable' when a criterion that is
+-- not evaluable (rules.dk_criteria.is_evaluable = false, only ever in scenarios) could still tip
+-- the outcome. With the Danish statistics every criterion is evaluable and every decision is
+-- listed or not listed; an unknown value is simply not met.
 with evaluated as (
     select * from {{ ref('int_dk__criteria_evaluated') }}
 ),
@@ -31,7 +35,10 @@ per_list as (
         count(*) filter (where criterion_role = 'count' and is_met) as criteria_met_count,
         count(*) filter (where criterion_role = 'count') as criteria_count,
         count(*) filter (where criterion_role = 'count' and not is_value_known) as criteria_unknown_count,
-        bool_and(is_met) filter (where criterion_role = 'gate') as is_gate_met
+        count(*) filter (where criterion_role = 'count' and not is_evaluable) as criteria_not_evaluable_count,
+        count(*) filter (where criterion_role = 'gate') as gate_count,
+        count(*) filter (where criterion_role = 'gate' and is_met) as gates_met_count,
+        count(*) filter (where criterion_role = 'gate' and not is_evaluable) as gates_not_evaluable_count
     from evaluated
     group by list_year, area_id, rule_version, list_kind
 ),
@@ -39,38 +46,74 @@ per_list as (
 own_rule as (
     select
         per_list.*,
+        case
+            when per_list.gate_count = 0 then null
+            when per_list.gates_met_count = per_list.gate_count then true
+            when per_list.gates_met_count + per_list.gates_not_evaluable_count < per_list.gate_count then false
+        end as is_gate_met,
         list_rules.min_criteria_met,
         list_rules.requires_list_kind,
         list_rules.excludes_list_kind,
         list_years.min_residents,
         statistics.residents,
         coalesce(statistics.residents >= list_years.min_residents, false) as is_eligible,
-        coalesce(statistics.residents >= list_years.min_residents, false)
-        and per_list.criteria_met_count >= list_rules.min_criteria_met
-        and coalesce(per_list.is_gate_met, true) as meets_own_rule
+        case
+            when not coalesce(statistics.residents >= list_years.min_residents, false) then 'not_listed'
+            when per_list.gates_met_count + per_list.gates_not_evaluable_count < per_list.gate_count
+                then 'not_listed'
+            when per_list.criteria_met_count + per_list.criteria_not_evaluable_count < list_rules.min_criteria_met
+                then 'not_listed'
+            when
+                per_list.criteria_met_count >= list_rules.min_criteria_met
+                and per_list.gates_met_count = per_list.gate_count
+                then 'listed'
+            else 'undecidable'
+        end as own_rule_decision
     from per_list
     inner join list_rules
         on per_list.rule_version = list_rules.rule_version and per_list.list_kind = list_rules.list_kind
     inner join list_years on per_list.list_year = list_years.list_year
     inner join statistics on per_list.list_year = statistics.list_year and per_list.area_id = statistics.area_id
+),
+
+combined as (
+    select
+        own_rule.*,
+        own_rule.own_rule_decision = 'listed' as meets_own_rule,
+        coalesce(required_list.own_rule_decision = 'listed', false) as is_on_required_list,
+        coalesce(excluded_list.own_rule_decision = 'listed', false) as is_on_excluded_list,
+        case
+            when own_rule.own_rule_decision = 'not_listed' then 'not_listed'
+            when
+                own_rule.requires_list_kind is not null
+                and coalesce(required_list.own_rule_decision, 'not_listed') = 'not_listed'
+                then 'not_listed'
+            when own_rule.excludes_list_kind is not null and excluded_list.own_rule_decision = 'listed'
+                then 'not_listed'
+            when
+                own_rule.own_rule_decision = 'listed'
+                and (own_rule.requires_list_kind is null or required_list.own_rule_decision = 'listed')
+                and (
+                    own_rule.excludes_list_kind is null
+                    or coalesce(excluded_list.own_rule_decision, 'not_listed') = 'not_listed'
+                )
+                then 'listed'
+            else 'undecidable'
+        end as listing_decision
+    from own_rule
+    left join own_rule as required_list
+        on
+            own_rule.list_year = required_list.list_year
+            and own_rule.area_id = required_list.area_id
+            and own_rule.requires_list_kind = required_list.list_kind
+    left join own_rule as excluded_list
+        on
+            own_rule.list_year = excluded_list.list_year
+            and own_rule.area_id = excluded_list.area_id
+            and own_rule.excludes_list_kind = excluded_list.list_kind
 )
 
 select
-    own_rule.*,
-    coalesce(required_list.meets_own_rule, false) as is_on_required_list,
-    coalesce(excluded_list.meets_own_rule, false) as is_on_excluded_list,
-    own_rule.meets_own_rule
-    and (own_rule.requires_list_kind is null or coalesce(required_list.meets_own_rule, false))
-    and (own_rule.excludes_list_kind is null or not coalesce(excluded_list.meets_own_rule, false))
-        as is_listed
-from own_rule
-left join own_rule as required_list
-    on
-        own_rule.list_year = required_list.list_year
-        and own_rule.area_id = required_list.area_id
-        and own_rule.requires_list_kind = required_list.list_kind
-left join own_rule as excluded_list
-    on
-        own_rule.list_year = excluded_list.list_year
-        and own_rule.area_id = excluded_list.area_id
-        and own_rule.excludes_list_kind = excluded_list.list_kind
+    *,
+    listing_decision = 'listed' as is_listed
+from combined
