@@ -837,8 +837,55 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                 out.append(_table(["change", "list_kind", "area_id", "area_name", "reason"], changes))
             else:
                 out.append(f"no changes since list year {args.year - 1}")
+        out += _other_publications(con)
     sys.stdout.write("\n".join(out) + "\n")
     return 0
+
+
+def _other_publications(con) -> list[str]:
+    """What a refresh published besides the Danish lists: the other countries' classifications,
+    the harmonised indicators, the scenarios and the policy facts with their findings."""
+    out = [""]
+    berlin = con.execute(
+        "SELECT edition, count(*) FILTER (WHERE is_included), "
+        "count(*) FILTER (WHERE is_special_attention) "
+        "FROM marts.mss_planning_area_classes GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    out.append("Berlin MSS: " + ("; ".join(
+        f"{edition}: {classified} planning areas classified, {special} with besonderem Aufmerksamkeitsbedarf"
+        for edition, classified, special in berlin) or "no data"))
+    belgium = con.execute(
+        "SELECT statistics_year, count(*) FILTER (WHERE is_included), count(*) FILTER (WHERE is_deprived) "
+        "FROM marts.be_sector_deprivation GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    out.append("Belgian sectors (approximation of the atlas): " + ("; ".join(
+        f"{year}: {included} included, {deprived} deprived" for year, included, deprived in belgium
+    ) or "no data"))
+    harmonised = con.execute(
+        "SELECT dataset, count(*), count(value) FROM marts.harmonised_indicators GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    out.append("harmonised indicators (rows, with a value): " + ", ".join(
+        f"{dataset} {rows:,} ({values:,})" for dataset, rows, values in harmonised))
+    scenarios = con.execute(
+        "SELECT scenario, command, status, listed_rows, undecidable_rows FROM marts.scenario_definitions "
+        "ORDER BY is_standard DESC, scenario"
+    ).fetchall()
+    out.append("scenarios (marts.scenario_list_membership):")
+    out += [
+        f"  {name}: `{command}` {status}, {listed} listed, {undecidable} undecidable"
+        for name, command, status, listed, undecidable in scenarios
+    ]
+    facts = con.execute("SELECT kind, count(*) FROM marts.policy_facts GROUP BY 1 ORDER BY 1").fetchall()
+    findings = con.execute(
+        "SELECT severity, count(*) FROM marts.policy_findings GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    out.append(
+        f"policy facts: {sum(n for _, n in facts)} ({', '.join(f'{kind} {n}' for kind, n in facts)}); "
+        f"findings: {sum(n for _, n in findings)} "
+        f"({', '.join(f'{severity} {n}' for severity, n in findings)})"
+        " in marts.policy_findings"
+    )
+    return out
 
 
 # --- entry point ----------------------------------------------------------------------------------

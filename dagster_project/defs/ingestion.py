@@ -21,6 +21,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.partitions import requested_list_year
+from dagster_project.defs.raw_tables import raw_table_result, raw_table_specs
 from dagster_project.lib.config import sources_dir
 from dagster_project.lib.dk_sources import CONTRACTS, load_dk_sources, statistics_years
 
@@ -45,16 +46,9 @@ class MissingListYearError(Exception):
 
 @dg.multi_asset(
     name="dk_sources",
-    specs=[
-        dg.AssetSpec(
-            key=key,
-            description=f"raw.{key.path[-1]} — {RAW_TABLES[key.path[-1]]} Typed; source_file and "
-            "source_line name the row's origin.",
-            group_name="raw",
-            kinds={"duckdb", "csv"},
-        )
-        for key in RAW_ASSET_KEYS
-    ],
+    specs=raw_table_specs(
+        RAW_TABLES, "Typed; source_file and source_line name the row's origin.", frozenset({"duckdb", "csv"})
+    ),
     required_resource_keys={"warehouse_build"},
 )
 def dk_sources(context: dg.AssetExecutionContext):
@@ -79,23 +73,7 @@ def dk_sources(context: dg.AssetExecutionContext):
     }
     for key in RAW_ASSET_KEYS:
         table = key.path[-1]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(counts[table]),
-                "source_files": dg.MetadataValue.md(
-                    "\n".join(
-                        ["| source file | rows | bytes | sha256 |", "|---|---:|---:|---|"]
-                        + [
-                            f"| {name} | {rows} | {size} | `{sha}` |"
-                            for name, sha, size, rows in files[table]
-                        ]
-                    )
-                ),
-                "sha256": dg.MetadataValue.json({name: sha for name, sha, _, _ in files[table]}),
-                "sources_dir": dg.MetadataValue.path(str(directory)),
-            },
-        )
+        yield raw_table_result(key, counts[table], files[table], directory, "none")
 
 
 def _year_ranges(years: list[int]) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.raw_tables import raw_table_result, raw_table_specs
 from dagster_project.lib.be_sources import CONTRACTS, load_be_sources
 from dagster_project.lib.config import sources_dir
 
@@ -35,16 +36,12 @@ RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 
 @dg.multi_asset(
     name="be_sources",
-    specs=[
-        dg.AssetSpec(
-            key=key,
-            description=f"raw.{key.path[-1]} — {RAW_TABLES[key.path[-1]]} Typed; source_file and "
-            "source_line name the row's origin. Empty when the sources have no be/ directory.",
-            group_name="raw",
-            kinds={"duckdb", "csv"},
-        )
-        for key in RAW_ASSET_KEYS
-    ],
+    specs=raw_table_specs(
+        RAW_TABLES,
+        "Typed; source_file and source_line name the row's origin. "
+        "Empty when the sources have no be/ directory.",
+        frozenset({"duckdb", "csv"}),
+    ),
     required_resource_keys={"warehouse_build"},
 )
 def be_sources(context: dg.AssetExecutionContext):
@@ -58,22 +55,8 @@ def be_sources(context: dg.AssetExecutionContext):
     files = {contract.table: [f for f in result.files if f[0] == contract.file] for contract in CONTRACTS}
     for key in RAW_ASSET_KEYS:
         table = key.path[-1]
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(result.counts[table]),
-                "source_files": dg.MetadataValue.md(
-                    "\n".join(
-                        ["| source file | rows | bytes | sha256 |", "|---|---:|---:|---|"]
-                        + [f"| {name} | {rows} | {size} | `{sha}` |"
-                           for name, sha, size, rows in files[table]]
-                    )
-                    if files[table]
-                    else "no be/ directory in the sources: empty table"
-                ),
-                "sha256": dg.MetadataValue.json({name: sha for name, sha, _, _ in files[table]}),
-                "sources_dir": dg.MetadataValue.path(str(directory)),
-            },
+        yield raw_table_result(
+            key, result.counts[table], files[table], directory, "no be/ directory in the sources: empty table"
         )
 
 

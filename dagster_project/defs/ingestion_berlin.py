@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from dagster_project.defs.raw_tables import raw_table_result, raw_table_specs
 from dagster_project.lib.berlin_sources import CONTRACTS, load_berlin_sources
 from dagster_project.lib.config import sources_dir
 
@@ -35,16 +36,11 @@ RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 
 @dg.multi_asset(
     name="berlin_sources",
-    specs=[
-        dg.AssetSpec(
-            key=key,
-            description=f"raw.{key.path[-1]} — {RAW_TABLES[key.path[-1]]} Typed, plr_id as 8 digits; "
-            "source_file and source_line name the row's origin.",
-            group_name="raw",
-            kinds={"duckdb", "csv"},
-        )
-        for key in RAW_ASSET_KEYS
-    ],
+    specs=raw_table_specs(
+        RAW_TABLES,
+        "Typed, plr_id as 8 digits; source_file and source_line name the row's origin.",
+        frozenset({"duckdb", "csv"}),
+    ),
     required_resource_keys={"warehouse_build"},
 )
 def berlin_sources(context: dg.AssetExecutionContext):
@@ -62,25 +58,7 @@ def berlin_sources(context: dg.AssetExecutionContext):
         table = key.path[-1]
         if not files[table]:
             context.log.info(f"no {table} source file in {directory / 'berlin'}: raw.{table} is empty")
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(counts[table]),
-                "source_files": dg.MetadataValue.md(
-                    "\n".join(
-                        ["| source file | rows | bytes | sha256 |", "|---|---:|---:|---|"]
-                        + [
-                            f"| {name} | {rows} | {size} | `{sha}` |"
-                            for name, sha, size, rows in files[table]
-                        ]
-                    )
-                    if files[table]
-                    else "none (optional file absent)"
-                ),
-                "sha256": dg.MetadataValue.json({name: sha for name, sha, _, _ in files[table]}),
-                "sources_dir": dg.MetadataValue.path(str(directory)),
-            },
-        )
+        yield raw_table_result(key, counts[table], files[table], directory, "none (optional file absent)")
 
 
 defs = dg.Definitions(assets=[berlin_sources])

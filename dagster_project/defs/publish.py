@@ -29,6 +29,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from dagster_project.defs.ingestion import RAW_ASSET_KEYS
+from dagster_project.defs.ingestion_policy import RAW_ASSET_KEYS as POLICY_RAW_KEYS
 from dagster_project.defs.partitions import list_year_partitions, requested_list_year
 from dagster_project.defs.quality import gx_asset_checks
 from dagster_project.defs.scenarios import RAW_ASSET_KEYS as SCENARIO_RAW_KEYS
@@ -93,7 +94,7 @@ class WarehouseBuildResource(dg.ConfigurableResource):
 def _publication_deps() -> list[dg.AssetKey]:
     marts = {key for key in (*dbt_models.keys, *dbt_scenario_models.keys) if key.path[0] == "marts"}
     checked = {spec.asset_key for checks in gx_asset_checks for spec in checks.check_specs}
-    raw = set(RAW_ASSET_KEYS) | set(SCENARIO_RAW_KEYS)
+    raw = set(RAW_ASSET_KEYS) | set(POLICY_RAW_KEYS) | set(SCENARIO_RAW_KEYS)
     return sorted(marts | checked | raw, key=lambda k: k.to_user_string())
 
 

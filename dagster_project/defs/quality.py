@@ -59,6 +59,7 @@ REQUIRED_SUITES: dict[str, tuple[str, ...]] = {
     ),
     "harmonisation": ("marts.harmonised_indicators",),
     "scenarios": ("marts.scenario_list_membership",),
+    "policy": ("raw.policy_facts", "marts.policy_findings"),
 }
 
 

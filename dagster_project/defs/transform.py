@@ -30,9 +30,7 @@
   ``PublicationBlockedError`` (one line per problem; ``wijkmonitor refresh`` prints them).
 """
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -46,7 +44,7 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir
+from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, temporary_environment
 from dagster_project.lib.diagnostics import publication_blockers
 from dagster_project.lib.publish import dbt_executable, prepare_dbt_manifest
 
@@ -87,19 +85,6 @@ class PublicationBlockedError(Exception):
         )
 
 
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
 SCENARIO_TAG = "tag:scenarios"
 
 
@@ -107,11 +92,10 @@ def _build(context: dg.AssetExecutionContext, group: str):
     dbt: DbtCliResource = context.resources.dbt
     session = context.resources.warehouse_build.session
     context.log.info(f"dbt build ({group}) into {session.build_path}")
-    with _environment(BUILD_PATH_ENV, str(session.build_path)):
+    with temporary_environment(BUILD_PATH_ENV, str(session.build_path)):
         try:
-            yield from dbt.cli(
-                ["build"], context=context, target_path=session.dbt_target_path / group
-            ).stream()
+            # one target path for both groups of a run: the second one parses partially
+            yield from dbt.cli(["build"], context=context, target_path=session.dbt_target_path).stream()
         except DagsterDbtCliRuntimeError as exc:
             # The models that guard publication say what is missing, in the build file that is
             # about to be discarded: read them now, so the failure says it in source-file terms.

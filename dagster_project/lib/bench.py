@@ -6,9 +6,10 @@
 1. generates the bench panel (``dagster_project.lib.synthetic bench``) into a temporary sources dir;
 2. times the whole ``wijkmonitor refresh`` into a temporary warehouse;
 3. times the stages one by one into another temporary file: ingest (``load_dk_sources``, plus the
-   empty Berlin and Belgian raw tables), dbt
-   (``dbt build`` with ``WIJKMONITOR_BUILD_PATH``) and the Great Expectations checks
-   (``run_suites``).
+   empty Berlin and Belgian raw tables and the bundled policy facts), dbt (``dbt build`` of the
+   official models with ``WIJKMONITOR_BUILD_PATH``), scenarios (the standard scenarios, each the
+   official models again on a scratch copy), dbt_scen (``dbt build`` of the models tagged
+   ``scenarios``) and the Great Expectations checks (``run_suites``).
 
 Every stage runs in its own child process, started by a small wrapper process that reports
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` once the stage has finished. A fresh wrapper per stage
@@ -59,8 +60,28 @@ counts = load_dk_sources(con, Path(sys.argv[2]))
 # the bench panel is Danish; Berlin and Belgium load as empty tables, as in a refresh without them
 load_berlin_sources(con, Path(sys.argv[2]))
 load_be_sources(con, Path(sys.argv[2]))
+from dagster_project.lib.config import repo_root
+from dagster_project.lib.policy_sources import load_policy_sources
+from dagster_project.lib.scenarios import create_tables
+load_policy_sources(con, repo_root() / "sources")  # the bundled policy facts: they do not grow with the panel
+create_tables(con)
 con.close()
 print("ROWS " + json.dumps(counts))
+"""
+
+_SCENARIOS = """
+import json, sys
+from pathlib import Path
+import duckdb
+from dagster_project.lib import scenarios
+build = Path(sys.argv[1])
+with duckdb.connect(str(build), read_only=True) as con:
+    definitions = scenarios.standard_definitions(con)
+outcomes = scenarios.evaluate_all(build, definitions, build.parent, raise_errors=True,
+                                  manifest_path=Path(sys.argv[2]))
+for outcome in outcomes:
+    print(outcome.definition.scenario, outcome.message)
+print("ROWS " + json.dumps({o.definition.scenario: len(o.memberships) for o in outcomes}))
 """
 
 _CHECKS = """
@@ -214,9 +235,26 @@ def run_bench(areas: int, years: range, work: Path, run_refresh: bool = True, ru
             "--log-path",
             str(work / "dbt_logs"),
         ]
-        result, output = measure("dbt", dbt, env, work)
+        result, output = measure("dbt", [*dbt, "--exclude", "tag:scenarios"], env, work)
         result.rows = _table_rows(build, "marts")
         result.note = (result.note + " rows = all marts tables").strip()
+        record(result, output)
+        if not result.ok:
+            return results
+
+        # the scenarios run the models of the manifest this build was parsed with
+        manifest = work / "dbt_target" / "manifest.json"
+        result, output = measure(
+            "scenarios", [sys.executable, "-c", _SCENARIOS, str(build), str(manifest)], env, work
+        )
+        result.rows = _rows_from_output(output)
+        result.note = (result.note + " rows = scenario memberships").strip()
+        record(result, output)
+        if not result.ok:
+            return results
+
+        result, output = measure("dbt_scen", [*dbt, "--select", "tag:scenarios"], env, work)
+        result.rows = _table_rows(build, "marts")
         record(result, output)
         if not result.ok:
             return results

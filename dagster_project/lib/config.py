@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SOURCES_ENV = "WIJKMONITOR_SOURCES"
@@ -30,3 +32,17 @@ def sources_dir() -> Path:
 def warehouse_path() -> Path:
     value = os.environ.get(WAREHOUSE_ENV)
     return Path(value).resolve() if value else repo_root() / "warehouse" / "wijkmonitor.duckdb"
+
+
+@contextmanager
+def temporary_environment(name: str, value: str) -> Iterator[None]:
+    """Set one environment variable for the duration of a block, then restore it (or unset it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous

@@ -39,7 +39,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -48,19 +47,12 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir
+from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, temporary_environment
+from dagster_project.lib.dk_sources import LIST_KINDS
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 RESERVED_NAMES = ("official",)
 DATASETS = ("dk", "berlin", "be")
-LIST_KINDS = (
-    "ghetto",
-    "udsat",
-    "hard_ghetto",
-    "parallelsamfund",
-    "omdannelsesomraade",
-    "forebyggelsesomraade",
-)
 RAW_TABLES = (
     "scenario_definitions",
     "scenario_parameter_changes",
@@ -863,19 +855,6 @@ def _all_units_undecidable(con: duckdb.DuckDBPyConnection, rule_set: str) -> lis
 # --- running ------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _environment(name: str, value: str):
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
 class DbtModels:
     """dbt run, in this process, of a selection of models against a scratch database file.
 
@@ -884,11 +863,11 @@ class DbtModels:
     relation names resolve in it.
     """
 
-    def __init__(self, project_dir: Path | None = None):
+    def __init__(self, project_dir: Path | None = None, manifest_path: Path | None = None):
         from dbt.contracts.graph.manifest import Manifest, WritableManifest
 
         self.project_dir = Path(project_dir or dbt_project_dir())
-        manifest_path = self.project_dir / "target" / "manifest.json"
+        manifest_path = Path(manifest_path or self.project_dir / "target" / "manifest.json")
         if not manifest_path.is_file():
             raise ScenarioRunError(f"dbt manifest {manifest_path} is missing: run `make setup` (dbt parse)")
         self.manifest = Manifest.from_writable_manifest(
@@ -920,8 +899,8 @@ class DbtModels:
             *selection,
         ]
         with (
-            _environment(BUILD_PATH_ENV, str(db_path)),
-            _environment("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
+            temporary_environment(BUILD_PATH_ENV, str(db_path)),
+            temporary_environment("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
         ):
             try:
                 runner = dbtRunner(manifest=self.manifest) if command == "run" else dbtRunner()
@@ -1221,6 +1200,7 @@ def evaluate_all(
     work_root: Path,
     log: Callable[[str], None] = print,
     raise_errors: bool = False,
+    manifest_path: Path | None = None,
 ) -> list[Outcome]:
     """Evaluate every definition on ``db_path`` and write the results into its raw.scenario_* tables.
 
@@ -1232,7 +1212,7 @@ def evaluate_all(
         create_tables(con)
     if not definitions:
         return []
-    models = DbtModels()
+    models = DbtModels(manifest_path=manifest_path)
     outcomes = []
     for definition in definitions:
         try:

@@ -77,6 +77,22 @@ SCENARIO_MART_KEYS = {
     )
 }
 MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicators"])} | SCENARIO_MART_KEYS
+# Policy facts (issue 5): the curated fact files and their public tables
+RAW_KEYS |= {dg.AssetKey(["raw", t]) for t in ("policy_facts", "policy_co_financing", "policy_documents")}
+MART_KEYS |= {
+    dg.AssetKey(["marts", name])
+    for name in (
+        "policy_facts",
+        "policy_findings",
+        "policy_programmes",
+        "policy_budgets",
+        "policy_measures",
+        "policy_targets",
+        "policy_area_facts",
+        "policy_area_participation",
+        "policy_participation_classifications",
+    )
+}
 PUBLICATION_KEY = dg.AssetKey("publication")
 REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
 DBT_SCHEMAS = {"staging", "intermediate", "marts", "rules"}

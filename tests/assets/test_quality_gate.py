@@ -28,7 +28,10 @@ CHECKED_ASSETS = [
     ["marts", "dk_area_criteria"],
     ["marts", "dk_history_consistency"],
     ["marts", "dk_list_membership"],
+    ["marts", "harmonised_indicators"],
     ["marts", "mss_planning_area_classes"],
+    ["marts", "policy_findings"],
+    ["marts", "scenario_list_membership"],
     ["raw", "be_fiscal_income_sectors"],
     ["raw", "be_population_sectors"],
     ["raw", "be_sector_indicators"],
@@ -38,6 +41,7 @@ CHECKED_ASSETS = [
     ["raw", "dk_area_statistics"],
     ["raw", "dk_national_reference"],
     ["raw", "dk_published_lists"],
+    ["raw", "policy_facts"],
 ]
 AREA_STATISTICS_CHECK = dg.AssetCheckKey(dg.AssetKey(["raw", "dk_area_statistics"]), "gx_suite")
 
