@@ -38,7 +38,7 @@ check: lint
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 test: check
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
 
 bench: setup
 	$(BIN)/python -m dagster_project.lib.bench

@@ -827,7 +827,7 @@ _EXTRACT_SCORES = {
         SELECT edition, plr_id, plr_name, residents, 'status', status_index,
                status_class_code || dynamic_class_code,
                overall_class || ' (' || status_class || ' / ' || dynamic_class || ')',
-               row_number() OVER (PARTITION BY edition ORDER BY status_index DESC NULLS LAST),
+               row_number() OVER (PARTITION BY edition ORDER BY status_index DESC NULLS LAST, plr_id),
                is_included, exclusion_reason
         FROM marts.mss_planning_area_classes
     """,

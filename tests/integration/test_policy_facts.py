@@ -24,7 +24,7 @@ SOURCES = REPO_ROOT / "sources"
 README_BUDGET_QUERY = """
 select country_code, programme_name, year, amount, currency, amount_eur, amount_eur_per_year, covers
 from marts.policy_budgets
-where amount_basis = 'per_year'
+where amount_eur_per_year is not null  -- per year, or a total over a closed period divided by its years
 order by amount_eur_per_year desc
 """
 

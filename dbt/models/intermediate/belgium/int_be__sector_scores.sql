@@ -82,7 +82,9 @@ select
     has_suppressed_income,
     case when population_exclusion_reason is null then known_weight_pct end as known_weight_pct,
     case
-        when population_exclusion_reason is null and has_enough_known_weight then weighted_mean_z_score
+        -- rounded to 9 decimals: equal indices stay equal between runs (DuckDB's parallel float
+        -- sums differ in the last bits), so the ranking and the cut never turn on that noise
+        when population_exclusion_reason is null and has_enough_known_weight then round(weighted_mean_z_score, 9)
     end as deprivation_index,
     coalesce(
         population_exclusion_reason,
