@@ -510,14 +510,11 @@ def _parse_entry(
 def _parse_co_financing(
     value: Any, line: int, entry: int, fact_id: str | None, problems: _Problems
 ) -> list[dict[str, Any]] | None:
+    def report(message: str, field_name: str) -> None:
+        problems.add(message, line=line, entry=entry, fact_id=fact_id, field_name=field_name)
+
     if not isinstance(value, list) or not value:
-        problems.add(
-            "expected a list of {party, level, share_pct}",
-            line=line,
-            entry=entry,
-            fact_id=fact_id,
-            field_name="co_financing",
-        )
+        report("expected a list of {party, level, share_pct}", "co_financing")
         return None
     specs = {f.name: f for f in CO_FINANCING_FIELDS}
     parts = []
@@ -525,43 +522,25 @@ def _parse_co_financing(
     for position, item in enumerate(value, start=1):
         label = f"co_financing[{position}]"
         if not isinstance(item, dict):
-            problems.add(
-                "expected a mapping {party, level, share_pct}",
-                line=line,
-                entry=entry,
-                fact_id=fact_id,
-                field_name=label,
-            )
+            report("expected a mapping {party, level, share_pct}", label)
             ok = False
             continue
         typed_item: dict[str, Any] = {}
         for key, item_value in item.items():
             spec = specs.get(key)
             if spec is None:
-                problems.add(
-                    f"unknown field {key!r}; allowed: {', '.join(specs)}",
-                    line=line,
-                    entry=entry,
-                    fact_id=fact_id,
-                    field_name=label,
-                )
+                report(f"unknown field {key!r}; allowed: {', '.join(specs)}", label)
                 ok = False
                 continue
             typed, problem = _check_value(spec, item_value)
             if problem:
-                problems.add(problem, line=line, entry=entry, fact_id=fact_id, field_name=f"{label}.{key}")
+                report(problem, f"{label}.{key}")
                 ok = False
             else:
                 typed_item[key] = typed
         for spec in specs.values():
             if spec.required and spec.name not in item:
-                problems.add(
-                    "required field is missing",
-                    line=line,
-                    entry=entry,
-                    fact_id=fact_id,
-                    field_name=f"{label}.{spec.name}",
-                )
+                report("required field is missing", f"{label}.{spec.name}")
                 ok = False
         typed_item["position"] = position
         parts.append(typed_item)
