@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,4 +41,17 @@ def bundled_warehouse(tmp_path_factory) -> Path:
     result = run_wijkmonitor("refresh", sources=REPO_ROOT / "sources", warehouse=warehouse)
     assert result.returncode == 0, f"refresh failed:\n{result.stdout}\n{result.stderr}"
     assert warehouse.exists()
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def danish_only_warehouse(tmp_path_factory) -> Path:
+    """A warehouse refreshed once from a sources directory holding only dk/ (read it, never write
+    it): what a user without Berlin, Belgian or policy sources gets."""
+    root = tmp_path_factory.mktemp("danish_only")
+    sources = root / "sources"
+    shutil.copytree(REPO_ROOT / "sources" / "dk", sources / "dk")
+    warehouse = root / "warehouse" / "wijkmonitor.duckdb"
+    result = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse)
+    assert result.returncode == 0, f"refresh failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return warehouse

@@ -154,6 +154,19 @@ def test_a_broken_fact_file_stops_the_refresh_and_publishes_nothing(bundled_ware
     assert sha256(warehouse) == before
 
 
+def test_without_policy_sources_the_policy_marts_are_empty_and_the_refresh_publishes(
+    danish_only_warehouse,
+):
+    """Policy files are optional: a sources directory with only dk/ publishes empty policy marts
+    (no facts, no findings) and harmonised indicators for Denmark alone."""
+    for table in ("marts.policy_facts", "marts.policy_findings", "marts.policy_budgets",
+                  "marts.policy_area_participation"):
+        assert query(danish_only_warehouse, f"select count(*) from {table}") == [(0,)], table
+    datasets = query(danish_only_warehouse,
+                     "select distinct dataset from marts.harmonised_indicators order by 1")
+    assert datasets == [("dk",)]
+
+
 @pytest.mark.parametrize("table", ["policy_findings", "policy_facts"])
 def test_the_policy_tables_are_documented_in_the_readme(table):
     assert f"marts.{table}" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
