@@ -81,7 +81,8 @@ outcomes = scenarios.evaluate_all(build, definitions, build.parent, raise_errors
                                   manifest_path=Path(sys.argv[2]))
 for outcome in outcomes:
     print(outcome.definition.scenario, outcome.message)
-print("ROWS " + json.dumps({o.definition.scenario: len(o.memberships) for o in outcomes}))
+rows = {o.definition.scenario: o.row_counts.get("scenario_list_membership", 0) for o in outcomes}
+print("ROWS " + json.dumps(rows))
 """
 
 _CHECKS = """

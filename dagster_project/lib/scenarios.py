@@ -435,9 +435,17 @@ class Outcome:
     caveats: str = ""
     changes: list[ParameterChange] = field(default_factory=list)
     evaluability: list[Evaluability] = field(default_factory=list)
-    memberships: list[tuple] = field(default_factory=list)
-    unit_scores: list[tuple] = field(default_factory=list)
+    # result rows by raw table, as Parquet files written from the scratch database (rows never
+    # pass through Python: a national panel has millions of unit scores) and their row counts
+    result_files: dict[str, Path] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
     evaluated_at: datetime | None = None
+
+    def discard_results(self) -> None:
+        """Remove the result files (after they are written, or when the outcome is dropped)."""
+        for path in self.result_files.values():
+            shutil.rmtree(path.parent, ignore_errors=True)
+        self.result_files = {}
 
 
 def _sql_literal(value: Any) -> str:
@@ -841,15 +849,31 @@ _EXTRACT_SCORES = {
 }
 
 
-def _all_units_undecidable(con: duckdb.DuckDBPyConnection, rule_set: str) -> list[tuple]:
+def _all_units_undecidable(rule_set: str) -> str:
     """Every unit, undecidable: the rule set has no evaluable indicator on this data."""
     kind = RULE_SETS[rule_set].list_kinds.split(", ")[0]
-    return con.execute(f"""
+    return f"""
         SELECT period, unit_id, any_value(unit_name), {_sql_literal(kind)}, 'undecidable', NULL, 'index',
                NULL,
                NULL, NULL, NULL, any_value(residents), min(source_file)
         FROM _target_units GROUP BY period, unit_id
-    """).fetchall()
+    """
+
+
+def _export_results(
+    con: duckdb.DuckDBPyConnection, outcome: Outcome, table: str, query: str, results_dir: Path
+) -> None:
+    """Write one result query of the scratch database to Parquet, its columns named as the raw
+    table's (after ``scenario``), and count its rows."""
+    columns = [name for name, _ in _TABLE_COLUMNS[table][1:]]
+    path = results_dir / f"{table}.parquet"
+    con.execute(
+        f"COPY (SELECT * FROM ({query}) AS result({', '.join(columns)})) "
+        f"TO {_sql_literal(str(path))} (FORMAT parquet)"
+    )
+    outcome.result_files[table] = path
+    counted = con.execute(f"SELECT count(*) FROM read_parquet({_sql_literal(str(path))})").fetchone()
+    outcome.row_counts[table] = counted[0]
 
 
 # --- running ------------------------------------------------------------------------------------------
@@ -987,6 +1011,9 @@ def evaluate(db_path: Path, definition: Definition, models: DbtModels, work_root
     rule_set = RULE_SETS[definition.rule_set]
     work_dir = Path(tempfile.mkdtemp(prefix=f"scenario-{definition.scenario}-", dir=work_root))
     scratch = work_dir / f"{models.database}.duckdb"
+    results_dir = Path(
+        tempfile.mkdtemp(prefix=f"scenario-results-{definition.scenario}-", dir=work_root)
+    )
     try:
         shutil.copyfile(db_path, scratch)
         with duckdb.connect(str(scratch)) as con:
@@ -1008,20 +1035,31 @@ def evaluate(db_path: Path, definition: Definition, models: DbtModels, work_root
                 e.is_evaluable for e in outcome.evaluability if e.rule_input in _STATUS_INPUTS[rule_set.name]
             )
             if undecidable_all:
-                outcome.memberships = _all_units_undecidable(con, rule_set.name)
+                everything_undecidable = _all_units_undecidable(rule_set.name)
+                _export_results(con, outcome, "scenario_list_membership", everything_undecidable, results_dir)
                 outcome.caveats += ". undecidable: no indicator of the index is evaluable on this data"
             con.execute("CHECKPOINT")
         if not undecidable_all:
             models.run(scratch, rule_set.dbt_select, work_dir)
             with duckdb.connect(str(scratch), read_only=True) as con:
-                outcome.memberships = con.execute(_EXTRACT_MEMBERSHIP[rule_set.name]).fetchall()
+                _export_results(
+                    con, outcome, "scenario_list_membership", _EXTRACT_MEMBERSHIP[rule_set.name], results_dir
+                )
                 if _EXTRACT_SCORES[rule_set.name]:
-                    outcome.unit_scores = con.execute(_EXTRACT_SCORES[rule_set.name]).fetchall()
+                    _export_results(
+                        con, outcome, "scenario_unit_scores", _EXTRACT_SCORES[rule_set.name], results_dir
+                    )
+        with duckdb.connect() as con:
+            listed, undecidable = con.execute(
+                "SELECT count(*) FILTER (decision = 'listed'), count(*) FILTER (decision = 'undecidable') "
+                f"FROM read_parquet({_sql_literal(str(outcome.result_files['scenario_list_membership']))})"
+            ).fetchone()
         outcome.evaluated_at = datetime.now(UTC)
-        listed = sum(1 for m in outcome.memberships if m[4] == "listed")
-        undecidable = sum(1 for m in outcome.memberships if m[4] == "undecidable")
         outcome.message = f"{listed} memberships, {undecidable} undecidable"
         return outcome
+    except BaseException:
+        shutil.rmtree(results_dir, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
@@ -1135,13 +1173,15 @@ def write_outcome(con: duckdb.DuckDBPyConnection, outcome: Outcome) -> None:
                 )
                 for e in outcome.evaluability
             ],
-            "scenario_list_membership": [(name, *m) for m in outcome.memberships],
-            "scenario_unit_scores": [(name, *s) for s in outcome.unit_scores],
         }
         for table, rows in rows_by_table.items():
             if rows:
                 width = len(_TABLE_COLUMNS[table])
                 con.executemany(f"INSERT INTO raw.{table} VALUES ({', '.join('?' * width)})", rows)
+        for table, path in outcome.result_files.items():
+            con.execute(
+                f"INSERT INTO raw.{table} SELECT ?, * FROM read_parquet({_sql_literal(str(path))})", [name]
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -1222,8 +1262,11 @@ def evaluate_all(
                 raise
             outcome = Outcome(definition, status="failed", message=str(exc), evaluated_at=datetime.now(UTC))
             log(f"scenario {definition.scenario} failed: {exc}")
-        with duckdb.connect(str(db_path)) as con:
-            write_outcome(con, outcome)
+        try:
+            with duckdb.connect(str(db_path)) as con:
+                write_outcome(con, outcome)
+        finally:
+            outcome.discard_results()
         log(f"scenario {definition.scenario} ({definition.command}): {outcome.message}")
         outcomes.append(outcome)
     return outcomes
