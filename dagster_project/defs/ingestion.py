@@ -26,7 +26,7 @@ from dagster_project.lib.config import sources_dir
 from dagster_project.lib.dk_sources import CONTRACTS, load_dk_sources, statistics_years
 
 if TYPE_CHECKING:  # defs/publish.py imports this module
-    from dagster_project.defs.publish import WarehouseBuildResource
+    from dagster_project.resources import WarehouseBuildResource
 
 RAW_TABLES = {
     "dk_area_statistics": (

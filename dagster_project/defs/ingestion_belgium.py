@@ -20,7 +20,7 @@ from dagster_project.lib.be_sources import CONTRACTS, load_be_sources
 from dagster_project.lib.config import sources_dir
 
 if TYPE_CHECKING:  # defs/publish.py imports the ingestion modules
-    from dagster_project.defs.publish import WarehouseBuildResource
+    from dagster_project.resources import WarehouseBuildResource
 
 RAW_TABLES = {
     "be_sectors": "be/sectors.csv: statistical sectors with municipality (refnis) and urban region.",

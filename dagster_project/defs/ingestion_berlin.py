@@ -19,7 +19,7 @@ from dagster_project.lib.berlin_sources import CONTRACTS, load_berlin_sources
 from dagster_project.lib.config import sources_dir
 
 if TYPE_CHECKING:
-    from dagster_project.defs.publish import WarehouseBuildResource
+    from dagster_project.resources import WarehouseBuildResource
 
 RAW_TABLES = {
     "berlin_mss_index_indicators": (

@@ -22,7 +22,7 @@ from dagster_project.lib.config import sources_dir
 from dagster_project.lib.policy_sources import load_policy_sources
 
 if TYPE_CHECKING:
-    from dagster_project.defs.publish import WarehouseBuildResource
+    from dagster_project.resources import WarehouseBuildResource
 
 RAW_TABLES = {
     "policy_facts": "policy/*.yaml: one row per curated fact with its document, section and verbatim quote.",

@@ -23,10 +23,7 @@ starts empty); ``publication`` then fails with a message saying so, and the publ
 stays as it was.
 """
 
-import os
-
 import dagster as dg
-from pydantic import PrivateAttr
 
 from dagster_project.defs.ingestion import RAW_ASSET_KEYS
 from dagster_project.defs.ingestion_policy import RAW_ASSET_KEYS as POLICY_RAW_KEYS
@@ -35,60 +32,11 @@ from dagster_project.defs.quality import gx_asset_checks
 from dagster_project.defs.scenarios import RAW_ASSET_KEYS as SCENARIO_RAW_KEYS
 from dagster_project.defs.transform import dbt_models, dbt_scenario_models
 from dagster_project.lib import publish as lib_publish
-from dagster_project.lib.config import BUILD_PATH_ENV, warehouse_path
+from dagster_project.lib.config import warehouse_path
+from dagster_project.resources import WarehouseBuildResource
 
 PUBLICATION_KEY = dg.AssetKey("publication")
 LIST_YEAR_REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
-
-
-class WarehouseBuildResource(dg.ConfigurableResource):
-    """The build file of the running refresh (one per run id, next to the published warehouse)."""
-
-    _session: lib_publish.BuildSession | None = PrivateAttr(default=None)
-    _previous_build_env: str | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run_id = context.run_id or "direct"
-        session = lib_publish.BuildSession(warehouse_path(), run_id).open()
-        self._session = session
-        self._previous_build_env = os.environ.get(BUILD_PATH_ENV)
-        os.environ[BUILD_PATH_ENV] = str(session.build_path)
-        if context.log is not None:
-            for path in session.stale_files_removed:
-                context.log.info(f"removed stale build file {path}")
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._session is None:
-            return
-        discarded = self._session.close()
-        if discarded and context.log is not None:
-            context.log.warning(
-                f"the build file {self._session.build_path} was not published and has been removed; "
-                f"{self._session.warehouse_path} is unchanged"
-            )
-        if self._previous_build_env is None:
-            os.environ.pop(BUILD_PATH_ENV, None)
-        else:
-            os.environ[BUILD_PATH_ENV] = self._previous_build_env
-        self._session = None
-
-    @property
-    def session(self) -> lib_publish.BuildSession:
-        if self._session is None:
-            raise dg.Failure("the warehouse_build resource is not set up (it only exists inside a run)")
-        return self._session
-
-    @property
-    def build_path(self):
-        return self.session.build_path
-
-    @property
-    def warehouse_path(self):
-        return self.session.warehouse_path
-
-    @property
-    def run_id(self) -> str:
-        return self.session.run_id
 
 
 def _publication_deps() -> list[dg.AssetKey]:

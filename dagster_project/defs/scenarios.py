@@ -20,7 +20,7 @@ from dagster_project.lib import scenarios as lib_scenarios
 from dagster_project.lib.config import warehouse_path
 
 if TYPE_CHECKING:
-    from dagster_project.defs.publish import WarehouseBuildResource
+    from dagster_project.resources import WarehouseBuildResource
 
 RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for table in lib_scenarios.RAW_TABLES]
 _DESCRIPTIONS = {

@@ -1,0 +1,71 @@
+"""The resources of the Dagster definitions, in a module of their own (no ``defs`` module imports
+another one for them).
+
+``WarehouseBuildResource`` (resource key ``warehouse_build``): the build file of the current run
+(see ``dagster_project/lib/publish.py`` for the whole life of a refresh). Set up once per run: it
+takes the refresh lock, removes stale build files of killed refreshes, and sets
+``WIJKMONITOR_BUILD_PATH`` for the rest of the run (the dbt subprocess and the Great Expectations
+checks read it); at the end of the run it discards the build file if it was not published and
+restores the environment. This needs the in-process executor (set on the jobs and as the default
+of the Definitions): with one process per step the build file would not survive a step.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from dagster_project.lib import publish as lib_publish
+from dagster_project.lib.config import BUILD_PATH_ENV, warehouse_path
+
+
+class WarehouseBuildResource(dg.ConfigurableResource):
+    """The build file of the running refresh (one per run id, next to the published warehouse)."""
+
+    _session: lib_publish.BuildSession | None = PrivateAttr(default=None)
+    _previous_build_env: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run_id = context.run_id or "direct"
+        session = lib_publish.BuildSession(warehouse_path(), run_id).open()
+        self._session = session
+        self._previous_build_env = os.environ.get(BUILD_PATH_ENV)
+        os.environ[BUILD_PATH_ENV] = str(session.build_path)
+        if context.log is not None:
+            for path in session.stale_files_removed:
+                context.log.info(f"removed stale build file {path}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._session is None:
+            return
+        discarded = self._session.close()
+        if discarded and context.log is not None:
+            context.log.warning(
+                f"the build file {self._session.build_path} was not published and has been removed; "
+                f"{self._session.warehouse_path} is unchanged"
+            )
+        if self._previous_build_env is None:
+            os.environ.pop(BUILD_PATH_ENV, None)
+        else:
+            os.environ[BUILD_PATH_ENV] = self._previous_build_env
+        self._session = None
+
+    @property
+    def session(self) -> lib_publish.BuildSession:
+        if self._session is None:
+            raise dg.Failure("the warehouse_build resource is not set up (it only exists inside a run)")
+        return self._session
+
+    @property
+    def build_path(self):
+        return self.session.build_path
+
+    @property
+    def warehouse_path(self):
+        return self.session.warehouse_path
+
+    @property
+    def run_id(self) -> str:
+        return self.session.run_id
