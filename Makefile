@@ -9,7 +9,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup run test check lint bench dev docs clean
+.PHONY: setup run test check lint bench dev sandbox load docs clean
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -40,12 +40,26 @@ check: lint
 test: check
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
 
+# the refresh and a scenario against the plain-SQL floor (tools/bench.py); ARGS='--areas 1000000'
 bench: setup
-	$(BIN)/python -m dagster_project.lib.bench
+	$(BIN)/python -m tools.bench $(ARGS)
 
+# The UI, the daemon, the 1 December schedule and the source sensor. Nothing publishes by itself:
+# the sensor's first tick compares the sources with those of the published warehouse
+# (meta.publications) and starts a refresh only if they differ (defs/automation.py).
 dev: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} ; mkdir -p $$DAGSTER_HOME ; \
+	touch $$DAGSTER_HOME/dagster.yaml ; \
 	DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev -w workspace.yaml
+
+# The analysts' dbt database (WIJKMONITOR_SANDBOX, default warehouse/sandbox.duckdb), which
+# `cd dbt && ../.venv/bin/dbt build` writes by default: a copy of the published warehouse ...
+sandbox: setup
+	$(BIN)/wijkmonitor sandbox
+
+# ... or, without a published warehouse (a fresh checkout), the raw tables loaded from the sources.
+load: setup
+	$(BIN)/wijkmonitor load
 
 docs: setup
 	cd dbt && ../$(BIN)/dbt docs generate --profiles-dir .

@@ -6,6 +6,8 @@
     wijkmonitor publications [--format table|json]
     wijkmonitor rollback [PUBLICATION_ID]
     wijkmonitor scenario NAME --rules RULESET [--param KEY=VALUE ...] [--data COUNTRY]
+    wijkmonitor sandbox        # copy the published warehouse to the analysts' dbt sandbox
+    wijkmonitor load           # a fresh sandbox loaded from the sources
 
 Honours WIJKMONITOR_SOURCES and WIJKMONITOR_WAREHOUSE like everything else.
 
@@ -15,9 +17,9 @@ Decisions:
   the published warehouse. It prepares the dbt manifest first (``dbt parse``, fast with partial
   parsing) so a refresh never runs with a manifest older than the models. Dagster's and dbt's logs
   are captured, not printed; on failure the lines that explain it are printed.
-- ``refresh --year Y`` is the run about one list year (partition Y, run tag
-  ``wijkmonitor/list_year``): it is refused before anything is built if the sources hold no
-  statistics for Y, and it prints that year's counts and changes instead of every year's counts.
+- ``refresh --year Y`` is the run about one list year (partition key Y, nothing else): it is
+  refused before anything is built if the sources hold no statistics for Y, and it prints that
+  year's counts and changes instead of every year's counts.
 - ``publications`` lists the published warehouse and the previous publications kept next to it
   (``.publications/``, the newest ``$WIJKMONITOR_KEEP_PUBLICATIONS``, default 3), each described
   by its own ``meta.publications`` row; ``rollback`` publishes one of them again (default: the
@@ -49,7 +51,6 @@ from decimal import Decimal
 from typing import Any
 
 from dagster_project.lib.config import dbt_project_dir, sources_dir, warehouse_path
-from dagster_project.lib.dk_sources import LIST_KINDS, SourceValidationError
 from dagster_project.lib.publish import (
     DbtPrepareError,
     PublicationError,
@@ -62,6 +63,8 @@ from dagster_project.lib.publish import (
     publications_dir,
     rollback,
 )
+from dagster_project.sources import SourceValidationError
+from dagster_project.sources.dk import LIST_KINDS
 
 PROG = "wijkmonitor"
 EXIT_FAILED = 1
@@ -717,10 +720,21 @@ def _run_refresh_job(year: int | None) -> None:
     import dagster as dg
     from dagster_dbt import DagsterDbtCliRuntimeError
 
-    from dagster_project.defs.partitions import FIRST_LIST_YEAR, LIST_YEAR_TAG, list_year_partitions
+    from dagster_project.defs.partitions import (
+        FIRST_LIST_YEAR,
+        ListYearWithoutStatisticsError,
+        missing_statistics_message,
+        source_list_years,
+        sync_list_year_partitions,
+    )
 
     if year is not None and year < FIRST_LIST_YEAR:
         raise UserError(f"list year {year} is before the first list the rules cover ({FIRST_LIST_YEAR})")
+    if year is not None:  # the list year is the run's partition key: a source year with statistics
+        years = source_list_years(sources_dir())
+        if year not in years.statistics:
+            message = missing_statistics_message(year, sources_dir(), years.statistics)
+            raise UserError(f"{message}; nothing was published")
     try:
         prepare_dbt_manifest(dbt_project_dir())
     except DbtPrepareError as exc:
@@ -730,24 +744,17 @@ def _run_refresh_job(year: int | None) -> None:
         from dagster_project.definitions import defs
     except Exception as exc:  # a missing suite file, a broken manifest, …: say which, in one line
         raise RefreshFailed(f"cannot load the Dagster definitions: {_first_line(exc)}") from None
-    from dagster_project.defs.automation import REFRESH_JOB_NAME, unpartitioned_refresh_selection
-    from dagster_project.defs.ingestion import MissingListYearError
+    from dagster_project.defs.automation import REFRESH_JOB_NAME
+    from dagster_project.defs.partitions import ListYearWithoutStatisticsError as MissingListYearError
     from dagster_project.defs.transform import PublicationBlockedError
 
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
-    kwargs: dict[str, Any] = {}
-    if year is not None:
-        kwargs["tags"] = {LIST_YEAR_TAG: str(year)}
-        if str(year) in list_year_partitions.get_partition_keys():
-            kwargs["partition_key"] = str(year)
-    if "partition_key" not in kwargs:
-        kwargs["asset_selection"] = list(
-            unpartitioned_refresh_selection().resolve(defs.resolve_asset_graph())
-        )
+    kwargs: dict[str, Any] = {} if year is None else {"partition_key": str(year)}
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     captured = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="wijkmonitor-dagster-") as home:
         instance = dg.DagsterInstance.ephemeral(tempdir=home)
+        sync_list_year_partitions(instance)
         try:
             with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
                 job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, **kwargs)
@@ -757,7 +764,7 @@ def _run_refresh_job(year: int | None) -> None:
                 "nothing was published",
                 lines=exc.problems,
             ) from None
-        except MissingListYearError as exc:
+        except (MissingListYearError, ListYearWithoutStatisticsError) as exc:
             error = UserError(f"{exc}; nothing was published")
             raise error from None
         except RefreshInProgressError as exc:
@@ -888,6 +895,47 @@ def _other_publications(con) -> list[str]:
     return out
 
 
+# --- sandbox / load: the analysts' dbt database ---------------------------------------------------
+
+
+def _sandbox_done(sandbox) -> int:
+    size = f"{sandbox.size_bytes / 1_000_000:.1f} MB"
+    sys.stdout.write(
+        f"sandbox {sandbox.path}: {sandbox.tables} tables ({size}) from the {sandbox.origin}\n"
+        "dbt builds into it by default (dbt/profiles.yml, WIJKMONITOR_SANDBOX): "
+        "cd dbt && ../.venv/bin/dbt build\n"
+    )
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Copy the published warehouse to the sandbox (read-only; BI readers may stay connected)."""
+    from dagster_project.lib.config import sandbox_path
+    from dagster_project.lib.sandbox import SandboxError, make_sandbox
+
+    try:
+        return _sandbox_done(make_sandbox(warehouse_path(), sandbox_path()))
+    except SandboxError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """A fresh sandbox with the raw tables loaded from the sources (for a checkout without a warehouse)."""
+    from dagster_project.lib.config import sandbox_path
+    from dagster_project.lib.sandbox import SandboxError, load_sandbox
+
+    try:
+        return _sandbox_done(load_sandbox(sources_dir(), sandbox_path(), warehouse_path()))
+    except SourceValidationError as exc:
+        raise RefreshFailed(
+            f"{len(exc.problems)} problem(s) in the source files under {sources_dir()}; "
+            "the sandbox was not changed",
+            lines=exc.problems,
+        ) from None
+    except SandboxError as exc:
+        raise UserError(str(exc)) from None
+
+
 # --- entry point ----------------------------------------------------------------------------------
 
 
@@ -943,6 +991,16 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument("--remove", action="store_true", help="remove the user scenario NAME")
     scenario.add_argument("--list", action="store_true", help="list the scenarios of the published warehouse")
     scenario.set_defaults(handler=cmd_scenario)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="copy the published warehouse to $WIJKMONITOR_SANDBOX, the file dbt builds into by default",
+    )
+    sandbox.set_defaults(handler=cmd_sandbox)
+    load = commands.add_parser(
+        "load",
+        help="a fresh $WIJKMONITOR_SANDBOX with the raw tables loaded from the sources (no warehouse needed)",
+    )
+    load.set_defaults(handler=cmd_load)
     return parser
 
 

@@ -1,39 +1,39 @@
 """The one Definitions entry point (``workspace.yaml`` → ``dagster_project.definitions:defs``).
 
 Each module of ``dagster_project/defs/`` holds one concern and its own ``defs``; they are merged
-here. The Great Expectations checks are imported by name from ``defs/quality.py``: if that module
-or a suite file it needs is missing, loading the definitions fails — a quality gate is never
-skipped silently.
+here, with the resources of ``dagster_project/resources.py``. The publication asset is made last,
+depending on every raw, scenario and mart asset of the others (``defs/publish.py``). The Great
+Expectations checks are imported by name from ``defs/quality.py``: if that module or a suite file
+it needs is missing, loading the definitions fails — a quality gate is never skipped silently.
 
-The default executor is the in-process one: a refresh builds one DuckDB file per run in one
-process (see ``defs/publish.py``), and DuckDB allows one writing process per file.
+The default executor is the in-process one: a run builds one DuckDB file in one process (see
+``resources.py``), and DuckDB allows one writing process per file.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.defs import (
-    automation,
-    ingestion,
-    ingestion_belgium,
-    ingestion_berlin,
-    ingestion_policy,
-    publish,
-    scenarios,
-    transform,
-)
+from dagster_project.defs import automation, ingestion, publish, reports, scenarios, transform
 from dagster_project.defs.quality import gx_asset_checks
+from dagster_project.resources import WarehouseBuildResource
 
-defs = dg.Definitions.merge(
+_built = dg.Definitions.merge(
     ingestion.defs,
-    ingestion_belgium.defs,
-    ingestion_berlin.defs,
-    ingestion_policy.defs,
     transform.defs,
     scenarios.defs,
     dg.Definitions(asset_checks=gx_asset_checks),
-    publish.defs,
+)
+_asset_keys = [key for assets in _built.assets or [] for key in getattr(assets, "keys", [])]
+
+defs = dg.Definitions.merge(
+    _built,
+    dg.Definitions(assets=[publish.publication_asset(publish.publication_deps(_asset_keys))]),
+    reports.defs,
+    scenarios.job_defs,
     automation.defs,
-    dg.Definitions(executor=dg.in_process_executor),
+    dg.Definitions(
+        resources={"warehouse_build": WarehouseBuildResource()},
+        executor=dg.in_process_executor,
+    ),
 )

@@ -1,34 +1,62 @@
 """The refresh job and what starts it: the 1 December schedule and the source-file sensor.
 
+Nothing here publishes by itself: each starts the ``refresh`` job, whose only way to change the
+published warehouse is the gated ``publication`` asset (validation, dbt tests, GX suites, recorded
+in ``meta.publications``).
+
 - ``refresh``: every asset (raw → dbt → checks → publication → per-year report) with their checks,
   on the in-process executor (the build file lives for one run in one process, see
-  ``defs/publish.py``). The job is partitioned by list year only because the per-year report is;
-  a run without a partition key refreshes everything except the report (the sensor and
-  ``wijkmonitor refresh`` without ``--year`` do that).
+  ``resources.py``). Partitioned by list year (``defs/partitions.py``) because the per-year report
+  is. A run with a partition is about that list year (refused before anything is built when the
+  sources hold no statistics for it); a run without one refreshes every year and reports each.
 - ``refresh_new_list_year``: 06:00 Europe/Copenhagen on 1 December, the day the ministry publishes
-  the new lists, a refresh for list year = that year (partition key and run tag
-  ``wijkmonitor/list_year``). If the sources do not hold that year's statistics yet, the run fails
-  at the ingestion step with a line saying so, and the published warehouse is unchanged.
-- ``source_files_changed``: fingerprints $WIJKMONITOR_SOURCES (sha256 of every file under it,
-  with its relative path; hidden files and folders — editor swap files, ``.DS_Store`` — are
-  ignored) and requests a refresh with ``run_key`` = fingerprint when the fingerprint differs
-  from the cursor (the last one it requested a run for). The first evaluation, with no cursor,
-  requests a refresh. Dagster never launches the same run key twice, so changing a file back to
-  a content that was already refreshed does not start a run again: run ``wijkmonitor refresh``
-  (or launch ``refresh``) by hand in that case.
+  the new lists. It first brings the ``list_year`` partitions in step with the sources, then asks
+  for a refresh of the partition of that year. If the sources hold no statistics for it, the tick
+  fails at once with the one-line message (``no statistics for list year Y in …``): no run is
+  started — a partition the sources do not hold does not exist — and nothing is published.
+- ``source_files_changed``: every 60 s, the sha256 of every source file a load would read
+  (``dagster_project.sources``: the contracts' files under $WIJKMONITOR_SOURCES; hidden files and
+  folders — editor swap files, ``.DS_Store`` — are ignored), combined with the relative paths into
+  one fingerprint. It requests a refresh (``run_key`` = fingerprint, no partition) only when the
+  fingerprint differs from the cursor, and keeps the ``list_year`` partitions equal to the source
+  years on every tick.
+
+  The first tick (no cursor: a fresh ``DAGSTER_HOME``, a new deployment) starts nothing unless
+  the sources really differ from what is published: its baseline is the fingerprint of the source
+  files the published warehouse was built from (the newest ``meta.publications`` row, same files,
+  same sha256 — like with like), or, without a published warehouse, the current fingerprint. So
+  ``make dev`` against an up-to-date warehouse never refreshes on its own; sources edited while
+  Dagster was down are refreshed on the first tick.
+
+  Dagster never launches the same run key twice, so changing a file back to a content that was
+  already refreshed does not start a run again: run ``wijkmonitor refresh`` (or launch
+  ``refresh``) by hand in that case.
 
 Both start enabled (``DefaultScheduleStatus.RUNNING`` / ``DefaultSensorStatus.RUNNING``): a
 schedule that is off by default would silently miss the one day a year it exists for.
 """
 
+from __future__ import annotations
+
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.partitions import LIST_YEAR_TAG, TIMEZONE
-from dagster_project.defs.publish import LIST_YEAR_REPORT_KEY
-from dagster_project.lib.config import sources_dir
+from dagster_project.defs.partitions import (
+    LIST_YEAR_PARTITIONS,
+    TIMEZONE,
+    ListYearWithoutStatisticsError,
+    SourceListYears,
+    missing_statistics_message,
+    partition_requests,
+    source_list_years,
+    sync_list_year_partitions,
+)
+from dagster_project.lib.config import sources_dir, warehouse_path
+from dagster_project.lib.publish import read_publication_history
+from dagster_project.sources import SOURCES, source_paths
 
 REFRESH_JOB_NAME = "refresh"
 SCHEDULE_CRON = "0 6 1 12 *"
@@ -40,29 +68,78 @@ refresh_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     description=(
         "Load the source files, build the dbt project, run every check and publish the warehouse "
-        "atomically (only if everything passed). The partition (list year) selects the year-report."
+        "atomically (only if everything passed). With a partition (list year): a refresh about that "
+        "year; without: every year."
     ),
 )
 
 
 def unpartitioned_refresh_selection() -> dg.AssetSelection:
-    """Everything the refresh job builds except the per-year report."""
-    return dg.AssetSelection.all() - dg.AssetSelection.assets(LIST_YEAR_REPORT_KEY)
+    """What a run without a partition builds: everything (the per-year report then reports every
+    list year, see ``defs/reports.py``)."""
+    return dg.AssetSelection.all()
+
+
+def _hidden(relative: str) -> bool:
+    return any(part.startswith(".") for part in relative.split("/"))
+
+
+def source_files(directory: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file a load would read (``dagster_project.sources``:
+    the contracts' files), hidden files and folders excepted."""
+    directory = Path(directory)
+    found: dict[str, str] = {}
+    for item in SOURCES:
+        for path in source_paths(item, directory):
+            relative = path.relative_to(directory).as_posix()
+            if not _hidden(relative):
+                found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return dict(sorted(found.items()))
+
+
+def fingerprint(files: Mapping[str, str]) -> str:
+    """One sha256 over the relative paths and sha256 of a set of source files."""
+    digest = hashlib.sha256()
+    for relative, file_digest in sorted(files.items()):
+        digest.update(f"{relative}\t{file_digest}\n".encode())
+    return digest.hexdigest()
 
 
 def fingerprint_sources(directory: Path) -> tuple[str, int]:
-    """(sha256 over every file's relative path and sha256, number of files) for ``directory``."""
-    directory = Path(directory)
-    digest = hashlib.sha256()
-    count = 0
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
-            continue
-        file_digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        digest.update(f"{relative.as_posix()}\t{file_digest}\n".encode())
-        count += 1
-    return digest.hexdigest(), count
+    """(fingerprint of the source files under ``directory``, number of files)."""
+    files = source_files(directory)
+    return fingerprint(files), len(files)
+
+
+def published_sources(warehouse: Path) -> tuple[str, dict[str, str]] | None:
+    """(publication id, {source file: sha256}) the published warehouse was built from, or None.
+
+    The newest ``meta.publications`` row, read-only; only files of the source folders count (a
+    publication may also list files from elsewhere, e.g. the policy documents).
+    """
+    history = read_publication_history(warehouse)
+    if not history:
+        return None
+    newest = history[-1]
+    folders = {item.folder for item in SOURCES}
+    files = {
+        f["source_file"]: f["sha256"]
+        for f in newest.get("source_files") or []
+        if f["source_file"].split("/")[0] in folders and not _hidden(f["source_file"])
+    }
+    return newest["publication_id"], files
+
+
+_LIST_YEARS_CACHE: dict[str, SourceListYears] = {}
+
+
+def _list_years(directory: Path, sources_fingerprint: str) -> SourceListYears:
+    """The source list years, scanned again only when the sources changed (the sensor ticks often)."""
+    key = f"{directory}\t{sources_fingerprint}"
+    if key not in _LIST_YEARS_CACHE:
+        _LIST_YEARS_CACHE.clear()
+        _LIST_YEARS_CACHE[key] = source_list_years(directory)
+    return _LIST_YEARS_CACHE[key]
 
 
 @dg.schedule(
@@ -74,12 +151,22 @@ def fingerprint_sources(directory: Path) -> tuple[str, int]:
     description="1 December 06:00 (Copenhagen): refresh for the list year published that day.",
 )
 def refresh_new_list_year(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    list_year = str(context.scheduled_execution_time.year)
-    return dg.RunRequest(
-        run_key=f"list_year_{list_year}",
-        partition_key=list_year,
-        tags={LIST_YEAR_TAG: list_year},
-    )
+    year = context.scheduled_execution_time.year
+    directory = sources_dir()
+    years = sync_list_year_partitions(context.instance, directory)
+    if year not in years.statistics:
+        message = missing_statistics_message(year, directory, years.statistics)
+        raise ListYearWithoutStatisticsError(year, f"{message}; no refresh was started")
+    return dg.RunRequest(run_key=f"list_year_{year}", partition_key=str(year))
+
+
+def _instance_partitions(context: dg.SensorEvaluationContext) -> list[str] | None:
+    """The instance's list_year partitions, or None when the context has no instance (tests)."""
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
+    return list(instance.get_dynamic_partitions(LIST_YEAR_PARTITIONS))
 
 
 @dg.sensor(
@@ -87,27 +174,48 @@ def refresh_new_list_year(context: dg.ScheduleEvaluationContext) -> dg.RunReques
     job=refresh_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Refresh when a file under $WIJKMONITOR_SOURCES changes (sha256 fingerprint).",
+    description=(
+        "Refresh when a file under $WIJKMONITOR_SOURCES changes (sha256 fingerprint); never on its "
+        "first tick unless the sources differ from those of the published warehouse. Keeps the "
+        "list_year partitions equal to the source years."
+    ),
 )
 def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     directory = sources_dir()
     if not directory.is_dir():
         return dg.SkipReason(f"sources directory {directory} does not exist")
-    fingerprint, file_count = fingerprint_sources(directory)
-    if fingerprint == context.cursor:
-        return dg.SkipReason(f"no change in the {file_count} source files under {directory}")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=fingerprint,
-                asset_selection=sorted(
-                    unpartitioned_refresh_selection().resolve(context.repository_def.asset_graph),
-                    key=lambda key: key.to_user_string(),
-                ),
-                tags={SOURCES_FINGERPRINT_TAG: fingerprint},
+    files = source_files(directory)
+    current = fingerprint(files)
+    partitions = _instance_partitions(context)
+    requests = [] if partitions is None else partition_requests(partitions, _list_years(directory, current))
+
+    if context.cursor:
+        baseline = context.cursor
+        unchanged = f"no change in the {len(files)} source files under {directory}"
+    else:
+        warehouse = warehouse_path()
+        published = published_sources(warehouse)
+        if published is None:
+            baseline = current
+            unchanged = (
+                f"first tick: no published warehouse at {warehouse} to compare with, so no refresh "
+                "is started (run `wijkmonitor refresh` or launch the refresh job); watching "
+                f"{len(files)} source files under {directory} from now on"
             )
-        ],
-        cursor=fingerprint,
+        else:
+            publication_id, published_files = published
+            baseline = fingerprint(published_files)
+            unchanged = (
+                f"first tick: the {len(files)} source files under {directory} are those "
+                f"publication {publication_id} of {warehouse} was built from; no refresh needed"
+            )
+    if current == baseline:
+        return dg.SensorResult(skip_reason=unchanged, cursor=current, dynamic_partitions_requests=requests)
+    context.log.info(f"source files under {directory} changed (fingerprint {current}): requesting a refresh")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=current, tags={SOURCES_FINGERPRINT_TAG: current})],
+        cursor=current,
+        dynamic_partitions_requests=requests,
     )
 
 

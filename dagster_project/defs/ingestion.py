@@ -1,90 +1,202 @@
-"""Ingestion: the Danish source files of $WIJKMONITOR_SOURCES into the ``raw`` schema of the build file.
+"""Ingestion: one multi-asset per source of ``dagster_project.sources.SOURCES``, made by one factory.
 
-One multi-asset for the three raw tables, because ``load_dk_sources`` validates every file before it
-writes anything (a problem in one file must keep all of them out): either all three raw tables are
-loaded into this run's build file, or the step fails with ``SourceValidationError``, whose
-``problems`` name file, line and column one per line (``wijkmonitor refresh`` prints them as they are).
+Each multi-asset (``dk_sources``, ``berlin_sources``, ``be_sources``, ``policy_sources``) loads its
+source into the ``raw`` schema of the run's build file (resource ``warehouse_build``) with
+``load_source``, which validates every file before it writes anything: either all of the source's
+raw tables are loaded, or the step fails with ``SourceValidationError``, whose ``problems`` name
+file, line and column one per line (``wijkmonitor refresh`` prints them as they are). Absent
+optional sources give empty tables with their columns.
+
+Right after loading, in the same op, the Great Expectations raw suites generated from the same
+contracts (``raw_suites()``) validate the loaded tables: one **blocking** asset check ``gx_suite``
+per raw table, severity ERROR. A failed suite fails the step, so nothing downstream of the raw
+tables runs (dbt, publication). Results are written to ``<warehouse dir>/validation/<run id>/``.
 
 Every raw row keeps ``source_file`` and ``source_line``; ``raw.source_files`` holds the sha256 of
 every file read, which is attached to each asset's materialisation and recorded again in
 ``meta.publications`` when the build is published.
 
-A run about one list year (run tag ``wijkmonitor/list_year``: the 1 December schedule,
-``wijkmonitor refresh --year Y``) is refused here, before dbt runs, when the sources hold no
-statistics for that year.
+A run about one list year (its partition key) is refused by the Danish ingestion before it loads
+anything when the sources hold no statistics for that year (``requested_list_year``).
 """
 
-from fnmatch import fnmatch
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from dagster_project.defs.partitions import requested_list_year
-from dagster_project.defs.raw_tables import raw_table_result, raw_table_specs
+from dagster_project.lib import gx
 from dagster_project.lib.config import sources_dir
-from dagster_project.lib.dk_sources import CONTRACTS, load_dk_sources, statistics_years
+from dagster_project.sources import SOURCES, Source, SourceFile, load_source, raw_suites
 
 if TYPE_CHECKING:  # defs/publish.py imports this module
     from dagster_project.resources import WarehouseBuildResource
 
-RAW_TABLES = {
-    "dk_area_statistics": (
-        "dk/area_statistics.csv and every dk/area_statistics_*.csv: one row per area and list year."
-    ),
-    "dk_national_reference": (
-        "dk/national_reference.csv: national share of residents 18+ convicted per list year."
-    ),
-    "dk_published_lists": "dk/published_lists.csv: official list memberships as published.",
+CHECK_NAME = "gx_suite"
+MAX_FAILED_LINES_IN_DESCRIPTION = 5
+RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for source in SOURCES for table in source.table_names]
+
+
+def _refuse_list_year_without_statistics(context: dg.AssetExecutionContext) -> None:
+    requested_list_year(context)  # raises for a partition key the sources hold no statistics for
+
+
+# what a source's ingestion does before it loads anything
+BEFORE_LOAD: dict[str, Callable[[dg.AssetExecutionContext], None]] = {
+    "dk": _refuse_list_year_without_statistics
 }
-RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 
 
-class MissingListYearError(Exception):
-    """A run about one list year found no statistics for it in the sources."""
+def _table_description(source: Source, table: str) -> str:
+    if table in {t.name for t in source.tables}:
+        text = source.table(table).description
+    else:  # written by the loader without a file of its own (policy_documents)
+        from dagster_project.sources.policy import DOCUMENT_DESCRIPTION
+
+        text = DOCUMENT_DESCRIPTION
+    return f"raw.{table} — {text} {source.description}".strip()
 
 
-@dg.multi_asset(
-    name="dk_sources",
-    specs=raw_table_specs(
-        RAW_TABLES, "Typed; source_file and source_line name the row's origin.", frozenset({"duckdb", "csv"})
-    ),
-    required_resource_keys={"warehouse_build"},
-)
-def dk_sources(context: dg.AssetExecutionContext):
-    warehouse_build: WarehouseBuildResource = context.resources.warehouse_build
-    directory = sources_dir()
-    context.log.info(f"loading {directory} into {warehouse_build.build_path}")
-    with duckdb.connect(str(warehouse_build.build_path)) as con:
-        counts = load_dk_sources(con, directory)  # raises SourceValidationError
-        year = requested_list_year(context.run.tags)
-        years = statistics_years(con)
-        if year is not None and year not in years:
-            raise MissingListYearError(
-                f"no statistics for list year {year} in {directory / 'dk'}/area_statistics*.csv "
-                f"(years with statistics: {_year_ranges(years) or 'none'})"
+def _materialization(
+    key: dg.AssetKey, row_count: int, files: Iterable[SourceFile], directory: Path, when_absent: str
+) -> dg.MaterializeResult:
+    """The materialisation of one raw table: its rows and the files (with sha256) it came from."""
+    files = list(files)
+    table = (
+        "\n".join(
+            ["| source file | rows | bytes | sha256 |", "|---|---:|---:|---|"]
+            + [f"| {f.name} | {f.row_count} | {f.size_bytes} | `{f.sha256}` |" for f in files]
+        )
+        if files
+        else when_absent
+    )
+    return dg.MaterializeResult(
+        asset_key=key,
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(row_count),
+            "source_files": dg.MetadataValue.md(table),
+            "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files}),
+            "sources_dir": dg.MetadataValue.path(str(directory)),
+        },
+    )
+
+
+def _describe(result: gx.SuiteResult) -> str:
+    if result.success:
+        return f"all {result.evaluated} expectations passed on {result.row_count} rows"
+    shown = result.failed[:MAX_FAILED_LINES_IN_DESCRIPTION]
+    more = len(result.failed) - len(shown)
+    return "\n".join(
+        [
+            f"{len(result.failed)} of {result.evaluated} expectations failed:",
+            *shown,
+            *([f"… and {more} more (see metadata 'failed')"] if more else []),
+        ]
+    )
+
+
+def _check_result(suite: gx.Suite, result: gx.SuiteResult, written: Path) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey([suite.schema, suite.table]),
+        check_name=CHECK_NAME,
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=_describe(result),
+        metadata={
+            "failed": dg.MetadataValue.md("\n".join(f"- `{line}`" for line in result.failed) or "none"),
+            "failed_count": dg.MetadataValue.int(len(result.failed)),
+            "evaluated_expectations": dg.MetadataValue.int(result.evaluated),
+            "row_count": dg.MetadataValue.int(result.row_count or 0),
+            "validation_result": dg.MetadataValue.path(str(written)),
+        },
+    )
+
+
+def build_ingestion_asset(source: Source, suites: list[gx.Suite]) -> dg.AssetsDefinition:
+    """The multi-asset that loads ``source`` into ``raw.*`` and runs its raw suites (blocking checks)."""
+    tables = source.table_names
+    own_suites = [s for s in suites if s.schema == "raw" and s.table in tables]
+    check_specs = [
+        dg.AssetCheckSpec(
+            name=CHECK_NAME,
+            asset=dg.AssetKey(["raw", suite.table]),
+            blocking=True,
+            description=(
+                f"Great Expectations suite {suite.name} ({len(suite.expectations)} expectations, "
+                "generated from the "
+                f"{suite.origin}) on the run's build file, right after loading. Blocking: a failure stops "
+                "everything downstream, including dbt and publication."
+            ),
+        )
+        for suite in own_suites
+    ]
+    specs = [
+        dg.AssetSpec(
+            key=dg.AssetKey(["raw", table]),
+            description=_table_description(source, table),
+            group_name="raw",
+            kinds=set(source.asset_kinds),
+        )
+        for table in tables
+    ]
+    before_load = BEFORE_LOAD.get(source.name)
+
+    @dg.multi_asset(
+        name=f"{source.name}_sources",
+        specs=specs,
+        check_specs=check_specs,
+        required_resource_keys={"warehouse_build"},
+        description=f"{source.title}: validate and load $WIJKMONITOR_SOURCES/{source.folder}, then check it.",
+    )
+    def _ingest(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        warehouse_build: WarehouseBuildResource = context.resources.warehouse_build
+        directory = sources_dir()
+        if before_load is not None:
+            before_load(context)
+        if not (directory / source.folder).is_dir() and not source.required:
+            context.log.info(
+                f"no {directory / source.folder}: the {source.name} raw tables are created empty"
             )
-        source_files = con.execute(
-            "SELECT source_file, sha256, size_bytes, row_count FROM raw.source_files ORDER BY source_file"
-        ).fetchall()
-    # each raw table is read from the files its contract's pattern matches (even header-only ones)
-    files = {
-        contract.table: [f for f in source_files if fnmatch(f[0], contract.pattern)] for contract in CONTRACTS
-    }
-    for key in RAW_ASSET_KEYS:
-        table = key.path[-1]
-        yield raw_table_result(key, counts[table], files[table], directory, "none")
+        context.log.info(f"loading {directory / source.folder} into {warehouse_build.build_path}")
+        with duckdb.connect(str(warehouse_build.build_path)) as con:
+            result = load_source(source, con, directory)  # raises SourceValidationError
+        for warning in result.warnings:
+            context.log.warning(warning)
+        absent = (
+            f"none (no {source.folder}/ directory in the sources)"
+            if not (directory / source.folder).is_dir()
+            else "none (optional file absent)"
+        )
+        for table in tables:
+            yield _materialization(
+                dg.AssetKey(["raw", table]),
+                result.counts.get(table, 0),
+                result.files_for(table),
+                directory,
+                absent,
+            )
+        if not own_suites:
+            return
+        results = gx.validate_many(warehouse_build.build_path, own_suites)
+        written = gx.write_results(
+            results, gx.results_dir(warehouse_build.warehouse_path, context.run.run_id)
+        )
+        for suite, suite_result, path in zip(own_suites, results, written, strict=False):
+            for line in suite_result.failed:
+                context.log.error(f"{suite.name}: {line}")
+            yield _check_result(suite, suite_result, path)
+
+    return _ingest
 
 
-def _year_ranges(years: list[int]) -> str:
-    """[2010, 2011, 2012, 2015] -> '2010–2012, 2015'."""
-    ranges: list[list[int]] = []
-    for year in sorted(years):
-        if ranges and year == ranges[-1][1] + 1:
-            ranges[-1][1] = year
-        else:
-            ranges.append([year, year])
-    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges)
+def build_ingestion_assets() -> list[dg.AssetsDefinition]:
+    suites = raw_suites()
+    return [build_ingestion_asset(source, suites) for source in SOURCES]
 
 
-defs = dg.Definitions(assets=[dk_sources])
+ingestion_assets = build_ingestion_assets()
+
+defs = dg.Definitions(assets=ingestion_assets)

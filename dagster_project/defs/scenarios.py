@@ -1,89 +1,162 @@
-"""Scenarios in the refresh: every standard and every user-defined scenario, evaluated again on the
-new build once the official models are built (``dagster_project/lib/scenarios.py`` does the work).
+"""Scenarios in the graph: the ``scenarios`` asset writes which scenarios the rule models evaluate.
 
-- Standard scenarios come from the seed ``rules.standard_scenarios`` of the build.
-- User scenarios (``wijkmonitor scenario NAME ...``) are kept in the published warehouse
-  (``raw.scenario_definitions``, is_standard false); a refresh carries them forward and evaluates
-  them on the new data. One that no longer runs is published with status 'failed' and its message
-  (``marts.scenario_definitions``) and logged as a warning; it does not block the official refresh.
-- The results go into ``raw.scenario_*`` of the build file; the dbt models tagged ``scenarios``
-  (``dbt_scenario_models`` in ``defs/transform.py``) build the public tables from them.
+A scenario is data, not a second pipeline: ``scenarios.definitions`` and ``scenarios.parameters``
+(override rows of the rule seeds, see ``lib/scenario_definitions.py``) are read by the same dbt
+rule models that compute the official lists (the ``rule_set`` dimension, ``dbt/macros/rule_sets.sql``).
+
+- Every run writes both tables into its build file: the standard scenarios of the seeds
+  ``rules.standard_scenarios`` / ``standard_scenario_parameters`` and the user scenarios kept in
+  the published warehouse, each validated again against the current rule seeds (one that no longer
+  validates is kept with status 'failed' and its message, and evaluated no more; it never blocks a
+  refresh).
+- The job ``scenario`` (``wijkmonitor scenario NAME ...``) adds, replaces or removes one user
+  scenario (run config of this asset, ``ScenarioRequest``), then builds only the models tagged
+  ``rule_sets`` and ``scenarios`` — the rule models incrementally, for that scenario's rows only
+  (dbt var ``rule_set_only``, ``defs/transform.py``) — runs their checks and the same
+  ``publication`` asset as a refresh. Its build file starts as a copy of the published warehouse
+  (``resources.py``): the official tables are carried over, not recomputed.
 """
 
-from typing import TYPE_CHECKING
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.transform import dbt_models
-from dagster_project.lib import scenarios as lib_scenarios
-from dagster_project.lib.config import warehouse_path
+from dagster_project.lib import scenario_definitions as lib_scenarios
+from dagster_project.resources import SCENARIO_JOB_NAME, WarehouseBuildResource
 
-if TYPE_CHECKING:
-    from dagster_project.resources import WarehouseBuildResource
-
-RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for table in lib_scenarios.RAW_TABLES]
-_DESCRIPTIONS = {
-    "scenario_definitions": "one row per scenario: rule set, data, parameters, status, caveats",
-    "scenario_parameter_changes": "every rule-seed cell a scenario changed (official and scenario value)",
-    "scenario_evaluability": "every input of a scenario's rule set and whether the target data can feed it",
-    "scenario_list_membership": "units a scenario lists or cannot decide",
-    "scenario_unit_scores": "index and class of every unit in the index rule sets' scenarios",
-}
+SCENARIO_ASSET_KEYS = [dg.AssetKey(["scenarios", "definitions"]), dg.AssetKey(["scenarios", "parameters"])]
 
 
-def _official_marts() -> list[dg.AssetKey]:
-    return sorted((k for k in dbt_models.keys if k.path[0] == "marts"), key=lambda k: k.to_user_string())
+class ScenarioRequest(dg.Config):
+    """A change to the user scenarios (empty in a refresh: the scenarios are carried over as they are)."""
+
+    name: str = ""
+    rules: str = ""
+    data: str = ""
+    params: list[str] = []
+    description: str = ""
+    remove: bool = False
+
+
+def rule_set_only(run_config: dict) -> str | None:
+    """The scenario a run is about (the ``scenarios`` asset's config), or None for a refresh."""
+    config = ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
+    return config.get("name") or None
+
+
+def apply_request(
+    stored: list[lib_scenarios.StoredScenario], request: ScenarioRequest, now: datetime
+) -> list[lib_scenarios.StoredScenario]:
+    """The user scenarios after a request (validated: raises ScenarioError)."""
+    if not request.name:
+        return stored
+    if request.name in {d.scenario for d in lib_scenarios.standard_definitions()}:
+        raise lib_scenarios.ScenarioError(
+            f"{request.name!r} is a standard scenario (rules.standard_scenarios); choose another name"
+        )
+    kept = [s for s in stored if s.scenario != request.name]
+    if request.remove:
+        if len(kept) == len(stored):
+            known = ", ".join(s.scenario for s in stored) or "none"
+            raise lib_scenarios.ScenarioError(
+                f"there is no user scenario {request.name!r} (user scenarios: {known})"
+            )
+        return kept
+    lib_scenarios.parse_definition(
+        request.name, request.rules, request.data or None, request.params, request.description
+    )
+    return [
+        *kept,
+        lib_scenarios.StoredScenario(
+            request.name, request.rules, request.data or None, tuple(request.params), request.description,
+            now.replace(tzinfo=None),
+        ),
+    ]
+
+
+def _stored_scenarios(path: Path) -> list[lib_scenarios.StoredScenario]:
+    if not path.is_file():
+        return []
+    with duckdb.connect(str(path), read_only=True) as con:
+        return lib_scenarios.read_user_scenarios(con)
 
 
 @dg.multi_asset(
     name="scenarios",
     specs=[
         dg.AssetSpec(
-            key=key,
-            description=f"raw.{key.path[-1]} — {_DESCRIPTIONS[key.path[-1]]} (written by the scenario step).",
-            group_name="raw",
+            key=SCENARIO_ASSET_KEYS[0],
+            description=(
+                "scenarios.definitions — every scenario the rule models evaluate: the standard ones "
+                "(rules.standard_scenarios) and the users' (`wijkmonitor scenario`), with status "
+                "'failed' and why for one that no longer validates."
+            ),
+            group_name="scenarios",
             kinds={"duckdb"},
-            deps=_official_marts(),
-        )
-        for key in RAW_ASSET_KEYS
+        ),
+        dg.AssetSpec(
+            key=SCENARIO_ASSET_KEYS[1],
+            description="scenarios.parameters — every scenario parameter as an override row of a rule seed.",
+            group_name="scenarios",
+            kinds={"duckdb"},
+        ),
     ],
-    required_resource_keys={"warehouse_build"},
 )
-def scenarios(context: dg.AssetExecutionContext):
-    warehouse_build: WarehouseBuildResource = context.resources.warehouse_build
-    build_path = warehouse_build.build_path
-    with duckdb.connect(str(build_path), read_only=True) as con:
-        standard = lib_scenarios.standard_definitions(con)
-    users = lib_scenarios.stored_definitions(warehouse_path(), standard=False)
-    context.log.info(f"evaluating {len(standard)} standard and {len(users)} user scenario(s) on {build_path}")
-    outcomes = lib_scenarios.evaluate_all(
-        build_path, [*standard, *users], build_path.parent, log=context.log.info
+def scenarios(
+    context: dg.AssetExecutionContext, config: ScenarioRequest, warehouse_build: WarehouseBuildResource
+):
+    stored = _stored_scenarios(warehouse_build.warehouse_path)
+    try:
+        users = apply_request(stored, config, datetime.now(UTC))
+        standard = lib_scenarios.standard_definitions()
+    except lib_scenarios.ScenarioError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    definitions, failed = list(standard), []
+    for user in users:
+        definition, message = lib_scenarios.revalidate(user)
+        if definition is None:
+            context.log.warning(f"user scenario {user.scenario} no longer validates: {message}")
+            failed.append((user, message))
+        else:
+            definitions.append(definition)
+    with duckdb.connect(str(warehouse_build.build_path)) as con:
+        count, parameters = lib_scenarios.write_tables(con, definitions, failed)
+    table = "\n".join(
+        ["| scenario | command | status |", "|---|---|---|"]
+        + [f"| {d.scenario} | `{d.command}` | ok |" for d in definitions]
+        + [f"| {s.scenario} | `--rules {s.rules}` | failed: {m} |" for s, m in failed]
     )
-    failed = [o for o in outcomes if o.status != "ok"]
-    for outcome in failed:
-        context.log.warning(f"scenario {outcome.definition.scenario} failed: {outcome.message}")
-    with duckdb.connect(str(build_path), read_only=True) as con:
-        counts = {
-            table: con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
-            for table in lib_scenarios.RAW_TABLES
-        }
-    summary = "\n".join(
-        ["| scenario | command | status | result |", "|---|---|---|---|"]
-        + [
-            f"| {o.definition.scenario} | `{o.definition.command}` | {o.status} | {o.message} |"
-            for o in outcomes
-        ]
+    yield dg.MaterializeResult(
+        asset_key=SCENARIO_ASSET_KEYS[0],
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(count),
+            "scenarios": dg.MetadataValue.md(table),
+            "failed_scenarios": dg.MetadataValue.int(len(failed)),
+        },
     )
-    for key in RAW_ASSET_KEYS:
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                "dagster/row_count": dg.MetadataValue.int(counts[key.path[-1]]),
-                "scenarios": dg.MetadataValue.md(summary),
-                "failed_scenarios": dg.MetadataValue.int(len(failed)),
-            },
-        )
+    yield dg.MaterializeResult(
+        asset_key=SCENARIO_ASSET_KEYS[1], metadata={"dagster/row_count": dg.MetadataValue.int(parameters)}
+    )
 
 
 defs = dg.Definitions(assets=[scenarios])
+
+
+scenario_job = dg.define_asset_job(
+    name=SCENARIO_JOB_NAME,
+    selection=(
+        dg.AssetSelection.assets(*SCENARIO_ASSET_KEYS)
+        | dg.AssetSelection.tag("rule_sets", "")
+        | dg.AssetSelection.tag("scenarios", "")
+        | dg.AssetSelection.assets(dg.AssetKey("publication"))
+    ),
+    executor_def=dg.in_process_executor,
+    description=(
+        "Add, replace or remove one user scenario (config of the `scenarios` asset), evaluate it with the "
+        "rule models (its rows only), check the scenario tables and publish the warehouse atomically."
+    ),
+)
+job_defs = dg.Definitions(jobs=[scenario_job])

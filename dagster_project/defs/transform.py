@@ -10,15 +10,17 @@
   ``[<schema>, <model>]`` (``["marts", "dk_list_membership"]``); the only customisation is the
   group, which is the warehouse schema (raw / staging / intermediate / marts / rules), so the
   asset graph reads in layers.
-- dbt tests on models and seeds are asset checks. ``dbt build`` runs them in dependency order and
-  skips what depends on a failed test; a failed test fails the step, so ``publication`` does not
-  run. The tests on *sources* still run inside ``dbt build`` (and fail it; dagster-dbt records each
-  result as an observation of the raw asset), but are not loaded as checks on the raw assets
-  (``enable_source_tests_as_checks=False``, decision): Dagster exempts an op from the blocking
-  checks on an upstream asset when the op has checks of its own on that asset (``build_node_deps``
-  in dagster/_core/definitions/assets/job/asset_job.py), so with them dbt would start although a
-  blocking Great Expectations suite on a raw table had failed. The raw tables are covered by their
-  GX suites, which run before dbt.
+- dbt tests are asset checks: tests on models and seeds check those, and the tests on the dbt
+  *sources* check the raw assets (``enable_source_tests_as_checks``). ``dbt build`` runs them in
+  dependency order and skips what depends on a failed test; a failed test fails the step, so
+  ``publication`` does not run. That a failed blocking Great Expectations suite on a raw table
+  still stops dbt is guaranteed by where those suites run: inside the ingestion op that loads the
+  table (``defs/ingestion.py``), whose failure skips this op. dbt unit tests (rules tested on small
+  fixtures) are not part of a refresh: ``make test`` runs them.
+- Scenarios: the rule models carry a ``rule_set`` dimension (``dbt/macros/rule_sets.sql``). A
+  scenario run (the job ``scenario``, ``defs/scenarios.py``) selects the models tagged
+  ``rule_sets`` and ``scenarios`` and passes ``--vars {rule_set_only: NAME}``, so the rule models
+  recompute that scenario's rows only, incrementally, in the copy of the published warehouse.
 - The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
   sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it
   cannot fall back to the published warehouse (``dbt/profiles.yml``'s default). Its artifacts and
@@ -26,10 +28,11 @@
   removed after a publication and kept after a failure until the next refresh starts.
 - When ``dbt build`` fails, the problems the guarding models recorded in the build file
   (``lib/diagnostics.py``: a list year missing from the history, a national reference value
-  missing, …) are read before the build file is discarded and raised as
-  ``PublicationBlockedError`` (one line per problem; ``wijkmonitor refresh`` prints them).
+  missing, …) are read before the build file is discarded and raised as a ``Failure`` whose
+  description lists them, one line each (``wijkmonitor refresh`` prints them from the run's events).
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +47,7 @@ from dagster_dbt import (
 )
 from dagster_dbt.dbt_project import using_dagster_dev
 
+from dagster_project.defs.scenarios import rule_set_only
 from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, temporary_environment
 from dagster_project.lib.diagnostics import publication_blockers
 from dagster_project.lib.publish import dbt_executable, prepare_dbt_manifest
@@ -70,38 +74,31 @@ class WijkmonitorDbtTranslator(DagsterDbtTranslator):
 
 
 dbt_translator = WijkmonitorDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=False)
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_source_tests_as_checks=True)
 )
 
 
-class PublicationBlockedError(Exception):
-    """dbt build failed on a test that guards publication; ``problems`` say what is missing."""
-
-    def __init__(self, problems: list[str], dbt_error: str):
-        self.problems = problems
-        self.dbt_error = dbt_error
-        super().__init__(
-            f"dbt build failed; {len(problems)} problem(s) block publication:\n" + "\n".join(problems)
-        )
-
-
-SCENARIO_TAG = "tag:scenarios"
-
-
-def _build(context: dg.AssetExecutionContext, group: str):
+def _build(context: dg.AssetExecutionContext):
     dbt: DbtCliResource = context.resources.dbt
     session = context.resources.warehouse_build.session
-    context.log.info(f"dbt build ({group}) into {session.build_path}")
+    args = ["build"]
+    scenario = rule_set_only(context.run.run_config or {})
+    if scenario:
+        args += ["--vars", json.dumps({"rule_set_only": scenario})]
+    context.log.info(f"dbt {' '.join(args)} into {session.build_path}")
     with temporary_environment(BUILD_PATH_ENV, str(session.build_path)):
         try:
-            # one target path for both groups of a run: the second one parses partially
-            yield from dbt.cli(["build"], context=context, target_path=session.dbt_target_path).stream()
+            yield from dbt.cli(args, context=context, target_path=session.dbt_target_path).stream()
         except DagsterDbtCliRuntimeError as exc:
             # The models that guard publication say what is missing, in the build file that is
             # about to be discarded: read them now, so the failure says it in source-file terms.
             problems = publication_blockers(session.build_path)
             if problems:
-                raise PublicationBlockedError(problems, str(exc)) from exc
+                raise dg.Failure(
+                    description=f"{len(problems)} problem(s) block publication:\n" + "\n".join(problems),
+                    metadata={"problems": dg.MetadataValue.json(problems)},
+                    allow_retries=False,
+                ) from exc
             raise
 
 
@@ -110,29 +107,15 @@ def _build(context: dg.AssetExecutionContext, group: str):
     project=dbt_project,
     dagster_dbt_translator=dbt_translator,
     name="dbt_models",
-    exclude=SCENARIO_TAG,
+    exclude="resource_type:unit_test",
     required_resource_keys={"dbt", "warehouse_build"},
 )
 def dbt_models(context: dg.AssetExecutionContext):
-    """Every model, seed and test except the scenario marts: the official warehouse."""
-    yield from _build(context, "models")
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=dbt_translator,
-    name="dbt_scenario_models",
-    select=SCENARIO_TAG,
-    required_resource_keys={"dbt", "warehouse_build"},
-)
-def dbt_scenario_models(context: dg.AssetExecutionContext):
-    """The models tagged ``scenarios`` (staging/scenarios, marts/scenarios): they read the
-    raw.scenario_* tables the scenarios asset (defs/scenarios.py) writes after the official build."""
-    yield from _build(context, "scenarios")
+    """Every seed, model and data test of the dbt project: the official rules and every scenario."""
+    yield from _build(context)
 
 
 defs = dg.Definitions(
-    assets=[dbt_models, dbt_scenario_models],
+    assets=[dbt_models],
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
 )

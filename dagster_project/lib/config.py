@@ -1,4 +1,11 @@
-"""Paths and configuration, read from the environment when called (never at import)."""
+"""Paths and configuration, read from the environment when called (never at import).
+
+Every path variable (``WIJKMONITOR_SOURCES``, ``WIJKMONITOR_WAREHOUSE``, ``WIJKMONITOR_SANDBOX``,
+``WIJKMONITOR_BUILD_PATH``) is used as it is when absolute; a relative one is relative to the
+repository root — never to the current directory — here, in the ``wijkmonitor`` command, in Dagster
+and in ``dbt/profiles.yml`` (whose Jinja resolves it against the folder above the dbt project), so
+one value names the same file whichever tool reads it from wherever it is started.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from pathlib import Path
 SOURCES_ENV = "WIJKMONITOR_SOURCES"
 WAREHOUSE_ENV = "WIJKMONITOR_WAREHOUSE"
 BUILD_PATH_ENV = "WIJKMONITOR_BUILD_PATH"
+SANDBOX_ENV = "WIJKMONITOR_SANDBOX"
+DEFAULT_SANDBOX = "warehouse/sandbox.duckdb"
 
 
 def repo_root() -> Path:
@@ -24,14 +33,30 @@ def expectations_dir() -> Path:
     return repo_root() / "expectations"
 
 
+def resolve_path(value: str | os.PathLike[str]) -> Path:
+    """An absolute path as it is; a relative one relative to the repository root (not the cwd)."""
+    path = Path(value).expanduser()
+    # normpath, not resolve(): a symlinked warehouse file stays the link that os.replace replaces
+    return Path(os.path.normpath(path if path.is_absolute() else repo_root() / path))
+
+
+def _path_from_env(name: str, default: str) -> Path:
+    return resolve_path(os.environ.get(name) or default)
+
+
 def sources_dir() -> Path:
-    value = os.environ.get(SOURCES_ENV)
-    return Path(value).resolve() if value else repo_root() / "sources"
+    """``$WIJKMONITOR_SOURCES``, default ``sources/`` of the repository."""
+    return _path_from_env(SOURCES_ENV, "sources")
 
 
 def warehouse_path() -> Path:
-    value = os.environ.get(WAREHOUSE_ENV)
-    return Path(value).resolve() if value else repo_root() / "warehouse" / "wijkmonitor.duckdb"
+    """The published warehouse: ``$WIJKMONITOR_WAREHOUSE``, default ``warehouse/wijkmonitor.duckdb``."""
+    return _path_from_env(WAREHOUSE_ENV, "warehouse/wijkmonitor.duckdb")
+
+
+def sandbox_path() -> Path:
+    """The analysts' dbt database: ``$WIJKMONITOR_SANDBOX``, default ``warehouse/sandbox.duckdb``."""
+    return _path_from_env(SANDBOX_ENV, DEFAULT_SANDBOX)
 
 
 @contextmanager

@@ -337,12 +337,19 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
 PUBLICATION_COLUMNS = ("publication_id", "published_at", "run_id", "requested_list_year", "source_files")
 
 
+REFRESH_STEPS_TABLE = "meta.refresh_steps"
+
+
 def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the meta tables of a build: a build started as a copy of the published warehouse
+    carries the previous ones, which are written again whole."""
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute("DROP VIEW IF EXISTS meta.publication_source_files")
+    # published_at is UTC as a plain TIMESTAMP: a TIMESTAMPTZ needs pytz to be read from Python
     con.execute(f"""
-        CREATE TABLE IF NOT EXISTS {PUBLICATIONS_TABLE} (
+        CREATE OR REPLACE TABLE {PUBLICATIONS_TABLE} (
             publication_id VARCHAR NOT NULL,
-            published_at TIMESTAMPTZ NOT NULL,
+            published_at TIMESTAMP NOT NULL,
             run_id VARCHAR NOT NULL,
             requested_list_year INTEGER,
             source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[]
@@ -355,7 +362,7 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
     """)
     con.execute(f"""
-        CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
+        CREATE OR REPLACE TABLE {VALIDATION_RESULTS_TABLE} (
             run_id VARCHAR NOT NULL,
             suite_name VARCHAR NOT NULL,
             relation VARCHAR,
@@ -363,9 +370,28 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
             evaluated_expectations INTEGER,
             row_count BIGINT,
             failed VARCHAR[],
+            seconds DOUBLE,
             result_file VARCHAR
         )
     """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {REFRESH_STEPS_TABLE} (
+            publication_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            step_key VARCHAR NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            seconds DOUBLE,
+            status VARCHAR
+        )
+    """)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A datetime as naive UTC (how meta stores time)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def read_publication_history(warehouse_path: Path) -> list[dict]:
@@ -409,17 +435,17 @@ def record_publication(
             continue
         con.execute(
             f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
-            [row[name] for name in PUBLICATION_COLUMNS],
+            [_utc(row[name]) if name == "published_at" else row[name] for name in PUBLICATION_COLUMNS],
         )
     con.execute(
         f"""
         INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)})
-        SELECT ?, ?::TIMESTAMPTZ, ?, ?::INTEGER,
+        SELECT ?, ?::TIMESTAMP, ?, ?::INTEGER,
                (SELECT coalesce(list(struct_pack(source_file, sha256, size_bytes, row_count)
                                      ORDER BY source_file), [])
                 FROM raw.source_files)
         """,
-        [publication_id, published_at, run_id, list_year],
+        [publication_id, _utc(published_at), run_id, list_year],
     )
     rows = con.execute(
         "SELECT source_file, sha256, size_bytes, row_count FROM raw.source_files ORDER BY source_file"
@@ -436,7 +462,7 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
     for suite in summary:
         result_file = Path(results_directory) / f"{suite['suite_name']}.json"
         con.execute(
-            f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run_id,
                 suite["suite_name"],
@@ -445,6 +471,7 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
                 suite.get("evaluated"),
                 suite.get("row_count"),
                 list(suite.get("failed") or []),
+                suite.get("seconds"),
                 str(result_file) if result_file.is_file() else None,
             ],
         )
@@ -458,6 +485,7 @@ def publish(
     list_year: int | None = None,
     required_schemas: tuple[str, ...] = ("raw", "marts"),
     keep: int | None = None,
+    steps: list[dict] = (),
 ) -> Publication:
     """Record the publication in the build file and move it over the published warehouse.
 
@@ -483,6 +511,13 @@ def publish(
             )
         source_files = record_publication(con, run_id, published_at, list_year, history)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
+        publication_id = publication_id_for(published_at, run_id)
+        for step in steps:
+            con.execute(
+                f"INSERT INTO {REFRESH_STEPS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [publication_id, run_id, step["step_key"], _utc(step.get("started_at")),
+                 _utc(step.get("finished_at")), step.get("seconds"), step.get("status")],
+            )
         con.execute("CHECKPOINT")
     if wal_path(build_path).exists():
         raise PublicationError(
@@ -676,6 +711,17 @@ def rollback(
         _replace(session.build_path, warehouse_path)
         prune_publications(warehouse_path, max(keep, 1))
     return target
+
+
+def copy_published(session: BuildSession) -> Path:
+    """Start a build file as a copy of the published warehouse (under the refresh lock, so no
+    publication can replace it meanwhile; readers of the published file are not in the way)."""
+    if not session.warehouse_path.is_file():
+        raise WarehouseMissingError(f"no published warehouse at {session.warehouse_path}")
+    partial = session.build_path.with_suffix(".partial")
+    shutil.copyfile(session.warehouse_path, partial)
+    os.replace(partial, session.build_path)
+    return session.build_path
 
 
 def open_published(warehouse_path: Path) -> duckdb.DuckDBPyConnection:

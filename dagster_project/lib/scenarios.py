@@ -48,7 +48,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, temporary_environment
-from dagster_project.lib.dk_sources import LIST_KINDS
+from dagster_project.sources.dk import LIST_KINDS
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 RESERVED_NAMES = ("official",)

@@ -7,9 +7,6 @@ entry point ``dagster_project.definitions`` is imported.
 import os
 import subprocess
 import sys
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
@@ -226,87 +223,6 @@ def test_refresh_job_runs_everything_in_one_process_partitioned_by_list_year(def
     assert set(job.asset_layer.selected_asset_keys) == set(asset_graph.get_all_asset_keys())
     assert job.executor_def.name == "in_process"
     assert job.partitions_def == list_year_partitions
-
-
-def test_list_year_partitions_start_2010_and_include_a_year_from_its_1_december():
-    from dagster_project.defs.partitions import list_year_partitions
-
-    copenhagen = ZoneInfo("Europe/Copenhagen")
-    before = list_year_partitions.get_partition_keys(
-        current_time=datetime(2026, 11, 30, 23, 0, tzinfo=copenhagen)
-    )
-    after = list_year_partitions.get_partition_keys(
-        current_time=datetime(2026, 12, 1, 6, 0, tzinfo=copenhagen)
-    )
-    assert before[0] == "2010"
-    assert before[-1] == "2025"
-    assert after[-1] == "2026"
-
-
-def test_schedule_refreshes_the_new_list_year_on_1_december(defs):
-    schedule = defs.resolve_schedule_def("refresh_new_list_year")
-    assert schedule.cron_schedule == "0 6 1 12 *"
-    assert schedule.execution_timezone == "Europe/Copenhagen"
-    assert schedule.job_name == "refresh"
-    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 12, 1, 6, 0, tzinfo=ZoneInfo("Europe/Copenhagen")),
-        repository_def=defs.get_repository_def(),
-    )
-    [request] = schedule.evaluate_tick(context).run_requests
-    assert request.partition_key == "2026"
-    assert request.tags["wijkmonitor/list_year"] == "2026"
-
-
-@pytest.fixture
-def sources(tmp_path, monkeypatch) -> Path:
-    directory = tmp_path / "sources"
-    (directory / "dk").mkdir(parents=True)
-    (directory / "dk" / "national_reference.csv").write_text("list_year,national_convicted_pct\n2020,0.7\n")
-    (directory / "dk" / "published_lists.csv").write_text("list_year,area_id,area_name,list_kind\n")
-    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(directory))
-    return directory
-
-
-def _tick(defs, cursor):
-    sensor = defs.resolve_sensor_def("source_files_changed")
-    context = dg.build_sensor_context(cursor=cursor, definitions=defs)
-    return sensor.evaluate_tick(context)
-
-
-def test_sensor_requests_a_refresh_when_a_source_file_changes_and_not_otherwise(defs, sources, asset_graph):
-    from dagster_project.defs.automation import fingerprint_sources
-
-    first = _tick(defs, cursor=None)
-    [request] = first.run_requests
-    fingerprint, file_count = fingerprint_sources(sources)
-    assert file_count == 2
-    assert request.run_key == fingerprint == first.cursor
-    assert request.tags["wijkmonitor/sources_sha256"] == fingerprint
-    # everything but the per-year report, which needs a list year
-    assert set(request.asset_selection) == set(asset_graph.get_all_asset_keys()) - {REPORT_KEY}
-
-    unchanged = _tick(defs, cursor=first.cursor)
-    assert not unchanged.run_requests
-    assert unchanged.skip_message.startswith("no change")
-
-    (sources / ".national_reference.csv.swp").write_text("editor noise")  # hidden: ignored
-    assert not _tick(defs, cursor=first.cursor).run_requests
-
-    (sources / "dk" / "national_reference.csv").write_text("list_year,national_convicted_pct\n2020,0.71\n")
-    changed = _tick(defs, cursor=first.cursor)
-    [request] = changed.run_requests
-    assert request.run_key == changed.cursor != first.cursor
-
-    (sources / "dk" / "area_statistics_extra.csv").write_text("list_year\n")  # a new file is a change
-    assert _tick(defs, cursor=changed.cursor).run_requests[0].run_key not in (first.cursor, changed.cursor)
-
-
-def test_sensor_skips_when_the_sources_directory_is_missing(defs, tmp_path, monkeypatch):
-    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(tmp_path / "nowhere"))
-    result = _tick(defs, cursor=None)
-    assert not result.run_requests
-    assert "does not exist" in result.skip_message
 
 
 def test_no_environment_is_changed_by_loading_the_definitions(defs):

@@ -83,7 +83,7 @@ def atlantis_sources(tmp_path) -> tuple[Path, str]:
 
 
 def _refresh(definitions, monkeypatch, sources: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
-    """What ``wijkmonitor refresh`` runs: the refresh job without the per-year report."""
+    """What ``wijkmonitor refresh`` runs: the refresh job without a partition (every list year)."""
     from dagster_project.defs.automation import REFRESH_JOB_NAME, unpartitioned_refresh_selection
 
     monkeypatch.setenv(SOURCES_ENV, str(sources))

@@ -17,8 +17,8 @@ import duckdb
 import pytest
 from conftest import REPO_ROOT, run_wijkmonitor
 
-from dagster_project.lib.dk_sources import LIST_KINDS
 from dagster_project.lib.publish import BuildSession
+from dagster_project.sources.dk import LIST_KINDS
 
 SOURCES = REPO_ROOT / "sources"
 LIST_COLUMNS = [

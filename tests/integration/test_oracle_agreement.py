@@ -29,7 +29,7 @@ from oracle_dk import (
     memberships_from_sources,
 )
 
-from dagster_project.lib.synthetic import COLUMNS, write_bundled
+from tools.synthetic import COLUMNS, write_bundled
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WIJKMONITOR = Path(sys.executable).parent / "wijkmonitor"
@@ -475,7 +475,7 @@ def write_panel(sources: Path, name: str) -> None:
     if not (bundled / "area_statistics_synthetic_panel.csv").exists():
         pytest.fail(
             "sources/dk/area_statistics_synthetic_panel.csv missing: run "
-            "python -m dagster_project.lib.synthetic bundled sources"
+            "python -m tools.synthetic bundled sources"
         )
     with (bundled / "national_reference.csv").open(encoding="utf-8") as handle:
         national = {int(r["list_year"]): Decimal(r["national_convicted_pct"]) for r in csv.DictReader(handle)}

@@ -1,6 +1,8 @@
--- Long form: one row per sector, statistics year and known indicator value of rules.be_indicators, with
--- the weight and direction; an unknown value (empty or suppressed, never 0) has no row. The seed names the
--- staging model and column each indicator is read from; staging columns not in the seed are unused.
+-- Long form: one row per dataset, sector, statistics year and KNOWN value of an index indicator;
+-- an unknown value (empty or suppressed, never 0) has no row. Dataset be: the official rows of
+-- rules.be_indicators name the staging model and column each indicator is read from (staging
+-- columns not in the seed are unused). Other datasets: the harmonised indicator each indicator
+-- reads on other data (rules.scenario_rule_inputs, rules be).
 with indicator_shares as (
     select
         statistics_year,
@@ -51,18 +53,40 @@ values_long as (
 
 indicators as (
     select * from {{ ref('be_indicators') }}
+    where rule_set = 'official'
+),
+
+belgian as (
+    select
+        'be' as dataset,
+        values_long.statistics_year,
+        values_long.sector_id,
+        indicators.indicator_code,
+        cast(values_long.value as decimal(38, 18)) as value
+    from values_long
+    inner join indicators
+        on
+            values_long.source_model = indicators.source_model
+            and values_long.source_column = indicators.source_column
+),
+
+inputs as (
+    select * from {{ ref('scenario_rule_inputs') }}
+    where rules = 'be' and harmonised_code is not null
+),
+
+other_countries as (
+    select
+        harmonised.dataset,
+        harmonised.period as statistics_year,
+        harmonised.unit_id as sector_id,
+        inputs.rule_input as indicator_code,
+        harmonised.value::decimal(38, 18) as value
+    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
+    inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
+    where harmonised.dataset <> 'be' and harmonised.value is not null
 )
 
-select
-    values_long.statistics_year,
-    values_long.sector_id,
-    indicators.indicator_code,
-    indicators.dimension,
-    indicators.weight,
-    indicators.direction,
-    cast(values_long.value as decimal(38, 18)) as value
-from values_long
-inner join indicators
-    on
-        values_long.source_model = indicators.source_model
-        and values_long.source_column = indicators.source_column
+select * from belgian
+union all
+select * from other_countries

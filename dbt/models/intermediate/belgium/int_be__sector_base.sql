@@ -1,53 +1,72 @@
--- One row per sector and statistics year with residents (be/population_sectors.txt): its
--- municipality and urban region, and why it cannot be classified at all (not in the sector list,
--- urban region unknown or not selected, residents unknown or below the seeded minimum).
-with population as (
-    select * from {{ ref('stg_be__population') }}
+-- One row per rule set, sector and statistics year with residents: its municipality and urban
+-- region, and why it cannot be classified at all (not in the sector list, urban region unknown or
+-- not selected, residents unknown or below the minimum of rules.be_parameters). On another
+-- country's data all units form one pooled region, which is selected.
+{{ rule_set_model_config() }}
+with rule_sets as (
+    select * from {{ ref('int_scenarios__rule_sets') }}
+    where rules = 'be' and {{ rule_set_scope() }}
 ),
 
-sectors as (
-    select * from {{ ref('stg_be__sectors') }}
+units as (
+    select * from {{ ref('int_be__sector_units') }}
 ),
 
 urban_regions as (
-    select * from {{ ref('be_urban_regions') }}
+    select * from {{ ref('int_rules__be_urban_regions') }}
 ),
 
 parameters as (
-    select * from {{ ref('be_parameters') }}
+    select * from {{ ref('int_rules__be_parameters') }}
 ),
 
-fiscal_income as (
-    select * from {{ ref('stg_be__fiscal_income') }}
+regions as (
+    -- the urban region of a unit under a rule set: the seeded ones on the Belgian data, the
+    -- pooled dataset region (selected) on other data
+    select
+        rule_sets.rule_set,
+        rule_sets.data,
+        urban_regions.urban_region_code,
+        urban_regions.urban_region_name,
+        urban_regions.is_selected
+    from rule_sets
+    inner join urban_regions on rule_sets.rule_set = urban_regions.rule_set
+    where rule_sets.data = 'be'
+    union all
+    select
+        rule_set,
+        data,
+        data as urban_region_code,
+        data as urban_region_name,
+        true as is_selected
+    from rule_sets
+    where data <> 'be'
 )
 
 select
-    population.statistics_year,
-    population.sector_id,
-    sectors.sector_name,
-    coalesce(sectors.municipality_refnis, population.municipality_refnis) as municipality_refnis,
-    sectors.urban_region_code,
-    coalesce(urban_regions.urban_region_name, sectors.urban_region_name) as urban_region_name,
-    coalesce(urban_regions.is_selected, false) as is_in_selected_urban_region,
-    population.residents,
-    coalesce(fiscal_income.is_suppressed, false) as has_suppressed_income,
+    rule_sets.rule_set,
+    units.dataset,
+    units.statistics_year,
+    units.sector_id,
+    units.sector_name,
+    units.municipality_refnis,
+    units.urban_region_code,
+    coalesce(regions.urban_region_name, units.urban_region_name) as urban_region_name,
+    coalesce(regions.is_selected, false) as is_in_selected_urban_region,
+    units.residents,
+    units.has_suppressed_income,
     case
-        when sectors.sector_id is null then 'sector not in be/sectors.csv'
-        when urban_regions.urban_region_code is null then 'urban region not in rules.be_urban_regions'
-        when not urban_regions.is_selected then 'urban region not selected'
-        when population.residents is null then 'residents unknown'
-        when population.residents < parameters.min_sector_residents
+        when not units.is_in_sector_list then 'sector not in be/sectors.csv'
+        when regions.urban_region_code is null then 'urban region not in rules.be_urban_regions'
+        when not regions.is_selected then 'urban region not selected'
+        when units.residents is null then 'residents unknown'
+        when units.residents < parameters.min_sector_residents
             then 'fewer than ' || parameters.min_sector_residents || ' residents'
     end as population_exclusion_reason,
-    population.source_file,
-    population.source_line
-from population
-cross join parameters
-left join sectors
-    on population.sector_id = sectors.sector_id
-left join urban_regions
-    on sectors.urban_region_code = urban_regions.urban_region_code
-left join fiscal_income
-    on
-        population.statistics_year = fiscal_income.statistics_year
-        and population.sector_id = fiscal_income.sector_id
+    units.source_file,
+    units.source_line
+from rule_sets
+inner join units on rule_sets.data = units.dataset
+inner join parameters on rule_sets.rule_set = parameters.rule_set
+left join regions
+    on rule_sets.rule_set = regions.rule_set and units.urban_region_code = regions.urban_region_code

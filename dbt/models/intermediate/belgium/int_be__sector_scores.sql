@@ -1,11 +1,15 @@
--- The synthetic deprivation index per sector: weighted mean of signed z-scores (documented choice;
--- the atlas's own index is a first principal component of 23 indicators that are not public).
--- z = (value - mean) / population SD per statistics year and indicator, over the sectors that pass
--- the population rules (selected urban regions, enough residents) and have the value; times the
--- seeded direction, so higher = more deprived. An unknown value is left out of the mean and of the
--- weight; a sector whose known weight is below min_known_weight_pct % of the total gets no index.
+-- The synthetic deprivation index per rule set, sector and year: weighted mean of signed z-scores
+-- (documented choice; the atlas's own index is a first principal component of 23 indicators that
+-- are not public). z = (value - mean) / population SD per statistics year and indicator, over the
+-- sectors that pass the population rules (selected urban regions, enough residents) and have the
+-- value; times the seeded direction, so higher = more deprived. An unknown value is left out of the
+-- mean and of the weight; a sector whose known weight is below min_known_weight_pct % of the total
+-- gets no index. On another country's data only the indicators it can feed count
+-- (int_scenarios__evaluability): the total weight is theirs.
+{{ rule_set_model_config() }}
 with base as (
     select * from {{ ref('int_be__sector_base') }}
+    where {{ rule_set_scope() }}
 ),
 
 indicator_values as (
@@ -13,26 +17,51 @@ indicator_values as (
 ),
 
 parameters as (
-    select * from {{ ref('be_parameters') }}
+    select * from {{ ref('int_rules__be_parameters') }}
+),
+
+indicators as (
+    select indicators.*
+    from {{ ref('int_rules__be_indicators') }} as indicators
+    left join {{ ref('int_scenarios__evaluability') }} as evaluability
+        on
+            evaluability.rules = 'be'
+            and indicators.rule_set = evaluability.rule_set
+            and indicators.indicator_code = evaluability.rule_input
+    where coalesce(evaluability.is_evaluable, true)
 ),
 
 total_weight as (
-    select sum(weight) as total_weight
-    from {{ ref('be_indicators') }}
+    select
+        rule_set,
+        sum(weight) as total_weight
+    from indicators
+    group by rule_set
 ),
 
 eligible_values as (
-    select indicator_values.*
+    select
+        base.rule_set,
+        indicator_values.statistics_year,
+        indicator_values.sector_id,
+        indicator_values.indicator_code,
+        indicators.weight,
+        indicators.direction,
+        indicator_values.value
     from indicator_values
     inner join base
         on
-            indicator_values.statistics_year = base.statistics_year
+            indicator_values.dataset = base.dataset
+            and indicator_values.statistics_year = base.statistics_year
             and indicator_values.sector_id = base.sector_id
+    inner join indicators
+        on base.rule_set = indicators.rule_set and indicator_values.indicator_code = indicators.indicator_code
     where base.population_exclusion_reason is null
 ),
 
 standardised as (
     select
+        rule_set,
         statistics_year,
         sector_id,
         weight,
@@ -40,37 +69,42 @@ standardised as (
         / nullif(stddev_pop(value) over indicator_year, 0)
         * direction as signed_z_score
     from eligible_values
-    window indicator_year as (partition by statistics_year, indicator_code)
+    window indicator_year as (partition by rule_set, statistics_year, indicator_code)
 ),
 
 scored as (
     select
+        rule_set,
         statistics_year,
         sector_id,
         sum(weight) filter (where signed_z_score is not null) as known_weight,
         sum(weight * signed_z_score) filter (where signed_z_score is not null) as weighted_z_sum
     from standardised
-    group by statistics_year, sector_id
+    group by rule_set, statistics_year, sector_id
 ),
 
 assessed as (
     select
         base.*,
-        coalesce(scored.known_weight, 0) * 100 / total_weight.total_weight as known_weight_pct,
-        coalesce(scored.known_weight, 0) * 100
-        >= parameters.min_known_weight_pct * total_weight.total_weight as has_enough_known_weight,
+        coalesce(scored.known_weight, 0) * 100 / nullif(total_weight.total_weight, 0) as known_weight_pct,
+        coalesce(coalesce(scored.known_weight, 0) * 100
+        >= parameters.min_known_weight_pct * total_weight.total_weight, false) as has_enough_known_weight,
+        total_weight.total_weight is not null as has_evaluable_indicators,
         scored.weighted_z_sum / nullif(scored.known_weight, 0) as weighted_mean_z_score,
         parameters.min_known_weight_pct
     from base
-    cross join parameters
-    cross join total_weight
+    inner join parameters on base.rule_set = parameters.rule_set
+    left join total_weight on base.rule_set = total_weight.rule_set
     left join scored
         on
-            base.statistics_year = scored.statistics_year
+            base.rule_set = scored.rule_set
+            and base.statistics_year = scored.statistics_year
             and base.sector_id = scored.sector_id
 )
 
 select
+    rule_set,
+    dataset,
     statistics_year,
     sector_id,
     sector_name,
@@ -86,11 +120,15 @@ select
         -- sums differ in the last bits), so the ranking and the cut never turn on that noise
         when population_exclusion_reason is null and has_enough_known_weight then round(weighted_mean_z_score, 9)
     end as deprivation_index,
+    population_exclusion_reason is null and not has_evaluable_indicators as is_undecidable,
     coalesce(
         population_exclusion_reason,
         case
+            when not has_evaluable_indicators then 'no indicator of the index is evaluable on this data'
             when not has_enough_known_weight
                 then 'less than ' || cast(min_known_weight_pct as double) || ' % of the indicator weight known'
         end
-    ) as exclusion_reason
+    ) as exclusion_reason,
+    source_file,
+    source_line
 from assessed

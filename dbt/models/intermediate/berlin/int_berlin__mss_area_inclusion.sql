@@ -1,19 +1,31 @@
--- One row per planning area and edition: included in the index (P) or excluded with a reason.
--- Excluded: a named outlier of the edition (seed mss_excluded_areas, by plr_id or by name), or fewer
--- residents than min_residents (seed mss_parameters). Nothing is dropped silently.
-with areas as (
-    select * from {{ ref('stg_berlin__mss_index_indicators') }}
+-- One row per rule set, unit and edition: included in the index (P) or excluded with a reason.
+-- Excluded: a named outlier of the edition (seed mss_excluded_areas, Berlin data only; by plr_id or
+-- by name), or fewer residents than min_residents (rules.mss_parameters). Nothing is dropped silently.
+{{ rule_set_model_config() }}
+with rule_sets as (
+    select * from {{ ref('int_scenarios__rule_sets') }}
+    where rules = 'mss' and {{ rule_set_scope() }}
+),
+
+areas as (
+    select * from {{ ref('int_berlin__mss_inputs') }}
 ),
 
 editions as (
-    select * from {{ ref('mss_editions') }}
+    select distinct
+        rule_set,
+        edition,
+        plr_vintage
+    from {{ ref('int_berlin__mss_editions') }}
 ),
 
 parameters as (
     select
+        rule_set,
         max(case when parameter = 'min_residents' then value end)::integer as min_residents,
         max(case when parameter = 'district_id_digits' then value end)::integer as district_id_digits
-    from {{ ref('mss_parameters') }}
+    from {{ ref('int_rules__mss_parameters') }}
+    group by rule_set
 ),
 
 named_outliers as (
@@ -29,15 +41,18 @@ named_outliers as (
                 areas.plr_id = outliers.plr_id
                 or (nullif(outliers.plr_id, '') is null and areas.plr_name = outliers.plr_name)
             )
+    where areas.dataset = 'berlin'
     group by areas.edition, areas.plr_id
 ),
 
 decided as (
     select
+        rule_sets.rule_set,
+        areas.dataset,
         areas.edition,
         areas.plr_id,
         areas.plr_name,
-        left(areas.plr_id, parameters.district_id_digits) as district_id,
+        case when areas.dataset = 'berlin' then left(areas.plr_id, parameters.district_id_digits) end as district_id,
         areas.residents,
         editions.plr_vintage,
         case
@@ -47,10 +62,15 @@ decided as (
         end as exclusion_reason,
         areas.source_file,
         areas.source_line
-    from areas
-    cross join parameters
-    inner join editions on areas.edition = editions.edition
-    left join named_outliers on areas.edition = named_outliers.edition and areas.plr_id = named_outliers.plr_id
+    from rule_sets
+    inner join areas on rule_sets.data = areas.dataset
+    inner join parameters on rule_sets.rule_set = parameters.rule_set
+    inner join editions on rule_sets.rule_set = editions.rule_set and areas.edition = editions.edition
+    left join named_outliers
+        on
+            rule_sets.data = 'berlin'
+            and areas.edition = named_outliers.edition
+            and areas.plr_id = named_outliers.plr_id
 )
 
 select

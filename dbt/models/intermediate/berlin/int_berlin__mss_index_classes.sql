@@ -1,11 +1,15 @@
--- Method step 4: the class of each index from the cut-offs of seed mss_class_cutoffs; whether a
--- value exactly on a bound belongs to the class is the seed's comparison ('>' or '>=', '<' or '<=').
+-- Method step 4: the class of each index from the cut-offs of rules.mss_class_cutoffs (per rule set);
+-- whether a value exactly on a bound belongs to the class is the seed's comparison ('>' or '>=',
+-- '<' or '<=').
+{{ rule_set_model_config() }}
 with indices as (
     select * from {{ ref('int_berlin__mss_indices') }}
+    where {{ rule_set_scope() }}
 ),
 
 cutoffs as (
     select
+        rule_set,
         index_kind,
         class_code,
         class_label,
@@ -13,10 +17,11 @@ cutoffs as (
         lower_comparison,
         nullif(upper_bound, '')::decimal(18, 6) as upper_bound,
         upper_comparison
-    from {{ ref('mss_class_cutoffs') }}
+    from {{ ref('int_rules__mss_class_cutoffs') }}
 )
 
 select
+    indices.rule_set,
     indices.edition,
     indices.plr_id,
     indices.index_kind,
@@ -28,7 +33,8 @@ select
 from indices
 left join cutoffs
     on
-        indices.index_kind = cutoffs.index_kind
+        indices.rule_set = cutoffs.rule_set
+        and indices.index_kind = cutoffs.index_kind
         and (
             cutoffs.lower_bound is null
             or (cutoffs.lower_comparison = '>' and indices.index_value > cutoffs.lower_bound)

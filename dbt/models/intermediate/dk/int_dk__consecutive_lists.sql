@@ -5,29 +5,34 @@
 -- scenario without some criterion's concept) or missing from the history makes the decision
 -- 'undecidable' unless the listed years alone already decide it. With the Danish statistics no
 -- year is undecidable, and a missing year stops publication (int_dk__history_requirements).
+{{ rule_set_model_config() }}
 with base as (
     select * from {{ ref('int_dk__list_membership_base') }}
+    where {{ rule_set_scope() }}
 ),
 
 rule_outcomes as (
     select * from {{ ref('int_dk__list_rules_evaluated') }}
+    where {{ rule_set_scope() }}
 ),
 
 list_years as (
     select * from {{ ref('int_dk__list_years') }}
+    where {{ rule_set_scope() }}
 ),
 
 consecutive_rules as (
     select
         *,
         string_split(history_list_kinds, '|') as history_kinds
-    from {{ ref('dk_list_rules') }}
+    from {{ ref('int_rules__dk_list_rules') }}
     where consecutive_years is not null
 ),
 
 history_status as (
-    -- per area, list year and list kind: listed (computed or published), or undecidable
+    -- per rule set, area, list year and list kind: listed (computed or published), or undecidable
     select
+        rule_set,
         list_year,
         area_id,
         list_kind,
@@ -35,6 +40,7 @@ history_status as (
     from base
     union all
     select
+        rule_set,
         list_year,
         area_id,
         list_kind,
@@ -45,6 +51,7 @@ history_status as (
 
 candidates as (
     select
+        required.rule_set,
         required.list_year,
         required.area_id,
         consecutive_rules.list_kind,
@@ -52,6 +59,7 @@ candidates as (
         consecutive_rules.history_kinds
     from (
         select
+            rule_set,
             list_year,
             area_id,
             list_kind
@@ -59,22 +67,25 @@ candidates as (
         where decided_by = 'statistics'
         union
         select
+            rule_set,
             list_year,
             area_id,
             list_kind
         from rule_outcomes
         where listing_decision = 'undecidable'
     ) as required
-    inner join list_years on required.list_year = list_years.list_year
+    inner join list_years on required.rule_set = list_years.rule_set and required.list_year = list_years.list_year
     inner join consecutive_rules
         on
-            list_years.rule_version = consecutive_rules.rule_version
+            list_years.rule_set = consecutive_rules.rule_set
+            and list_years.rule_version = consecutive_rules.rule_version
             and required.list_kind = consecutive_rules.requires_list_kind
     where list_years.has_statistics
 ),
 
 window_years as (
     select
+        candidates.rule_set,
         candidates.list_year,
         candidates.area_id,
         candidates.list_kind,
@@ -82,13 +93,15 @@ window_years as (
     from candidates
     left join list_years
         on
-            list_years.list_year between candidates.list_year - candidates.consecutive_years + 1
+            candidates.rule_set = list_years.rule_set
+            and list_years.list_year between candidates.list_year - candidates.consecutive_years + 1
             and candidates.list_year
-    group by candidates.list_year, candidates.area_id, candidates.list_kind
+    group by candidates.rule_set, candidates.list_year, candidates.area_id, candidates.list_kind
 ),
 
 history as (
     select
+        candidates.rule_set,
         candidates.list_year,
         candidates.area_id,
         candidates.list_kind,
@@ -102,11 +115,14 @@ history as (
     from candidates
     left join history_status
         on
-            candidates.area_id = history_status.area_id
+            candidates.rule_set = history_status.rule_set
+            and candidates.area_id = history_status.area_id
             and history_status.list_year between candidates.list_year - candidates.consecutive_years + 1
             and candidates.list_year
             and list_contains(candidates.history_kinds, history_status.list_kind)
-    group by candidates.list_year, candidates.area_id, candidates.list_kind, candidates.consecutive_years
+    group by
+        candidates.rule_set, candidates.list_year, candidates.area_id, candidates.list_kind,
+        candidates.consecutive_years
 ),
 
 decided as (
@@ -125,12 +141,14 @@ decided as (
     from history
     inner join window_years
         on
-            history.list_year = window_years.list_year
+            history.rule_set = window_years.rule_set
+            and history.list_year = window_years.list_year
             and history.area_id = window_years.area_id
             and history.list_kind = window_years.list_kind
 )
 
 select
+    rule_set,
     list_year,
     area_id,
     list_kind,

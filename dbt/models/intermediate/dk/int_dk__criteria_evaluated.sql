@@ -1,25 +1,35 @@
--- Every criterion of every list of the rule version in force, evaluated for every area and list
--- year with statistics: the threshold (fixed, or a multiple of the national conviction share of
--- that year), whether it is met, and by how much (in persons or kroner where the denominator is
--- given). Values and thresholds are DECIMAL, so a value exactly on a line compares exactly.
--- is_met is true or false, and an unknown value is not met; it is NULL only where the criterion is
--- not evaluable at all (rules.dk_criteria.is_evaluable = false: a scenario on data without the
--- concept), which the list rules turn into 'undecidable' rather than 'not met'.
-with criterion_values as (
+-- Every criterion of every list of the rule version in force, evaluated for every rule set, unit
+-- and list year with statistics: the threshold (fixed, or a multiple of the national conviction
+-- share of that year), whether it is met, and by how much (in persons or kroner where the
+-- denominator is given). Values and thresholds are DECIMAL, so a value exactly on a line compares
+-- exactly. is_met is true or false, and an unknown value is not met; it is NULL only where the
+-- criterion is not evaluable at all (a scenario on data without the criterion's concept,
+-- int_scenarios__evaluability), which the list rules turn into 'undecidable' rather than 'not met'.
+{{ rule_set_model_config() }}
+with list_years as (
+    select * from {{ ref('int_dk__list_years') }}
+    where has_statistics and {{ rule_set_scope() }}
+),
+
+criterion_values as (
     select * from {{ ref('int_dk__criterion_values') }}
 ),
 
-list_years as (
-    select * from {{ ref('int_dk__list_years') }}
-    where has_statistics
-),
-
 rule_criteria as (
-    select * from {{ ref('dk_rule_criteria') }}
+    select * from {{ ref('int_rules__dk_rule_criteria') }}
 ),
 
 criteria as (
     select * from {{ ref('dk_criteria') }}
+),
+
+evaluability as (
+    select
+        rule_set,
+        rule_input as criterion,
+        is_evaluable
+    from {{ ref('int_scenarios__evaluability') }}
+    where rules = 'dk'
 ),
 
 national_reference as (
@@ -28,6 +38,8 @@ national_reference as (
 
 joined as (
     select
+        list_years.rule_set,
+        criterion_values.dataset,
         criterion_values.list_year,
         criterion_values.area_id,
         list_years.rule_version,
@@ -47,17 +59,22 @@ joined as (
         end as threshold,
         criterion_values.margin_denominator,
         criteria.margin_unit,
-        coalesce(criteria.is_evaluable::boolean, true) as is_evaluable,
+        coalesce(evaluability.is_evaluable, true) as is_evaluable,
         criterion_values.source_file,
         criterion_values.source_line
-    from criterion_values
-    inner join list_years on criterion_values.list_year = list_years.list_year
+    from list_years
+    inner join criterion_values
+        on list_years.dataset = criterion_values.dataset and list_years.list_year = criterion_values.list_year
     inner join rule_criteria
         on
-            list_years.rule_version = rule_criteria.rule_version
+            list_years.rule_set = rule_criteria.rule_set
+            and list_years.rule_version = rule_criteria.rule_version
             and criterion_values.criterion = rule_criteria.criterion
     inner join criteria on criterion_values.criterion = criteria.criterion
-    left join national_reference on criterion_values.list_year = national_reference.list_year
+    left join evaluability
+        on list_years.rule_set = evaluability.rule_set and criterion_values.criterion = evaluability.criterion
+    left join national_reference
+        on list_years.dataset = 'dk' and criterion_values.list_year = national_reference.list_year
 ),
 
 evaluated as (
@@ -88,6 +105,8 @@ evaluated as (
 )
 
 select
+    rule_set,
+    dataset,
     list_year,
     area_id,
     rule_version,

@@ -1,61 +1,54 @@
--- The area statistics in long form: one row per area, list year and criterion, with the
--- denominator of the criterion's margin (the age group of a share, or the regional mean income).
--- The five criterion codes and their input columns are the input contract (sources/dk/CONTRACT.md);
--- dk_criteria documents the same mapping and a test keeps the two in step.
+-- The inputs of the Danish criteria in long form: one row per dataset, unit, list year and
+-- criterion, with the denominator of the criterion's margin (the age group of a share, or the
+-- regional mean income). Dataset dk: the list statistics; the five criterion codes and their input
+-- columns are the input contract (sources/dk/CONTRACT.md). Other datasets: the harmonised
+-- indicator each criterion reads (rules.scenario_rule_inputs), without margin denominators.
 with statistics as (
     select * from {{ ref('stg_dk__area_statistics') }}
 ),
 
-unpivoted as (
+danish as (
     select
+        'dk' as dataset,
         list_year,
         area_id,
-        'non_western' as criterion,
-        non_western_pct as value,
-        residents::decimal(38, 18) as margin_denominator,
+        criteria.criterion,
+        criteria.value,
+        criteria.margin_denominator,
         source_file,
         source_line
-    from statistics
-    union all
+    from statistics,
+        lateral (
+            values
+            ('non_western', statistics.non_western_pct, statistics.residents::decimal(38, 18)),
+            ('no_attachment', statistics.no_attachment_pct, statistics.residents_18_64::decimal(38, 18)),
+            ('convicted', statistics.convicted_pct, statistics.residents_18_plus::decimal(38, 18)),
+            ('basic_education', statistics.basic_education_pct, statistics.residents_30_59::decimal(38, 18)),
+            ('income', statistics.income_pct_of_region, statistics.regional_mean_income_dkk)
+        ) as criteria (criterion, value, margin_denominator)
+),
+
+inputs as (
+    select * from {{ ref('scenario_rule_inputs') }}
+    where rules = 'dk' and harmonised_code is not null
+),
+
+other_countries as (
     select
-        list_year,
-        area_id,
-        'no_attachment' as criterion,
-        no_attachment_pct as value,
-        residents_18_64::decimal(38, 18) as margin_denominator,
-        source_file,
-        source_line
-    from statistics
-    union all
-    select
-        list_year,
-        area_id,
-        'convicted' as criterion,
-        convicted_pct as value,
-        residents_18_plus::decimal(38, 18) as margin_denominator,
-        source_file,
-        source_line
-    from statistics
-    union all
-    select
-        list_year,
-        area_id,
-        'basic_education' as criterion,
-        basic_education_pct as value,
-        residents_30_59::decimal(38, 18) as margin_denominator,
-        source_file,
-        source_line
-    from statistics
-    union all
-    select
-        list_year,
-        area_id,
-        'income' as criterion,
-        income_pct_of_region as value,
-        regional_mean_income_dkk as margin_denominator,
-        source_file,
-        source_line
-    from statistics
+        harmonised.dataset,
+        harmonised.period as list_year,
+        harmonised.unit_id as area_id,
+        inputs.rule_input as criterion,
+        harmonised.value::decimal(38, 18) as value,
+        null::decimal(38, 18) as margin_denominator,
+        'marts.harmonised_indicators (' || harmonised.dataset || '): ' || coalesce(harmonised.source_file, '')
+            as source_file,
+        harmonised.source_line::integer as source_line
+    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
+    inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
+    where harmonised.dataset <> 'dk'
 )
 
-select * from unpivoted
+select * from danish
+union all
+select * from other_countries

@@ -1,9 +1,10 @@
 -- List years missing from the history: (1) any year between the first and the last list year the
 -- warehouse holds, (2) any of the last N years a consecutive-year rule (hard ghetto,
 -- omdannelsesområde) needs for a year decided from statistics. Each row stops publication
--- (see the test on this model): a gap is never a silent reset of a streak.
+-- (see the test on this model): a gap is never a silent reset of a streak. The official lists only.
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
+    where rule_set = 'official'
 ),
 
 bounds as (
@@ -35,8 +36,8 @@ interior_gaps as (
 ),
 
 consecutive_rules as (
-    select * from {{ ref('dk_list_rules') }}
-    where consecutive_years is not null
+    select * from {{ ref('int_rules__dk_list_rules') }}
+    where rule_set = 'official' and consecutive_years is not null
 ),
 
 needed as (

@@ -1,20 +1,23 @@
--- For every area, list year and list decided by criteria (not by history): how many criteria were
+-- For every rule set, unit, list year and list decided by criteria (not by history): how many criteria were
 -- met, whether the gate criteria hold, and whether the area is listed once the lists it requires
 -- (ghetto requires udsat) or excludes (forebyggelse excludes udsat) are taken into account.
 -- Decisions are three-valued: 'listed', 'not_listed', or 'undecidable' when a criterion that is
--- not evaluable (rules.dk_criteria.is_evaluable = false, only ever in scenarios) could still tip
+-- not evaluable (int_scenarios__evaluability, only ever in scenarios) could still tip
 -- the outcome. With the Danish statistics every criterion is evaluable and every decision is
 -- listed or not listed; an unknown value is simply not met.
+{{ rule_set_model_config() }}
 with evaluated as (
     select * from {{ ref('int_dk__criteria_evaluated') }}
+    where {{ rule_set_scope() }}
 ),
 
-statistics as (
+units as (
     select
+        dataset,
         list_year,
         area_id,
         residents
-    from {{ ref('stg_dk__area_statistics') }}
+    from {{ ref('int_dk__units') }}
 ),
 
 list_years as (
@@ -22,12 +25,14 @@ list_years as (
 ),
 
 list_rules as (
-    select * from {{ ref('dk_list_rules') }}
+    select * from {{ ref('int_rules__dk_list_rules') }}
     where consecutive_years is null
 ),
 
 per_list as (
     select
+        rule_set,
+        dataset,
         list_year,
         area_id,
         rule_version,
@@ -40,7 +45,7 @@ per_list as (
         count(*) filter (where criterion_role = 'gate' and is_met) as gates_met_count,
         count(*) filter (where criterion_role = 'gate' and not is_evaluable) as gates_not_evaluable_count
     from evaluated
-    group by list_year, area_id, rule_version, list_kind
+    group by rule_set, dataset, list_year, area_id, rule_version, list_kind
 ),
 
 own_rule as (
@@ -55,10 +60,10 @@ own_rule as (
         list_rules.requires_list_kind,
         list_rules.excludes_list_kind,
         list_years.min_residents,
-        statistics.residents,
-        coalesce(statistics.residents >= list_years.min_residents, false) as is_eligible,
+        units.residents,
+        coalesce(units.residents >= list_years.min_residents, false) as is_eligible,
         case
-            when not coalesce(statistics.residents >= list_years.min_residents, false) then 'not_listed'
+            when not coalesce(units.residents >= list_years.min_residents, false) then 'not_listed'
             when per_list.gates_met_count + per_list.gates_not_evaluable_count < per_list.gate_count
                 then 'not_listed'
             when per_list.criteria_met_count + per_list.criteria_not_evaluable_count < list_rules.min_criteria_met
@@ -71,9 +76,16 @@ own_rule as (
         end as own_rule_decision
     from per_list
     inner join list_rules
-        on per_list.rule_version = list_rules.rule_version and per_list.list_kind = list_rules.list_kind
-    inner join list_years on per_list.list_year = list_years.list_year
-    inner join statistics on per_list.list_year = statistics.list_year and per_list.area_id = statistics.area_id
+        on
+            per_list.rule_set = list_rules.rule_set
+            and per_list.rule_version = list_rules.rule_version
+            and per_list.list_kind = list_rules.list_kind
+    inner join list_years on per_list.rule_set = list_years.rule_set and per_list.list_year = list_years.list_year
+    inner join units
+        on
+            per_list.dataset = units.dataset
+            and per_list.list_year = units.list_year
+            and per_list.area_id = units.area_id
 ),
 
 combined as (
@@ -103,12 +115,14 @@ combined as (
     from own_rule
     left join own_rule as required_list
         on
-            own_rule.list_year = required_list.list_year
+            own_rule.rule_set = required_list.rule_set
+            and own_rule.list_year = required_list.list_year
             and own_rule.area_id = required_list.area_id
             and own_rule.requires_list_kind = required_list.list_kind
     left join own_rule as excluded_list
         on
-            own_rule.list_year = excluded_list.list_year
+            own_rule.rule_set = excluded_list.rule_set
+            and own_rule.list_year = excluded_list.list_year
             and own_rule.area_id = excluded_list.area_id
             and own_rule.excludes_list_kind = excluded_list.list_kind
 )

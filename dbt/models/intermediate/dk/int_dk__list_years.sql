@@ -1,24 +1,39 @@
--- One row per list year the warehouse holds (statistics or a published list), with the rule
--- version in force that year and where its list comes from.
-with statistics_years as (
-    select distinct list_year from {{ ref('stg_dk__area_statistics') }}
+-- One row per rule set of the Danish rules and list year its data holds (statistics, or for the
+-- Danish data a published list), with the rule version in force that year (or the version a
+-- scenario pins for every year) and where its list comes from.
+{{ rule_set_model_config() }}
+with rule_sets as (
+    select * from {{ ref('int_scenarios__rule_sets') }}
+    where rules = 'dk' and {{ rule_set_scope() }}
+),
+
+statistics_years as (
+    select distinct
+        dataset,
+        list_year
+    from {{ ref('int_dk__units') }}
 ),
 
 published_years as (
-    select distinct list_year from {{ ref('stg_dk__published_lists') }}
+    select distinct
+        'dk' as dataset,
+        list_year
+    from {{ ref('stg_dk__published_lists') }}
 ),
 
 all_years as (
-    select list_year from statistics_years
+    select * from statistics_years
     union
-    select list_year from published_years
+    select * from published_years
 ),
 
 rule_versions as (
-    select * from {{ ref('dk_rule_versions') }}
+    select * from {{ ref('int_rules__dk_rule_versions') }}
 )
 
 select
+    rule_sets.rule_set,
+    all_years.dataset,
     all_years.list_year,
     statistics_years.list_year is not null as has_statistics,
     published_years.list_year is not null as has_published_list,
@@ -28,10 +43,20 @@ select
     end as decided_by,
     rule_versions.rule_version,
     rule_versions.min_residents
-from all_years
-left join statistics_years on all_years.list_year = statistics_years.list_year
-left join published_years on all_years.list_year = published_years.list_year
+from rule_sets
+inner join all_years on rule_sets.data = all_years.dataset
+left join statistics_years
+    on all_years.dataset = statistics_years.dataset and all_years.list_year = statistics_years.list_year
+left join published_years
+    on all_years.dataset = published_years.dataset and all_years.list_year = published_years.list_year
 left join rule_versions
     on
-        all_years.list_year >= rule_versions.first_list_year
-        and (rule_versions.last_list_year is null or all_years.list_year <= rule_versions.last_list_year)
+        rule_sets.rule_set = rule_versions.rule_set
+        and (
+            rule_sets.rule_version = rule_versions.rule_version
+            or (
+                rule_sets.rule_version is null
+                and all_years.list_year >= rule_versions.first_list_year
+                and (rule_versions.last_list_year is null or all_years.list_year <= rule_versions.last_list_year)
+            )
+        )

@@ -1,8 +1,10 @@
 -- The harmonised value of every unit, period and harmonised indicator of the unit's dataset, computed
--- from its national variables by the formula of rules.harmonised_indicator_mapping (identity, sum,
--- product_pct = a x b / 100, constant, change_2y = a now - a two periods earlier, none). Every
--- code of the common set gets a row, with its comparability class; a value that cannot be given
--- says why (missing_reason).
+-- from its national variables (one wide row per unit and period, int_harmonisation__national_variables)
+-- by the formula of rules.harmonised_indicator_mapping (identity, sum, product_pct = a x b / 100,
+-- constant, change_2y = a now - a two periods earlier, none). Every code of the common set gets a
+-- row, with its comparability class; a value that cannot be given says why (missing_reason). Which
+-- units are eligible (and so count in z-scores) is the official rules' business:
+-- int_harmonisation__unit_eligibility, joined in marts.harmonised_indicators.
 with variables as (
     select * from {{ ref('int_harmonisation__national_variables') }}
 ),
@@ -15,22 +17,37 @@ indicators as (
     select * from {{ ref('harmonised_indicator_codes') }}
 ),
 
-units as (
-    select
+change_variables as (
+    -- the variables some change_2y formula reads, per dataset
+    select distinct
         dataset,
-        unit_id,
-        period,
-        any_value(unit_name) as unit_name,
-        any_value(boundary_vintage) as boundary_vintage,
-        any_value(residents) as residents,
-        bool_or(is_eligible) as is_eligible
-    from variables
-    group by dataset, unit_id, period
+        variable_a
+    from mapping
+    where formula = 'change_2y'
 ),
 
-unit_codes as (
+with_earlier as (
+    -- the unit's variables two periods earlier, only where a change is needed (one join per unit-period)
     select
-        units.*,
+        variables.*,
+        earlier.variables as earlier_variables
+    from variables
+    left join variables as earlier
+        on
+            variables.dataset = earlier.dataset
+            and variables.unit_id = earlier.unit_id
+            and variables.period - 2 = earlier.period
+            and variables.dataset in (select change_variables.dataset from change_variables)
+),
+
+computed as (
+    select
+        with_earlier.dataset,
+        with_earlier.unit_id,
+        with_earlier.unit_name,
+        with_earlier.period,
+        with_earlier.boundary_vintage,
+        with_earlier.residents,
         mapping.harmonised_code,
         mapping.formula,
         mapping.variable_a,
@@ -40,43 +57,29 @@ unit_codes as (
         mapping.reference_method,
         indicators.concept,
         indicators.unit,
-        indicators.is_context_only
-    from units
-    inner join mapping on units.dataset = mapping.dataset
+        indicators.is_context_only,
+        with_earlier.variables[mapping.variable_a] as value_a,
+        with_earlier.variables[mapping.variable_b] as value_b,
+        with_earlier.earlier_variables[mapping.variable_a] as earlier_value_a,
+        coalesce(map_contains(with_earlier.variables, mapping.variable_a), false) as has_variable_a,
+        coalesce(map_contains(with_earlier.variables, mapping.variable_b), false) as has_variable_b,
+        coalesce(map_contains(with_earlier.earlier_variables, mapping.variable_a), false) as has_earlier_a,
+        -- the source row of variable a (else b): its own row where it has one, else the unit's row
+        case
+            when map_contains(with_earlier.variables, mapping.variable_a)
+                then coalesce(
+                    with_earlier.variable_sources[mapping.variable_a],
+                    {'source_file': with_earlier.source_file, 'source_line': with_earlier.source_line::integer}
+                )
+            when map_contains(with_earlier.variables, mapping.variable_b)
+                then coalesce(
+                    with_earlier.variable_sources[mapping.variable_b],
+                    {'source_file': with_earlier.source_file, 'source_line': with_earlier.source_line::integer}
+                )
+        end as variable_source
+    from with_earlier
+    inner join mapping on with_earlier.dataset = mapping.dataset
     inner join indicators on mapping.harmonised_code = indicators.harmonised_code
-),
-
-computed as (
-    select
-        unit_codes.*,
-        variable_a.value as value_a,
-        variable_b.value as value_b,
-        earlier_a.value as earlier_value_a,
-        variable_a.unit_id is not null as has_variable_a,
-        variable_b.unit_id is not null as has_variable_b,
-        earlier_a.unit_id is not null as has_earlier_a,
-        coalesce(variable_a.source_file, variable_b.source_file) as source_file,
-        coalesce(variable_a.source_line, variable_b.source_line) as source_line
-    from unit_codes
-    left join variables as variable_a
-        on
-            unit_codes.dataset = variable_a.dataset
-            and unit_codes.unit_id = variable_a.unit_id
-            and unit_codes.period = variable_a.period
-            and unit_codes.variable_a = variable_a.variable
-    left join variables as variable_b
-        on
-            unit_codes.dataset = variable_b.dataset
-            and unit_codes.unit_id = variable_b.unit_id
-            and unit_codes.period = variable_b.period
-            and unit_codes.variable_b = variable_b.variable
-    left join variables as earlier_a
-        on
-            unit_codes.formula = 'change_2y'
-            and unit_codes.dataset = earlier_a.dataset
-            and unit_codes.unit_id = earlier_a.unit_id
-            and unit_codes.period - 2 = earlier_a.period
-            and unit_codes.variable_a = earlier_a.variable
 )
 
 select
@@ -86,7 +89,6 @@ select
     period,
     boundary_vintage,
     residents,
-    is_eligible,
     harmonised_code,
     concept,
     unit,
@@ -123,6 +125,6 @@ select
             or (formula = 'change_2y' and earlier_value_a is null)
             then 'unknown in the source'
     end as missing_reason,
-    source_file,
-    source_line
+    variable_source.source_file,
+    variable_source.source_line
 from computed

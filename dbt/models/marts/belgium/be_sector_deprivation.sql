@@ -1,62 +1,24 @@
--- Per sector and statistics year: the deprivation index, its rank over all included sectors of the
--- selected urban regions (pooled), and the pooled population cut of rules.be_parameters. Sorted
--- most deprived first (ties by sector_id), a sector is deprived while the residents of the sectors
--- before it are below the cut (is_crossing_sector_included = true; otherwise while the residents up
--- to and including it stay within the cut). Compared in whole residents, so a sector exactly on the
--- cut falls on the side the seed says. Excluded sectors have no rank and is_deprived NULL.
-with scores as (
-    select * from {{ ref('int_be__sector_scores') }}
-),
-
-parameters as (
-    select * from {{ ref('be_parameters') }}
-),
-
-ranked as (
-    select
-        statistics_year,
-        sector_id,
-        residents,
-        row_number() over most_deprived_first as deprivation_rank,
-        coalesce(
-            sum(residents) over (most_deprived_first rows between unbounded preceding and 1 preceding), 0
-        ) as residents_before,
-        sum(residents) over (partition by statistics_year) as pooled_residents
-    from scores
-    where deprivation_index is not null
-    window most_deprived_first as (partition by statistics_year order by deprivation_index desc, sector_id asc)
-)
-
+-- Public contract: per Statbel sector and statistics year, the deprivation index, its rank over
+-- all included sectors of the selected urban regions (pooled), and the pooled population cut of
+-- rules.be_parameters (the official rule set of int_be__sector_deprivation on the Belgian data).
 select
-    scores.statistics_year,
-    scores.sector_id,
-    scores.sector_name,
-    scores.municipality_refnis,
-    scores.urban_region_code,
-    scores.urban_region_name,
-    scores.residents,
-    scores.has_suppressed_income,
-    scores.known_weight_pct,
-    scores.deprivation_index,
-    ranked.deprivation_rank,
-    cast(ranked.residents_before * 100 / ranked.pooled_residents as double) as population_share_before_pct,
-    cast((ranked.residents_before + ranked.residents) * 100 / ranked.pooled_residents as double)
-        as cumulative_population_share_pct,
-    parameters.population_cut_pct,
-    ranked.sector_id is not null as is_included,
-    case
-        when ranked.sector_id is null then null
-        when parameters.is_crossing_sector_included
-            then ranked.residents_before * 100 < parameters.population_cut_pct * ranked.pooled_residents
-        else
-            (ranked.residents_before + ranked.residents) * 100
-            <= parameters.population_cut_pct * ranked.pooled_residents
-    end as is_deprived,
-    scores.exclusion_reason,
-    parameters.method_note as method
-from scores
-cross join parameters
-left join ranked
-    on
-        scores.statistics_year = ranked.statistics_year
-        and scores.sector_id = ranked.sector_id
+    statistics_year,
+    sector_id,
+    sector_name,
+    municipality_refnis,
+    urban_region_code,
+    urban_region_name,
+    residents,
+    has_suppressed_income,
+    known_weight_pct,
+    deprivation_index,
+    deprivation_rank,
+    population_share_before_pct,
+    cumulative_population_share_pct,
+    population_cut_pct,
+    is_included,
+    is_deprived,
+    exclusion_reason,
+    method
+from {{ ref('int_be__sector_deprivation') }}
+where rule_set = 'official'

@@ -8,11 +8,13 @@ with sectors as (
 ),
 
 urban_regions as (
-    select * from {{ ref('be_urban_regions') }}
+    select * from {{ ref('int_rules__be_urban_regions') }}
+    where rule_set = 'official'
 ),
 
 parameters as (
-    select * from {{ ref('be_parameters') }}
+    select * from {{ ref('int_rules__be_parameters') }}
+    where rule_set = 'official'
 ),
 
 per_region as (

@@ -6,6 +6,7 @@ with editions as (
         edition,
         lag(edition) over (partition by plr_vintage order by edition) as previous_edition
     from {{ ref('mss_editions') }}
+    where rule_set = 'official'
 ),
 
 classes as (

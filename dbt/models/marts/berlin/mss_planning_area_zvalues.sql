@@ -2,10 +2,12 @@
 -- received and its z-value over the included areas of the edition (method step 2).
 with zvalues as (
     select * from {{ ref('int_berlin__mss_indicator_zvalues') }}
+    where rule_set = 'official'
 ),
 
 areas as (
     select * from {{ ref('int_berlin__mss_area_inclusion') }}
+    where rule_set = 'official'
 )
 
 select

@@ -3,6 +3,7 @@
 -- from V2018), with the forebyggelsesområde evaluation of the same criterion alongside (V2021).
 with evaluated as (
     select * from {{ ref('int_dk__criteria_evaluated') }}
+    where rule_set = 'official'
 ),
 
 statistics as (

@@ -3,11 +3,12 @@
 -- is_consistent says the status and the run agree and the whole window is in the history.
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
+    where rule_set = 'official'
 ),
 
 rules as (
-    select * from {{ ref('dk_list_rules') }}
-    where consecutive_years is not null
+    select * from {{ ref('int_rules__dk_list_rules') }}
+    where rule_set = 'official' and consecutive_years is not null
 ),
 
 membership as (

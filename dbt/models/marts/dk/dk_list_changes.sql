@@ -7,6 +7,7 @@ with membership as (
 
 list_years as (
     select * from {{ ref('int_dk__list_years') }}
+    where rule_set = 'official'
 ),
 
 area_criteria as (
@@ -44,10 +45,12 @@ statistics as (
 
 consecutive as (
     select * from {{ ref('int_dk__consecutive_lists') }}
+    where rule_set = 'official'
 ),
 
 rule_outcomes as (
     select * from {{ ref('int_dk__list_rules_evaluated') }}
+    where rule_set = 'official'
 ),
 
 kinds_by_year as (
@@ -57,7 +60,8 @@ kinds_by_year as (
         list_rules.list_kind,
         kinds.list_family
     from list_years
-    inner join {{ ref('dk_list_rules') }} as list_rules on list_years.rule_version = list_rules.rule_version
+    inner join {{ ref('int_rules__dk_list_rules') }} as list_rules
+        on list_rules.rule_set = 'official' and list_years.rule_version = list_rules.rule_version
     inner join {{ ref('dk_list_kinds') }} as kinds on list_rules.list_kind = kinds.list_kind
 ),
 

@@ -1,9 +1,12 @@
+-- The official lists (rule_set 'official' of the rule models).
 with memberships as (
     select * from {{ ref('int_dk__list_membership') }}
+    where rule_set = 'official'
 ),
 
 list_years as (
     select * from {{ ref('int_dk__list_years') }}
+    where rule_set = 'official'
 ),
 
 statistics as (

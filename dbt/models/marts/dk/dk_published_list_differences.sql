@@ -2,7 +2,7 @@
 -- published list disagree, with the criteria behind the computed decision.
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
-    where has_statistics and has_published_list
+    where rule_set = 'official' and has_statistics and has_published_list
 ),
 
 computed as (

@@ -7,7 +7,15 @@
 --   already relative value (100 = the regional mean) or the residents-weighted mean of the eligible
 --   units ('units_weighted_mean': the mean of the units held, not a national statistic).
 with indicator_values as (
-    select * from {{ ref('int_harmonisation__indicator_values') }}
+    select
+        indicator_values.*,
+        coalesce(eligibility.is_eligible, false) as is_eligible
+    from {{ ref('int_harmonisation__indicator_values') }} as indicator_values
+    left join {{ ref('int_harmonisation__unit_eligibility') }} as eligibility
+        on
+            indicator_values.dataset = eligibility.dataset
+            and indicator_values.unit_id = eligibility.unit_id
+            and indicator_values.period = eligibility.period
 ),
 
 datasets as (

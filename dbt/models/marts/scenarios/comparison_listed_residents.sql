@@ -26,14 +26,14 @@ official as (
         dataset,
         period,
         'official' as classified_by,
-        case dataset when 'dk' then 'dk' when 'berlin' then 'mss' else 'be' end as rule_set,
+        rules,
         list_kind,
         count(*) as units_listed,
         sum(residents)::bigint as residents_listed,
         0 as units_undecidable,
         'the official list' as caveats
     from {{ ref('int_comparison__official_lists') }}
-    group by dataset, period, list_kind
+    group by dataset, period, rules, list_kind
 ),
 
 scenarios as (
@@ -41,14 +41,14 @@ scenarios as (
         data as dataset,
         list_year as period,
         scenario as classified_by,
-        rule_set,
+        rules,
         list_kind,
         count(*) filter (where decision = 'listed') as units_listed,
         coalesce(sum(residents) filter (where decision = 'listed'), 0)::bigint as residents_listed,
         count(*) filter (where decision = 'undecidable') as units_undecidable,
         any_value(caveats) as caveats
     from {{ ref('scenario_list_membership') }}
-    group by data, list_year, scenario, rule_set, list_kind
+    group by data, list_year, scenario, rules, list_kind
 ),
 
 combined as (
@@ -62,7 +62,7 @@ select
     datasets.country_code,
     combined.period,
     combined.classified_by,
-    combined.rule_set,
+    combined.rules,
     combined.list_kind,
     combined.units_listed,
     combined.residents_listed,

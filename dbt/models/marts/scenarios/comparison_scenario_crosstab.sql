@@ -31,7 +31,7 @@ scenario_periods as (
 grid as (
     select
         definitions.scenario,
-        definitions.rule_set,
+        definitions.rules,
         definitions.data,
         definitions.caveats,
         scenario_kinds.list_kind,
@@ -48,7 +48,7 @@ grid as (
 
 select
     grid.scenario,
-    grid.rule_set,
+    grid.rules,
     grid.data,
     grid.period,
     grid.list_kind as scenario_list_kind,

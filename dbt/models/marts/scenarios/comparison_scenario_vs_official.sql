@@ -4,9 +4,9 @@
 with definitions as (
     select * from {{ ref('scenario_definitions') }}
     where
-        (rule_set = 'dk' and data = 'dk')
-        or (rule_set = 'mss' and data = 'berlin')
-        or (rule_set = 'be' and data = 'be')
+        (rules = 'dk' and data = 'dk')
+        or (rules = 'mss' and data = 'berlin')
+        or (rules = 'be' and data = 'be')
 ),
 
 scenario_rows as (

@@ -1,33 +1,39 @@
 -- Public table: the units each scenario lists (decision 'listed') or cannot decide ('undecidable':
 -- a criterion the data does not measure could tip it), one row per scenario, list year (period),
 -- unit and list kind, with the parameters used and the comparability caveats of the scenario.
--- Never mixed with the official lists (marts.dk_list_membership & co.).
-with membership as (
-    select * from {{ ref('stg_scenarios__list_membership') }}
+-- The same rule models compute the official lists (rule_set 'official'), which are never mixed in.
+with decisions as (
+    select * from {{ ref('int_scenarios__list_decisions') }}
+    where rule_set <> 'official'
 ),
 
 definitions as (
     select * from {{ ref('stg_scenarios__definitions') }}
+),
+
+caveats as (
+    select * from {{ ref('int_scenarios__caveats') }}
 )
 
 select
-    membership.scenario,
-    definitions.rule_set,
-    definitions.data,
-    membership.list_year,
-    membership.unit_id,
-    membership.unit_name,
-    membership.list_kind,
-    membership.decision,
-    membership.rule_version,
-    membership.decided_by,
-    membership.criteria_met_count,
-    membership.criteria_not_evaluable_count,
-    membership.index_value,
-    membership.class_label,
-    membership.residents,
+    decisions.rule_set as scenario,
+    decisions.rules,
+    decisions.data,
+    decisions.period as list_year,
+    decisions.unit_id,
+    decisions.unit_name,
+    decisions.list_kind,
+    decisions.decision,
+    decisions.rule_version,
+    decisions.decided_by,
+    decisions.criteria_met_count,
+    decisions.criteria_not_evaluable_count,
+    decisions.index_value,
+    decisions.class_label,
+    decisions.residents,
     array_to_string(definitions.parameters, ' ') as parameters,
-    definitions.caveats,
-    membership.source_file
-from membership
-inner join definitions on membership.scenario = definitions.scenario
+    caveats.caveats,
+    decisions.source_file
+from decisions
+inner join definitions on decisions.rule_set = definitions.scenario
+left join caveats on decisions.rule_set = caveats.scenario

@@ -1,6 +1,6 @@
--- Public table: for index rule sets (mss, be), the index and class every unit gets in a scenario.
+-- Public table: for the index rules (mss, be), the index and class every unit gets in a scenario.
 select
-    scenario,
+    rule_set as scenario,
     period,
     unit_id,
     unit_name,
@@ -12,4 +12,4 @@ select
     unit_rank,
     is_included,
     exclusion_reason
-from {{ ref('stg_scenarios__unit_scores') }}
+from {{ ref('int_scenarios__unit_scores') }}

@@ -1,10 +1,10 @@
 with source as (
-    select * from {{ source('raw_scenarios', 'scenario_definitions') }}
+    select * from {{ source('scenarios', 'definitions') }}
 )
 
 select
     scenario,
-    rule_set,
+    rules,
     rule_version,
     data,
     parameters,
@@ -13,6 +13,5 @@ select
     is_standard,
     defined_at,
     status,
-    message,
-    caveats
+    message
 from source

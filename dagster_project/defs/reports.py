@@ -1,0 +1,121 @@
+"""The per-list-year report: what the published warehouse says about one list year.
+
+``reports/dk_list_year`` (partitioned by list year, ``defs/partitions.py``) reads the published
+warehouse read-only — areas per list kind (``marts.dk_list_counts``) and areas new on / gone from a
+list (``marts.dk_list_changes``) — so it can be materialised with the refresh or on its own.
+
+- In a run with a partition (the 1 December schedule, ``wijkmonitor refresh --year Y``, a launch of
+  one partition) it reports that year.
+- In a run without a partition (the sensor, ``wijkmonitor refresh``, ``dagster job execute -j
+  refresh``) it reports every list year of the published warehouse that is a partition, one
+  materialisation per partition, and the run succeeds: a plain refresh of all years is the normal
+  case, not an error. It also brings the ``list_year`` partitions of the instance in step with the
+  sources first, so an instance that never ran the sensor has them after its first refresh.
+- A year without lists in the published warehouse (a year added to the sources but not refreshed
+  yet) is reported with ``has_lists = false`` and a warning, not a failure.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+import dagster as dg
+
+from dagster_project.defs.partitions import (
+    LIST_YEAR_PARTITIONS,
+    list_year_partitions,
+    sync_list_year_partitions,
+)
+from dagster_project.defs.publish import PUBLICATION_KEY
+from dagster_project.lib import publish as lib_publish
+from dagster_project.lib.config import warehouse_path
+
+LIST_YEAR_REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
+
+_COUNTS_SQL = """
+    SELECT list_year, list_kind, any_value(rule_version), sum(area_count)::INTEGER,
+           string_agg(DISTINCT decided_by, ', ' ORDER BY decided_by)
+    FROM marts.dk_list_counts {where} GROUP BY list_year, list_kind ORDER BY list_year, list_kind
+"""
+_CHANGES_SQL = """
+    SELECT list_year, list_kind, change_type, count(*)::INTEGER
+    FROM marts.dk_list_changes {where} GROUP BY ALL ORDER BY ALL
+"""
+
+
+def _read(years: list[int] | None) -> tuple[dict[int, list[tuple]], dict[int, list[tuple]]]:
+    """Counts and changes per list year from the published warehouse (``years`` None: all)."""
+    where, params = ("WHERE list_year = ANY(?)", [years]) if years is not None else ("", [])
+    try:
+        con = lib_publish.open_published(warehouse_path())
+    except lib_publish.WarehouseMissingError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    counts: dict[int, list[tuple]] = defaultdict(list)
+    changes: dict[int, list[tuple]] = defaultdict(list)
+    with con:
+        for year, *row in con.execute(_COUNTS_SQL.format(where=where), params).fetchall():
+            counts[year].append(tuple(row))
+        for year, *row in con.execute(_CHANGES_SQL.format(where=where), params).fetchall():
+            changes[year].append(tuple(row))
+    return counts, changes
+
+
+def _metadata(year: int, counts: list[tuple], changes: list[tuple]) -> dict[str, dg.MetadataValue]:
+    lines = ["| list kind | rule version | areas | decided by |", "|---|---|---:|---|"]
+    lines += [f"| {kind} | {version} | {count} | {by} |" for kind, version, count, by in counts]
+    change_lines = ["| list kind | change | areas |", "|---|---|---:|"]
+    change_lines += [f"| {kind} | {change} | {count} |" for kind, change, count in changes]
+    return {
+        "list_year": dg.MetadataValue.int(year),
+        "has_lists": dg.MetadataValue.bool(bool(counts)),
+        "areas_per_list_kind": dg.MetadataValue.md("\n".join(lines)),
+        "changes": dg.MetadataValue.md("\n".join(change_lines)),
+        **{f"areas/{kind}": dg.MetadataValue.int(count) for kind, _, count, _ in counts},
+    }
+
+
+@dg.asset(
+    key=LIST_YEAR_REPORT_KEY,
+    deps=[PUBLICATION_KEY],
+    partitions_def=list_year_partitions,
+    output_required=False,
+    group_name="publication",
+    kinds={"duckdb"},
+    description=(
+        "What the published warehouse says about one list year: areas per list kind and the areas "
+        "new on or gone from a list (marts.dk_list_counts, marts.dk_list_changes). In a run without "
+        "a partition: every list year, one materialisation per partition."
+    ),
+)
+def dk_list_year_report(
+    context: dg.AssetExecutionContext,
+) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
+    if context.has_partition_key:
+        year = int(context.partition_key)
+        counts, changes = _read([year])
+        if not counts:
+            context.log.warning(f"the published warehouse has no lists for list year {year}")
+        yield dg.MaterializeResult(metadata=_metadata(year, counts[year], changes[year]))
+        return
+    sync_list_year_partitions(context.instance)
+    partitions = {int(key) for key in context.instance.get_dynamic_partitions(LIST_YEAR_PARTITIONS)}
+    counts, changes = _read(None)
+    published = set(counts)
+    for year in sorted(partitions):
+        if year not in published:
+            context.log.warning(f"the published warehouse has no lists for list year {year}")
+        yield dg.AssetMaterialization(
+            asset_key=LIST_YEAR_REPORT_KEY,
+            partition=str(year),
+            metadata=_metadata(year, counts[year], changes[year]),
+        )
+    if published - partitions:
+        context.log.warning(
+            "list years in the published warehouse that the sources no longer hold (not reported): "
+            + ", ".join(str(y) for y in sorted(published - partitions))
+        )
+    context.log.info(
+        f"reported {len(partitions)} list year(s) of {warehouse_path()} (a run without a partition)"
+    )
+
+
+defs = dg.Definitions(assets=[dk_list_year_report])

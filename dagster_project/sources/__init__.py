@@ -1,0 +1,100 @@
+"""The sources: one contract per source folder, declared once, and everything derived from it.
+
+    SOURCES                                    dk (required), berlin, be, policy (optional)
+    validate_sources(directory) -> problems    every problem of every source, one line each; writes nothing
+    validate_source(source, directory)         the same for one source
+    load_source(source, con, directory)        validate and load one source into raw.* (all or nothing)
+        -> LoadResult(counts, files)           rows per raw table, the files read (SourceFile: sha256, …)
+    raw_suites() -> [gx.Suite]                 the Great Expectations raw suites, generated from the contracts
+    source_paths(source, directory)            the files a load would read
+    SourceValidationError(problems)            one line per problem: file, line, column
+
+Modules: ``contract`` (the types: Source, Table, Column, Variant, Plausibility), ``delimited``
+(CSV/TXT read with line numbers, checked and loaded in DuckDB), ``errors``, ``raw``
+(``raw.source_files``, ``LoadResult``), ``suites`` (GX suites, dbt source tests), ``docs`` (the
+CONTRACT.md column tables), one module per source: ``dk`` (``LIST_KINDS``,
+``missing_statistics_message``), ``berlin`` (``import_senate``), ``be``, ``policy`` (``check``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib import gx
+from dagster_project.sources import be, berlin, delimited, dk, policy, suites
+from dagster_project.sources.contract import Source, Table
+from dagster_project.sources.errors import SourceValidationError
+from dagster_project.sources.raw import LoadResult, SourceFile
+
+__all__ = [
+    "SOURCES",
+    "LoadResult",
+    "Source",
+    "SourceFile",
+    "SourceValidationError",
+    "Table",
+    "load_source",
+    "raw_suites",
+    "source",
+    "source_paths",
+    "validate_source",
+    "validate_sources",
+]
+
+SOURCES: tuple[Source, ...] = (dk.SOURCE, berlin.SOURCE, be.SOURCE, policy.SOURCE)
+
+
+def source(name: str) -> Source:
+    for item in SOURCES:
+        if item.name == name:
+            return item
+    raise KeyError(f"no source {name!r}; sources: {', '.join(s.name for s in SOURCES)}")
+
+
+def validate_sources(directory: Path) -> list[str]:
+    """Every problem of every source file under ``directory``, one line each (empty: all valid).
+
+    Fast and read-only: the CSV checks run as streaming DuckDB queries on an in-memory connection
+    (nothing is loaded), the policy facts are parsed and their quotes verified.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [f"{directory}: sources directory does not exist"]
+    problems: list[str] = []
+    with duckdb.connect() as con:
+        for item in SOURCES:
+            problems += validate_source(item, directory, con)
+    return problems
+
+
+def validate_source(item: Source, directory: Path, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    """Every problem of one source's files (``validate_sources`` for one source); writes nothing."""
+    if item.format == "yaml":
+        return policy.validate(Path(directory))
+    return delimited.validate(item, Path(directory), con=con)
+
+
+def load_source(item: Source, con: duckdb.DuckDBPyConnection, directory: Path) -> LoadResult:
+    """Validate every file of ``item`` and load them into ``raw.*`` of ``con``; return rows per
+    table and the files read (also in ``raw.source_files``). Raises SourceValidationError with
+    every problem, and then writes nothing. Absent optional files give empty tables."""
+    directory = Path(directory)
+    if item.format == "yaml":
+        return policy.load(con, directory)
+    return delimited.load(item, con, directory)
+
+
+def raw_suites() -> list[gx.Suite]:
+    """One GX suite per contract table (``raw.<table>``), generated from the contracts."""
+    return [suites.table_suite(item, table) for item in SOURCES for table in item.tables]
+
+
+def source_paths(item: Source, directory: Path) -> list[Path]:
+    """The files of ``item`` a load would read (fact files, or every table's files)."""
+    directory = Path(directory)
+    if item.format == "yaml":
+        folder = directory / item.folder
+        return sorted(folder.glob(policy.FILE_PATTERN)) if folder.is_dir() else []
+    return [path for table in item.tables for path in delimited.source_paths(directory, table)]

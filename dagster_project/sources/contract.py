@@ -1,0 +1,202 @@
+"""The types a source contract is written in: one set for every source.
+
+A :class:`Source` (a folder of ``$WIJKMONITOR_SOURCES``) holds :class:`Table` s; a table is one raw
+table of the warehouse (``raw.<name>``), read from the files its ``files`` glob matches (CSV/TXT
+tables) or from the entries of YAML fact files (the policy facts, whose entries come in
+:class:`Variant` s, one per ``kind``). A :class:`Column` says everything the door checks about one
+column, and how it is stored. ``plausibility`` holds the rules that are *not* checked at the door,
+only by the table's Great Expectations suite (non-blocking at the door: a value can be well formed
+and still implausible, e.g. a region that is not one of the five Danish regions).
+
+Everything else is derived from these declarations: the validation at the door
+(``dagster_project/sources/delimited.py``, ``policy.py``), the raw tables' columns and types, the
+GX raw suites (``suites.py``), the dbt source tests (checked by ``tests/unit/test_sources_contract.py``)
+and the column tables of ``sources/*/CONTRACT.md`` (checked by the same test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DECIMAL_TYPE = "DECIMAL(38,18)"
+
+# contract type -> DuckDB type of the raw column
+SQL_TYPES: dict[str, str] = {
+    "int": "INTEGER",
+    "decimal": DECIMAL_TYPE,
+    "text": "VARCHAR",
+    "bool": "BOOLEAN",
+    "year": "INTEGER",  # YAML facts: a whole number within minimum..maximum
+    "id": "VARCHAR",  # YAML facts: an id matching ``pattern``
+    "document": "VARCHAR",  # YAML facts: a file name matching ``pattern``
+    "text_list": "VARCHAR[]",  # YAML facts: a non-empty list of ``allowed`` values
+}
+RECORDS = "records"  # YAML facts: a list of mappings stored in another table (``Column.records``)
+NUMERIC_TYPES = ("int", "decimal", "year")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a raw table and what the door checks about it."""
+
+    name: str  # the raw column (lower case)
+    type: str  # a key of SQL_TYPES, or RECORDS
+    header: str = ""  # as spelt in the file (Statbel: CD_YEAR); default: name
+    required: bool = True  # CSV: must be in the header; YAML: must be in every entry
+    not_null: bool = False  # every row must have a value
+    minimum: float | None = None
+    maximum: float | None = None
+    allowed: tuple[str, ...] = ()  # the value must be one of these
+    pattern: str = ""  # the (normalised) value must match this anchored regex
+    pattern_hint: str = ""  # "'x' is not <hint>"
+    suppressible: bool = False  # the table's suppressed markers load as NULL and set is_suppressed
+    zero_pad: int = 0  # a value of zero_pad - 1 digits gets its leading zero (7-digit plr ids)
+    derived: bool = False  # written by the loader, not read from the source (is_suppressed, ...)
+    records: str = ""  # RECORDS: the table the mappings go to
+    references: str = ""  # YAML: the value must name an existing "programme" / "fact"
+    description: str = ""
+
+    @property
+    def in_file(self) -> str:
+        """The column's name in the source file."""
+        return self.header or self.name
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The fields an entry of one kind may have beyond the common ones (YAML facts)."""
+
+    value: str  # the value of the table's variant column, e.g. "budget"
+    fields: tuple[str, ...]  # in the order problems are reported
+    required: tuple[str, ...] = ()  # of ``fields``
+    requires_common: tuple[str, ...] = ()  # common fields this kind cannot do without ("place")
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """A rule checked by the table's Great Expectations suite only, never at the door."""
+
+    type: str  # a GX expectation type
+    kwargs: dict[str, Any]
+    notes: str = ""
+
+    def expectation(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs)}
+        if self.notes:
+            item["notes"] = self.notes
+        return item
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table: ``raw.<name>``."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # raw column names; unique across every file of the table
+    files: str = ""  # glob relative to the sources directory; "" = written from another table's input
+    required: bool = True  # a file must be there (when the source is there)
+    delimiter: str = ","  # ",", "|", or "auto": ";" when the header has more ";" than ","
+    decimal_comma: bool = False  # decimals may be written "1,25" (quoted, or with a ";" separator)
+    suppressed_markers: tuple[str, ...] = ()  # cells that mean "withheld" in suppressible columns
+    lineage_last: bool = False  # source_file, source_line are the last columns (else the first)
+    duplicate_names_file: bool = True  # "first seen in <file> line N" (else "first seen on line N")
+    variant_column: str = ""  # YAML facts: the column whose value picks the Variant
+    variants: tuple[Variant, ...] = ()
+    plausibility: tuple[Plausibility, ...] = ()
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def file_columns(self) -> tuple[Column, ...]:
+        """The columns read from the source (in contract order)."""
+        return tuple(c for c in self.columns if not c.derived and c.type != RECORDS)
+
+    @property
+    def has_suppression(self) -> bool:
+        return any(c.suppressible for c in self.columns)
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.type != RECORDS)
+
+    def raw_columns(self) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of ``raw.<name>``, in order."""
+        columns = [(c.name, c.sql_type) for c in self.stored_columns]
+        if self.has_suppression and "is_suppressed" not in {name for name, _ in columns}:
+            columns.append(("is_suppressed", "BOOLEAN"))
+        lineage = [("source_file", "VARCHAR"), ("source_line", "INTEGER")]
+        return [*columns, *lineage] if self.lineage_last else [*lineage, *columns]
+
+    def variant(self, value: object) -> Variant | None:
+        return next((v for v in self.variants if v.value == value), None)
+
+    @property
+    def common_columns(self) -> tuple[Column, ...]:
+        """YAML facts: the columns every kind may have (not named by any variant)."""
+        named = {name for variant in self.variants for name in variant.fields}
+        return tuple(c for c in self.file_columns if c.name not in named)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One folder of the sources directory and the raw tables it fills."""
+
+    name: str  # "dk"; also the module dagster_project/sources/<name>.py
+    folder: str  # "dk"
+    tables: tuple[Table, ...]
+    required: bool = False  # the folder must exist
+    all_or_none: bool = False  # when the folder exists, every table's file is required
+    format: str = "delimited"  # "delimited" (CSV/TXT) or "yaml"
+    title: str = ""
+    description: str = ""
+    asset_kinds: tuple[str, ...] = ("duckdb",)
+    extra_tables: tuple[str, ...] = field(default=())  # raw tables written without a contract of their own
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(f"source {self.name} has no table {name!r}")
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables) + self.extra_tables
+
+
+# --- GX row conditions (JSON of GX's Condition objects; never pandas strings) ----------------------
+
+
+def where(column: str, operator: str, value: object) -> dict[str, Any]:
+    """A comparison: ``where("edition", "IN", [2019, 2021])``, ``where("kind", "==", "budget")``."""
+    return {"type": "comparison", "column": {"name": column}, "operator": operator, "parameter": value}
+
+
+def where_all(*conditions: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "and", "conditions": list(conditions)}
+
+
+def plausible(
+    type_: str, column: str, notes: str, when: dict[str, Any] | None = None, **kwargs: Any
+) -> Plausibility:
+    """A GX-only rule on one column, e.g. ``plausible("expect_column_values_to_be_in_set", "region",
+    "The five Danish regions.", value_set=[...])``."""
+    arguments: dict[str, Any] = {"column": column, **kwargs}
+    if when is not None:
+        arguments["row_condition"] = when
+    return Plausibility(type_, arguments, notes)
+
+
+def pct(name: str, **kwargs: Any) -> Column:
+    """A share in % (decimal 0–100)."""
+    return Column(name, "decimal", minimum=0, maximum=100, **kwargs)

@@ -1,0 +1,125 @@
+"""The Danish sources (``$WIJKMONITOR_SOURCES/dk``, required): contract and list-year helpers.
+
+Files (see ``sources/dk/CONTRACT.md``; its column tables are checked against this contract):
+- ``dk/area_statistics.csv`` and every ``dk/area_statistics_<label>.csv``: read as one table;
+  ``(list_year, area_id)`` must be unique across them.
+- ``dk/national_reference.csv``
+- ``dk/published_lists.csv`` (optional)
+
+Values are kept as received: decimals are DECIMAL(38,18), never binary floating point, so a value
+exactly on a threshold stays exactly on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from dagster_project.sources.contract import Column, Source, Table, pct, plausible
+
+LIST_KINDS = (
+    "ghetto",
+    "udsat",
+    "hard_ghetto",
+    "parallelsamfund",
+    "omdannelsesomraade",
+    "forebyggelsesomraade",
+)
+REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
+FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR = 1990, 2100
+STATISTICS_FILES = "dk/area_statistics*.csv"
+
+
+def _list_year(**kwargs) -> Column:
+    return Column(
+        "list_year", "int", not_null=True, minimum=FIRST_PLAUSIBLE_YEAR, maximum=LAST_PLAUSIBLE_YEAR, **kwargs
+    )
+
+
+AREA_STATISTICS = Table(
+    name="dk_area_statistics",
+    files=STATISTICS_FILES,
+    key=("list_year", "area_id"),
+    description="dk/area_statistics.csv and every dk/area_statistics_*.csv: one row per area and list year.",
+    columns=(
+        _list_year(description="year of the list the figures are for"),
+        Column("area_id", "text", not_null=True, description="stable identifier of the boligområde"),
+        Column("area_name", "text"),
+        Column("municipality", "text"),
+        Column("region", "text", description="Hovedstaden, Sjælland, Syddanmark, Midtjylland or Nordjylland"),
+        Column("residents", "int", minimum=0, description="residents at the reference date"),
+        pct("non_western_pct", description="% immigrants and descendants from non-western countries"),
+        pct("no_attachment_pct", description="% of 18–64 without attachment to labour market or education"),
+        pct("convicted_pct", description="% of residents 18+ convicted"),
+        pct("basic_education_pct", description="% of 30–59 with only basic schooling"),
+        Column(
+            "income_pct_of_region", "decimal", minimum=0, description="mean gross income, % of the region"
+        ),
+        Column("residents_18_64", "int", required=False, minimum=0),
+        Column("residents_18_plus", "int", required=False, minimum=0),
+        Column("residents_30_59", "int", required=False, minimum=0),
+        Column("regional_mean_income_dkk", "decimal", required=False, minimum=0),
+    ),
+    plausibility=(
+        plausible(
+            "expect_column_values_to_be_in_set",
+            "region",
+            "The five Danish regions, spelled as in the data contract (not checked at the door).",
+            value_set=list(REGIONS),
+        ),
+    ),
+)
+
+NATIONAL_REFERENCE = Table(
+    name="dk_national_reference",
+    files="dk/national_reference.csv",
+    key=("list_year",),
+    description="dk/national_reference.csv: national share of residents 18+ convicted per list year.",
+    columns=(
+        _list_year(),
+        Column("national_convicted_pct", "decimal", not_null=True, minimum=0, maximum=100),
+    ),
+)
+
+PUBLISHED_LISTS = Table(
+    name="dk_published_lists",
+    files="dk/published_lists.csv",
+    key=("list_year", "area_id", "list_kind"),
+    required=False,
+    description="dk/published_lists.csv: official list memberships as published.",
+    columns=(
+        _list_year(),
+        Column("area_id", "text", not_null=True),
+        Column("area_name", "text"),
+        Column("list_kind", "text", not_null=True, allowed=LIST_KINDS),
+    ),
+)
+
+SOURCE = Source(
+    name="dk",
+    folder="dk",
+    title="Danish area statistics and lists",
+    tables=(AREA_STATISTICS, NATIONAL_REFERENCE, PUBLISHED_LISTS),
+    required=True,
+    asset_kinds=("duckdb", "csv"),
+    description="Typed; source_file and source_line name the row's origin.",
+)
+
+
+def year_ranges(years: Iterable[int]) -> str:
+    """[2010, 2011, 2012, 2015] -> '2010–2012, 2015'."""
+    ranges: list[list[int]] = []
+    for year in sorted(set(years)):
+        if ranges and year == ranges[-1][1] + 1:
+            ranges[-1][1] = year
+        else:
+            ranges.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges)
+
+
+def missing_statistics_message(year: int, directory: Path, statistics_years: Iterable[int]) -> str:
+    """The one line for a run about a list year the sources hold no statistics for."""
+    return (
+        f"no statistics for list year {year} in {Path(directory) / 'dk'}/area_statistics*.csv "
+        f"(years with statistics: {year_ranges(statistics_years) or 'none'})"
+    )

@@ -1,0 +1,51 @@
+-- The inputs of the MSS index per dataset, unit and period: the Berlin MSS index indicators as
+-- received (dataset berlin), and - for scenarios that apply the MSS to another country's data -
+-- that country's harmonised indicators in the MSS slots they stand for (rules.scenario_rule_inputs,
+-- rules mss: S1 <- H1, S3 <- H2, S4 <- H3, D1 <- H11; a slot without a code stays empty).
+with berlin as (
+    select
+        'berlin' as dataset,
+        edition,
+        plr_id,
+        plr_name,
+        residents,
+        s1,
+        s2,
+        s3,
+        s4,
+        d1,
+        d2,
+        d3,
+        d4,
+        source_file,
+        source_line
+    from {{ ref('stg_berlin__mss_index_indicators') }}
+),
+
+inputs as (
+    select * from {{ ref('scenario_rule_inputs') }}
+    where rules = 'mss' and harmonised_code is not null
+),
+
+other_countries as (
+    select
+        harmonised.dataset,
+        harmonised.period as edition,
+        harmonised.unit_id as plr_id,
+        any_value(harmonised.unit_name) as plr_name,
+        any_value(harmonised.residents)::integer as residents,
+        {%- for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
+        max(harmonised.value) filter (where inputs.rule_input = '{{ slot }}')::decimal(38, 18) as {{ slot }},
+        {%- endfor %}
+        'marts.harmonised_indicators (' || harmonised.dataset || '): ' || coalesce(min(harmonised.source_file), '')
+            as source_file,
+        min(harmonised.source_line)::integer as source_line
+    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
+    left join inputs on harmonised.harmonised_code = inputs.harmonised_code
+    where harmonised.dataset <> 'berlin'
+    group by harmonised.dataset, harmonised.period, harmonised.unit_id
+)
+
+select * from berlin
+union all
+select * from other_countries

@@ -1,0 +1,187 @@
+"""The analysts' sandbox (lib/sandbox.py), the dbt profile's paths and lib/config.py's path rules."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from dagster_project.lib import config
+from dagster_project.lib.sandbox import SandboxError, load_sandbox, make_sandbox
+
+REPO = config.repo_root()
+PROFILES = REPO / "dbt" / "profiles.yml"
+
+
+# --- dbt/profiles.yml and lib/config.py: one rule for paths -----------------------------------------
+
+
+def render_profile_path(env: dict[str, str], profiles_dir: str = str(REPO / "dbt")) -> str:
+    """The DuckDB path of the default target, rendered by dbt's own profile renderer."""
+    from argparse import Namespace
+
+    from dbt.config.renderer import ProfileRenderer
+    from dbt.flags import set_from_args
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(env)
+    set_from_args(Namespace(PROFILES_DIR=profiles_dir), None)
+    profile = yaml.safe_load(PROFILES.read_text(encoding="utf-8"))["wijkmonitor"]
+    assert profile["target"] == "dev"
+    return ProfileRenderer({}).render_data(profile)["outputs"]["dev"]["path"]
+
+
+def _from(cwd: Path, rendered: str) -> Path:
+    """Where DuckDB opens ``rendered`` when dbt runs in ``cwd``."""
+    return Path(os.path.normpath(cwd / rendered))
+
+
+def test_dbt_builds_into_the_sandbox_by_default_never_the_published_warehouse(monkeypatch):
+    for name in ("WIJKMONITOR_SANDBOX", "WIJKMONITOR_BUILD_PATH", "WIJKMONITOR_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    assert _from(REPO / "dbt", render_profile_path({})) == REPO / "warehouse" / "sandbox.duckdb"
+    assert _from(REPO / "dbt", render_profile_path({})) == config.sandbox_path()
+    published = {"WIJKMONITOR_WAREHOUSE": "/srv/wijkmonitor.duckdb"}  # read by nobody here
+    assert _from(REPO / "dbt", render_profile_path(published)) == REPO / "warehouse" / "sandbox.duckdb"
+    # a refresh (Dagster / the CLI) sets the run's build file, which wins
+    assert render_profile_path({"WIJKMONITOR_BUILD_PATH": "/tmp/x/.build/w.run.duckdb"}) == (
+        "/tmp/x/.build/w.run.duckdb"
+    )
+
+
+def test_relative_paths_are_relative_to_the_repository_root_everywhere(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # not the repository: the cwd must not matter
+    monkeypatch.setenv("WIJKMONITOR_SANDBOX", "scratch/analyst.duckdb")
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", "published/wh.duckdb")
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", "data/sources")
+    expected = REPO / "scratch" / "analyst.duckdb"
+    assert config.sandbox_path() == expected
+    assert config.warehouse_path() == REPO / "published" / "wh.duckdb"
+    assert config.sources_dir() == REPO / "data" / "sources"
+    env = {"WIJKMONITOR_SANDBOX": "scratch/analyst.duckdb"}
+    # `cd dbt && dbt build` (dbt finds dbt/profiles.yml: an absolute PROFILES_DIR)
+    assert _from(REPO / "dbt", render_profile_path(env)) == expected
+    # `dbt build --project-dir dbt --profiles-dir dbt` from the repository root
+    assert _from(REPO, render_profile_path(env, profiles_dir="dbt")) == expected
+    # `cd dbt && dbt build --profiles-dir .`
+    assert _from(REPO / "dbt", render_profile_path(env, profiles_dir=".")) == expected
+    # absolute paths are used as they are
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    assert config.warehouse_path() == tmp_path / "wh.duckdb"
+    absolute = str(tmp_path / "s.duckdb")
+    assert render_profile_path({"WIJKMONITOR_SANDBOX": absolute}) == absolute
+
+
+# --- make_sandbox ---------------------------------------------------------------------------------
+
+
+def _warehouse(path: Path, rows: int = 3) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(f"CREATE TABLE marts.t AS SELECT range AS id FROM range({rows})")
+        con.execute("COMMENT ON TABLE marts.t IS 'documented'")
+        con.execute("CREATE VIEW marts.v AS SELECT count(*) AS n FROM marts.t")
+    return path
+
+
+def _count(path: Path) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT n FROM marts.v").fetchone()[0]
+
+
+def test_make_sandbox_copies_the_published_warehouse_while_a_reader_is_connected(tmp_path):
+    published = _warehouse(tmp_path / "wh" / "wijkmonitor.duckdb")
+    before = published.read_bytes()
+    code = (
+        f"import duckdb, time; c = duckdb.connect({str(published)!r}, read_only=True); "
+        "print('open', flush=True); time.sleep(60)"
+    )
+    # a BI tool: another process with the file open read-only
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        sandbox = make_sandbox(published, tmp_path / "sandbox" / "sandbox.duckdb")
+    finally:
+        reader.kill()
+        reader.wait()
+    assert sandbox.path == tmp_path / "sandbox" / "sandbox.duckdb"
+    assert _count(sandbox.path) == 3
+    with duckdb.connect(str(sandbox.path), read_only=True) as con:
+        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchone()[0] == (
+            "documented"
+        )
+    assert published.read_bytes() == before  # untouched
+    # dbt (or anyone) may write the sandbox: the published file does not change
+    with duckdb.connect(str(sandbox.path)) as con:
+        con.execute("INSERT INTO marts.t VALUES (99)")
+    assert _count(published) == 3
+    assert [p.name for p in sandbox.path.parent.iterdir()] == ["sandbox.duckdb"]  # no temporary files
+
+
+def test_make_sandbox_replaces_an_old_sandbox_whole_and_refuses_the_published_file(tmp_path):
+    published = _warehouse(tmp_path / "wijkmonitor.duckdb", rows=5)
+    target = _warehouse(tmp_path / "sandbox.duckdb", rows=1)
+    Path(f"{target}.wal").write_bytes(b"stale")  # would be replayed onto the new copy
+    make_sandbox(published, target)
+    assert _count(target) == 5
+    assert not Path(f"{target}.wal").exists()
+    with pytest.raises(SandboxError, match="is the published warehouse"):
+        make_sandbox(published, published)
+    with pytest.raises(SandboxError, match="no published warehouse"):
+        make_sandbox(tmp_path / "missing.duckdb", target)
+
+
+def test_make_sandbox_leaves_the_sandbox_as_it_was_when_the_copy_fails(tmp_path):
+    broken = tmp_path / "wijkmonitor.duckdb"
+    broken.write_bytes(b"not a duckdb file" * 100)
+    target = _warehouse(tmp_path / "sandbox.duckdb", rows=2)
+    with pytest.raises(SandboxError, match="cannot read the published warehouse"):
+        make_sandbox(broken, target)
+    assert _count(target) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.duckdb", "wijkmonitor.duckdb"]
+
+
+# --- load_sandbox ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def danish_sources(tmp_path) -> Path:
+    sources = tmp_path / "sources"
+    shutil.copytree(REPO / "sources" / "dk", sources / "dk")
+    return sources
+
+
+def test_load_sandbox_loads_the_raw_tables_from_the_sources(danish_sources, tmp_path):
+    sandbox = load_sandbox(danish_sources, tmp_path / "sandbox.duckdb", tmp_path / "wijkmonitor.duckdb")
+    assert sandbox.row_counts["dk_area_statistics"] > 0
+    assert sandbox.row_counts["dk_published_lists"] > 0
+    with duckdb.connect(str(sandbox.path), read_only=True) as con:
+        files = {r[0] for r in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
+        schemas = {r[0] for r in con.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
+    assert files == {p.relative_to(danish_sources).as_posix() for p in (danish_sources / "dk").glob("*.csv")}
+    assert "raw" in schemas
+
+
+def test_load_sandbox_with_a_bad_source_file_keeps_the_previous_sandbox(danish_sources, tmp_path):
+    target = _warehouse(tmp_path / "sandbox.duckdb", rows=4)
+    reference = danish_sources / "dk" / "national_reference.csv"
+    reference.write_text(reference.read_text(encoding="utf-8") + "20x9,1.0\n", encoding="utf-8")
+    with pytest.raises(Exception) as failed:
+        load_sandbox(danish_sources, target)
+    assert any("dk/national_reference.csv" in line and "20x9" in line for line in failed.value.problems)
+    assert _count(target) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.duckdb", "sources"]
+
+
+def test_load_sandbox_refuses_the_published_warehouse_and_a_missing_folder(danish_sources, tmp_path):
+    published = _warehouse(tmp_path / "wijkmonitor.duckdb")
+    with pytest.raises(SandboxError, match="is the published warehouse"):
+        load_sandbox(danish_sources, published, published)
+    with pytest.raises(SandboxError, match="does not exist"):
+        load_sandbox(tmp_path / "nowhere", tmp_path / "sandbox.duckdb")
+    assert _count(published) == 3

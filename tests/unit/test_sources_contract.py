@@ -1,0 +1,238 @@
+"""One source contract, declared once (dagster_project/sources/): everything else agrees with it.
+
+- the column tables of sources/*/CONTRACT.md (type and required cells, order, key);
+- the dbt source tests of dbt/models/staging/*/_*__sources.yml (only tests the contract implies, with
+  the same accepted values; the key always: not_null, unique / unique_combination);
+- the Great Expectations raw suites, generated from the contracts (no suite files, no pandas
+  row conditions), which pass on the bundled sources and catch a plausibility break the door lets
+  through (a region that is not Danish).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from dagster_project.lib import gx
+from dagster_project.lib.config import dbt_project_dir, expectations_dir, repo_root
+from dagster_project.sources import SOURCES, docs, load_source, policy, raw_suites, suites
+from dagster_project.sources.contract import RECORDS, Source, Table
+
+DELIMITED = [(s, t) for s in SOURCES if s.format == "delimited" for t in s.tables]
+
+
+def _contract_md(source: Source) -> str:
+    return (repo_root() / "sources" / source.folder / "CONTRACT.md").read_text(encoding="utf-8")
+
+
+def _section(text: str, marker: str) -> str:
+    """The text from the heading line holding ``marker`` to the next heading of the same level."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## ") and marker in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def _first_table(text: str) -> list[list[str]]:
+    """The rows (cells stripped) of the first markdown table in ``text``, without header and rule."""
+    rows, started = [], False
+    for line in text.splitlines():
+        if line.startswith("|"):
+            started = True
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        elif started:
+            break
+    return rows[2:]
+
+
+def _table_marker(table: Table) -> str:
+    name = table.files.replace("*", "")
+    return f"`{name}`" if "/" in name and name.startswith("be/") else f"`{Path(name).name}`"
+
+
+def _documented(rows: list[list[str]]) -> list[tuple[str, str, str]]:
+    """(column, type, required) per documented column; a row may name several columns."""
+    return [(name.strip(), row[1], row[2]) for row in rows for name in row[0].split(",") if name.strip()]
+
+
+@pytest.mark.parametrize(("source", "table"), DELIMITED, ids=[t.name for _, t in DELIMITED])
+def test_contract_md_states_the_contract(source: Source, table: Table) -> None:
+    section = _section(_contract_md(source), _table_marker(table))
+    documented = _documented(_first_table(section))
+    expected = docs.expected_rows(table)
+    assert documented == expected, (
+        f"sources/{source.folder}/CONTRACT.md, table of {table.files}: expected the rows\n"
+        + "\n".join(f"| {n} | {t} | {r} | … |" for n, t, r in expected)
+    )
+    assert docs.key_line(table) in section, (
+        f"sources/{source.folder}/CONTRACT.md must say '{docs.key_line(table)}'"
+    )
+
+
+def _policy_rows(text: str) -> list[tuple[str, str, str]]:
+    return _documented(_first_table(text))
+
+
+def test_policy_contract_md_states_the_fact_schema() -> None:
+    text = _contract_md(policy.SOURCE)
+    facts = policy.FACTS
+    required_by = {
+        name: [v.value for v in facts.variants if name in v.requires_common]
+        for name in (c.name for c in facts.common_columns)
+    }
+    expected_common = [
+        (c.name, docs.field_type_cell(facts, c), "yes" if c.required else ", ".join(required_by[c.name]))
+        for c in facts.common_columns
+    ]
+    assert _policy_rows(_section(text, "Fields of every fact")) == expected_common
+    kinds = _section(text, "Fields per kind")
+    for variant in facts.variants:
+        block = kinds[kinds.index(f"**{variant.value}**") :]
+        expected = [
+            (
+                name,
+                docs.field_type_cell(facts, facts.column(name), policy.CO_FINANCING),
+                "yes" if name in variant.required else "",
+            )
+            for name in variant.fields
+        ]
+        assert _policy_rows(block) == expected, variant.value
+
+
+# --- dbt source tests -----------------------------------------------------------------------------
+
+
+def _dbt_sources() -> dict[str, dict]:
+    """Every table of every dbt sources yml of the staging models, by name."""
+    tables = {}
+    for path in sorted((dbt_project_dir() / "models" / "staging").glob("*/_*__sources.yml")):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                tables[table["name"]] = {**table, "_file": path.name, "_schema": source.get("schema")}
+    return tables
+
+
+def _test_name(test: object) -> str:
+    if isinstance(test, str):
+        return test
+    ((name, config),) = test.items()
+    if name == "accepted_values":
+        return "accepted_values:" + ",".join((config.get("arguments") or config)["values"])
+    return name
+
+
+@pytest.mark.parametrize("table", [t for s in SOURCES for t in s.tables], ids=lambda t: t.name)
+def test_dbt_source_tests_agree_with_the_contract(table: Table) -> None:
+    """Every declared test is one the contract implies (same accepted values), and the key is tested."""
+    declared = _dbt_sources()[table.name]
+    assert declared["_schema"] == "raw"
+    assert declared["meta"]["dagster"]["asset_key"] == ["raw", table.name]
+    columns = {
+        c["name"]: {_test_name(t) for t in c.get("data_tests", [])} for c in declared.get("columns", [])
+    }
+    combinations = [
+        tuple((t["unique_combination"].get("arguments") or t["unique_combination"])["columns"])
+        for t in declared.get("data_tests", [])
+        if isinstance(t, dict) and "unique_combination" in t
+    ]
+    implied_columns, implied_combinations = suites.dbt_source_tests(table)
+    for name, tests in columns.items():
+        assert tests <= implied_columns.get(name, set()), (declared["_file"], table.name, name, tests)
+    for name, tests in suites.dbt_key_tests(table).items():
+        assert tests <= columns.get(name, set()), (declared["_file"], table.name, name, "key tests missing")
+    assert combinations == implied_combinations, (declared["_file"], table.name)
+
+
+def test_every_raw_table_of_a_source_is_a_dbt_source() -> None:
+    declared = _dbt_sources()
+    for source in SOURCES:
+        for name in source.table_names:
+            assert declared[name]["meta"]["dagster"]["asset_key"] == ["raw", name]
+
+
+# --- GX raw suites --------------------------------------------------------------------------------
+
+
+def test_raw_suites_are_generated_one_per_contract_table() -> None:
+    generated = raw_suites()
+    assert [s.name for s in generated] == [f"raw.{t.name}" for s in SOURCES for t in s.tables]
+    assert not list(expectations_dir().glob("*/raw.*.json")), "raw suites come from the contracts, not files"
+    for suite in generated:
+        assert suite.origin.startswith("contract dagster_project/sources/")
+        for item in suite.expectations:
+            kwargs = item["kwargs"]
+            assert "condition_parser" not in kwargs and not isinstance(kwargs.get("row_condition"), str), item
+    by_name = {s.name: s for s in generated}
+    area = by_name["raw.dk_area_statistics"]
+    assert area.row_id_columns == ("list_year", "area_id")
+    between = [
+        e["kwargs"]
+        for e in area.expectations
+        if e["type"] == "expect_column_values_to_be_between" and e["kwargs"]["column"] == "list_year"
+    ]
+    assert between == [
+        {"column": "list_year", "min_value": 1990, "max_value": 2100}
+    ]  # the door's range, once
+    assert {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {
+            "column": "region",
+            "value_set": ["Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland"],
+        },
+        "notes": "The five Danish regions, spelled as in the data contract (not checked at the door).",
+    } in area.expectations
+
+
+def test_every_year_column_has_one_range() -> None:
+    for source in SOURCES:
+        for table in source.tables:
+            for column in table.columns:
+                if column.name in ("list_year", "cd_year"):
+                    assert (column.minimum, column.maximum) == (1990, 2100), (table.name, column.name)
+
+
+def test_generated_suites_are_valid_gx_suites() -> None:
+    for suite in raw_suites():
+        gx.build_gx_suite(suite)  # raises SuiteDefinitionError naming the contract
+
+
+def test_raw_suites_pass_on_the_bundled_sources_and_catch_what_the_door_lets_through(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(repo_root() / "sources", sources)
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for source in SOURCES:
+            load_source(source, con, sources)
+    results = gx.validate_many(database, raw_suites())
+    assert [r.failed for r in results if not r.success] == []
+    assert all(r.row_count is not None for r in results)
+
+    path = sources / "dk" / "area_statistics_seed003_table1.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first = lines[1].split(",")
+    first[header.index("region")] = "Atlantis"
+    path.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n", encoding="utf-8")
+    with duckdb.connect(str(database)) as con:
+        load_source(SOURCES[0], con, sources)  # the door lets a region it does not know through
+    [result] = gx.validate_many(database, [s for s in raw_suites() if s.name == "raw.dk_area_statistics"])
+    assert not result.success
+    assert result.failed == [
+        "expect_column_values_to_be_in_set(region, in {'Hovedstaden', 'Sjælland', 'Syddanmark', "
+        "'Midtjylland', "
+        f"'Nordjylland'}}): 1 unexpected, e.g. 'Atlantis' (list_year={first[0]}, area_id={first[1]})"
+    ]
+
+
+def test_a_records_column_is_stored_in_its_own_table() -> None:
+    records = [c for c in policy.FACTS.columns if c.type == RECORDS]
+    assert [(c.name, c.records) for c in records] == [("co_financing", "policy_co_financing")]
+    assert "co_financing" not in {name for name, _ in policy.FACTS.raw_columns()}
+    assert re.fullmatch(
+        r"raw\.policy_co_financing", next(s.name for s in raw_suites() if "co_financing" in s.name)
+    )

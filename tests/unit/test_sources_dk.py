@@ -1,0 +1,372 @@
+"""The Danish sources at the door and in raw (dagster_project/sources/dk.py, delimited.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.sources import SourceValidationError, dk, load_source, source_paths, validate_sources
+
+HEADER = (
+    "list_year,area_id,area_name,municipality,region,residents,non_western_pct,no_attachment_pct,"
+    "convicted_pct,basic_education_pct,income_pct_of_region,residents_18_64,residents_18_plus,"
+    "residents_30_59,regional_mean_income_dkk"
+)
+GOOD_ROWS = [
+    "2019,A1,Ålykke,København,Hovedstaden,1200,55.5,40.0,2.139,61,54.99,700,900,500,410000",
+    "2019,A2,Bakken,Odense,Syddanmark,999,,41,,,,,,,",
+    "2020,A1,Ålykke,København,Hovedstaden,1210,55.5,40.0000000001,2.1,61,55,700,900,500,",
+]
+
+
+def write_sources(
+    root: Path, rows: list[str] | None = None, header: str = HEADER, raw: bytes | None = None
+) -> Path:
+    folder = root / "dk"
+    folder.mkdir(parents=True, exist_ok=True)
+    content = raw if raw is not None else ("\n".join([header, *(rows or GOOD_ROWS)]) + "\n").encode()
+    (folder / "area_statistics.csv").write_bytes(content)
+    (folder / "national_reference.csv").write_text("list_year,national_convicted_pct\n2019,0.713\n2020,0.7\n")
+    (folder / "published_lists.csv").write_text(
+        "list_year,area_id,area_name,list_kind\n2018,A1,Ålykke,ghetto\n"
+    )
+    return root
+
+
+def load(con: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
+    return load_source(dk.SOURCE, con, root).counts
+
+
+def problems_for(root: Path) -> list[str]:
+    con = duckdb.connect()
+    with pytest.raises(SourceValidationError) as caught:
+        load(con, root)
+    # Nothing reached the raw schema.
+    assert con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'").fetchone()[0] == 0
+    # validate_sources (the CLI's fail-fast check) finds exactly the same lines, writing nothing
+    assert validate_sources(root) == caught.value.problems
+    return caught.value.problems
+
+
+def test_good_files_load_typed_with_lineage(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    counts = load(con, write_sources(tmp_path))
+    assert counts == {"dk_area_statistics": 3, "dk_national_reference": 2, "dk_published_lists": 1}
+    rows = con.execute(
+        "select source_file, source_line, area_name, residents, no_attachment_pct, convicted_pct, "
+        "basic_education_pct, regional_mean_income_dkk from raw.dk_area_statistics order by source_line"
+    ).fetchall()
+    assert rows[0] == (
+        "dk/area_statistics.csv",
+        2,
+        "Ålykke",
+        1200,
+        Decimal("40"),
+        Decimal("2.139"),
+        Decimal("61"),
+        Decimal("410000"),
+    )
+    # an empty cell is unknown (null), never zero
+    assert rows[1][5] is None and rows[1][6] is None and rows[1][7] is None
+    # decimals are exact: 40.0000000001 is above 40
+    assert rows[2][4] == Decimal("40.0000000001") and rows[2][4] > 40
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'dk_area_statistics'"
+        ).fetchall()
+    )
+    assert types["no_attachment_pct"] == "DECIMAL(38,18)" and types["residents"] == "INTEGER"
+    files = con.execute("select source_file, row_count from raw.source_files order by 1").fetchall()
+    assert files == [
+        ("dk/area_statistics.csv", 3),
+        ("dk/national_reference.csv", 2),
+        ("dk/published_lists.csv", 1),
+    ]
+    assert validate_sources(tmp_path) == []
+
+
+def test_several_area_statistics_files_are_one_table(tmp_path: Path) -> None:
+    root = write_sources(tmp_path)
+    (root / "dk" / "area_statistics_extra.csv").write_text(
+        HEADER + "\n2019,B1,Extra,Aarhus,Midtjylland,3000,10,10,1,10,90,,,,\n", encoding="utf-8"
+    )
+    con = duckdb.connect()
+    assert load(con, root)["dk_area_statistics"] == 4
+    assert {p.relative_to(root).as_posix() for p in source_paths(dk.SOURCE, root)} == {
+        "dk/area_statistics.csv",
+        "dk/area_statistics_extra.csv",
+        "dk/national_reference.csv",
+        "dk/published_lists.csv",
+    }
+
+
+def test_a_key_repeated_in_another_file_names_both_places(tmp_path: Path) -> None:
+    root = write_sources(tmp_path)
+    (root / "dk" / "area_statistics_extra.csv").write_text(
+        HEADER + "\n" + GOOD_ROWS[2] + "\n", encoding="utf-8"
+    )
+    assert problems_for(root) == [
+        "dk/area_statistics_extra.csv, line 2, column area_id: duplicate key (list_year=2020, area_id=A1); "
+        "first seen in dk/area_statistics.csv line 4"
+    ]
+
+
+def test_text_in_a_number_column(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0], GOOD_ROWS[1].replace(",999,", ",nine hundred,")]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 3, column residents: 'nine hundred' is not an integer"
+    ]
+
+
+def test_an_integer_with_decimals_is_not_rounded(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0], GOOD_ROWS[1].replace(",999,", ",999.5,")]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 3, column residents: '999.5' is not an integer"
+    ]
+
+
+def test_duplicate_key_names_both_places(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0].replace("Ålykke", "Ålykke igen")]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 4, column area_id: duplicate key (list_year=2019, area_id=A1); "
+        "first seen in dk/area_statistics.csv line 2"
+    ]
+
+
+def test_share_above_100(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0].replace(",40.0,", ",140,"), GOOD_ROWS[1]]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 2, column no_attachment_pct: 140 is above the maximum 100"
+    ]
+
+
+def test_negative_residents(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0].replace(",1200,", ",-5,"), GOOD_ROWS[1]]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 2, column residents: -5 is below the minimum 0"
+    ]
+
+
+def test_list_year_range_is_the_contract_s(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0].replace("2019,", "1989,", 1), GOOD_ROWS[1].replace("2019,", "1990,", 1)]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 2, column list_year: 1989 is below the minimum 1990"
+    ]
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    header = HEADER.replace("convicted_pct,", "")
+    rows = [",".join(r.split(",")[:8] + r.split(",")[9:]) for r in GOOD_ROWS]
+    assert problems_for(write_sources(tmp_path, rows, header=header)) == [
+        "dk/area_statistics.csv, line 1, column convicted_pct: required column is missing from the header"
+    ]
+
+
+def test_optional_columns_may_be_absent(tmp_path: Path) -> None:
+    header = HEADER.rsplit(",residents_18_64", 1)[0]
+    rows = [",".join(r.split(",")[:11]) for r in GOOD_ROWS]
+    con = duckdb.connect()
+    assert load(con, write_sources(tmp_path, rows, header=header))["dk_area_statistics"] == 3
+    assert con.execute("select count(residents_18_64) from raw.dk_area_statistics").fetchone() == (0,)
+
+
+def test_unknown_and_repeated_columns(tmp_path: Path) -> None:
+    header = HEADER + ",extra,area_id"
+    rows = [r + ",x,A9" for r in GOOD_ROWS]
+    expected = ", ".join(c.name for c in dk.AREA_STATISTICS.file_columns)
+    assert problems_for(write_sources(tmp_path, rows, header=header)) == [
+        f"dk/area_statistics.csv, line 1, column extra: unknown column (position 16); expected {expected}",
+        "dk/area_statistics.csv, line 1: column(s) appear more than once: area_id",
+    ]
+
+
+def test_truncated_file(tmp_path: Path) -> None:
+    content = ("\n".join([HEADER, *GOOD_ROWS]) + "\n").encode()
+    cut = content[: content.index(b"2020,A1") + 25]
+    assert problems_for(write_sources(tmp_path, raw=cut)) == [
+        "dk/area_statistics.csv, line 4: has 4 fields, the header has 15 (truncated file?)"
+    ]
+    # cut inside the last value: the row looks complete, but the file has no final line break
+    cut_in_value = ("\n".join([HEADER, GOOD_ROWS[0]])).encode()[:-3]  # ...,410000 -> ...,410
+    assert problems_for(write_sources(tmp_path, raw=cut_in_value)) == [
+        "dk/area_statistics.csv, line 2: file does not end with a line break: the last row may be truncated"
+    ]
+
+
+def test_too_many_fields_and_bad_quotes(tmp_path: Path) -> None:
+    rows = [GOOD_ROWS[0] + ",extra", GOOD_ROWS[1].replace("Bakken", '"Bak,ken'), GOOD_ROWS[2]]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 2: has 16 fields, the header has 15",
+        "dk/area_statistics.csv, line 3: unbalanced quotes: a quoted value must end on the line it starts on",
+    ]
+
+
+def test_quoted_values_blank_lines_tabs_and_spaces(tmp_path: Path) -> None:
+    rows = [
+        GOOD_ROWS[0].replace("Ålykke", '"Ålykke, ""Nord"""'),
+        "",
+        "  ",
+        GOOD_ROWS[1].replace("A2,", " A2\t,"),
+        GOOD_ROWS[2],
+    ]
+    con = duckdb.connect()
+    assert load(con, write_sources(tmp_path, rows))["dk_area_statistics"] == 3
+    assert con.execute(
+        "select source_line, area_id, area_name from raw.dk_area_statistics order by source_line"
+    ).fetchall() == [(2, "A1", 'Ålykke, "Nord"'), (5, "A2", "Bakken"), (6, "A1", "Ålykke")]
+
+
+def test_latin1_file_is_named_as_such(tmp_path: Path) -> None:
+    content = ("\n".join([HEADER, *GOOD_ROWS]) + "\n").encode("latin-1")
+    assert problems_for(write_sources(tmp_path, raw=content)) == [
+        "dk/area_statistics.csv, line 2: file is not UTF-8 (byte 0xc5 is invalid); "
+        "it looks like latin-1 / Windows-1252; save it as UTF-8"
+    ]
+
+
+def test_all_problems_of_a_file_at_once(tmp_path: Path) -> None:
+    rows = [
+        GOOD_ROWS[0].replace(",1200,", ",-5,").replace(",40.0,", ",140,"),
+        GOOD_ROWS[1].replace("2019,", "twenty,", 1),
+    ]
+    problems = problems_for(write_sources(tmp_path, rows))
+    assert problems == [
+        "dk/area_statistics.csv, line 2, column residents: -5 is below the minimum 0",
+        "dk/area_statistics.csv, line 2, column no_attachment_pct: 140 is above the maximum 100",
+        "dk/area_statistics.csv, line 3, column list_year: 'twenty' is not an integer",
+    ]
+
+
+def test_at_most_100_problems_per_file_then_a_count(tmp_path: Path) -> None:
+    rows = [f"2019,A{i},x,y,Hovedstaden,-1,,,,,,,,," for i in range(150)]
+    problems = problems_for(write_sources(tmp_path, rows))
+    assert len(problems) == 101
+    assert problems[-1] == "dk/area_statistics.csv: ... and 50 more problem(s) in this file"
+
+
+def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
+    content = ("\ufeff" + "\r\n".join([HEADER, *GOOD_ROWS]) + "\r\n").encode("utf-8")
+    con = duckdb.connect()
+    assert load(con, write_sources(tmp_path, raw=content))["dk_area_statistics"] == 3
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    assert problems_for(write_sources(tmp_path, raw=b"")) == [
+        "dk/area_statistics.csv: file is empty (no header row)"
+    ]
+
+
+def test_unknown_list_kind_and_missing_file(tmp_path: Path) -> None:
+    root = write_sources(tmp_path)
+    (root / "dk" / "published_lists.csv").write_text(
+        "list_year,area_id,area_name,list_kind\n2018,A1,x,getto\n"
+    )
+    (root / "dk" / "national_reference.csv").unlink()
+    problems = problems_for(root)
+    assert problems == [
+        f"dk/national_reference.csv: no such file in {root}",
+        "dk/published_lists.csv, line 2, column list_kind: 'getto' is not one of ghetto, udsat, hard_ghetto, "
+        "parallelsamfund, omdannelsesomraade, forebyggelsesomraade",
+    ]
+
+
+def test_missing_statistics_message() -> None:
+    assert dk.missing_statistics_message(2026, Path("/s"), [2014, 2015, 2016, 2019]) == (
+        "no statistics for list year 2026 in /s/dk/area_statistics*.csv "
+        "(years with statistics: 2014–2016, 2019)"
+    )
+    assert dk.missing_statistics_message(2026, Path("/s"), []).endswith("(years with statistics: none)")
+
+
+def test_the_bundled_sources_are_valid_and_load_in_well_under_two_seconds(tmp_path: Path) -> None:
+    import time
+
+    from dagster_project.lib.config import repo_root
+
+    started = time.perf_counter()
+    assert validate_sources(repo_root() / "sources") == []
+    assert time.perf_counter() - started < 2
+
+
+def _big_rows(count: int) -> list[str]:
+    return [
+        f"{2010 + i % 10},B{i // 10:06d},x,y,Hovedstaden,{1000 + i % 500},10,20,1,30,90,,,,"
+        for i in range(count)
+    ]
+
+
+def test_a_big_file_reports_exactly_what_a_small_one_would(tmp_path: Path, monkeypatch) -> None:
+    """Above LOCALISE_MIN_ROWS only the lines that can hold problems are read exactly: same lines."""
+    from dagster_project.sources import delimited
+
+    rows = _big_rows(25_000)
+    rows[19_999] = (
+        rows[19_999]
+        .replace(",Hovedstaden,", ",Hovedstaden,many,", 1)
+        .replace(f",{1000 + 19_999 % 500},", ",", 1)
+    )
+    rows[23_999] = rows[23_999].replace(",10,20,", ",10,150,", 1)
+    rows[24_499] = rows[9]  # a duplicate key, far from its first place
+    rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row
+    rows.insert(100, "")  # a blank line: every later row is one line further down
+    root = write_sources(tmp_path, rows)
+    localised = problems_for(root)
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
+    assert problems_for(root) == localised
+    assert localised == [
+        "dk/area_statistics.csv, line 20002, column residents: 'many' is not an integer",
+        "dk/area_statistics.csv, line 22002: has 5 fields, the header has 15 (truncated file?)",
+        "dk/area_statistics.csv, line 24002, column no_attachment_pct: 150 is above the maximum 100",
+        "dk/area_statistics.csv, line 24502, column area_id: "
+        "duplicate key (list_year=2019, area_id=B000000); first seen in dk/area_statistics.csv line 11",
+    ]
+
+
+def test_a_big_valid_file_with_blank_lines_keeps_its_line_numbers(tmp_path: Path) -> None:
+    rows = _big_rows(25_000)
+    rows.insert(5, "")
+    root = write_sources(tmp_path, rows)
+    (root / "dk" / "area_statistics.csv").write_bytes(
+        (root / "dk" / "area_statistics.csv").read_bytes() + b"\n\n"
+    )
+    con = duckdb.connect()
+    assert load(con, root)["dk_area_statistics"] == 25_000
+    assert con.execute(
+        "select min(source_line), max(source_line) from raw.dk_area_statistics where area_id = 'B002499'"
+    ).fetchone() == (24_993, 25_002)
+    assert validate_sources(root) == []
+
+
+def test_empty_lines_at_the_end_keep_the_fast_path(tmp_path: Path, monkeypatch) -> None:
+    from dagster_project.sources import delimited
+
+    def no_exact_path(*args, **kwargs):
+        raise AssertionError("the exact path was taken")
+
+    root = write_sources(tmp_path, _big_rows(25_000))
+    path = root / "dk" / "area_statistics.csv"
+    path.write_bytes(path.read_bytes() + b"\n\n\n")
+    monkeypatch.setattr(delimited, "_exactly", no_exact_path)
+    assert load(duckdb.connect(), root)["dk_area_statistics"] == 25_000
+    assert validate_sources(root) == []
+
+
+def test_a_big_file_with_a_bad_byte_or_text_in_a_column_without_rules(tmp_path: Path) -> None:
+    rows = _big_rows(25_000)
+    rows[20_000] = rows[20_000].replace(",10,20,1,30,90,", ",10,20,1,30,ninety,", 1)  # income_pct_of_region
+    root = write_sources(tmp_path, rows)
+    assert problems_for(root) == [
+        "dk/area_statistics.csv, line 20002, column income_pct_of_region: 'ninety' is not a decimal number"
+    ]
+    path = root / "dk" / "area_statistics.csv"
+    path.write_bytes(
+        path.read_bytes().replace(b",ninety,", b",90,").replace(b"B002000,x", "B002000,Å".encode("latin-1"))
+    )
+    assert problems_for(root) == [
+        "dk/area_statistics.csv, line 20002: file is not UTF-8 (byte 0xc5 is invalid); "
+        "it looks like latin-1 / Windows-1252; save it as UTF-8"
+    ]

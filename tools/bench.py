@@ -1,0 +1,445 @@
+"""``make bench``: a refresh measured against its floor, on a generated panel, in one run.
+
+    python -m tools.bench                      # 100,000 areas x 2015-2024 = 1,000,000 area-years
+    python -m tools.bench --areas 2000         # smoke run
+    python -m tools.bench --sources DIR        # an existing panel (DIR/dk/...) instead of generating one
+    python -m tools.bench --floor-only         # generate (or --sources) and the floor, nothing else
+
+Rows, each in its own child process:
+
+- ``generate``: ``python -m tools.synthetic bench`` writes the Danish panel into ``<work>/sources``;
+- ``floor``: ``tools/bench_floor.sql``, the same Danish classification (memberships, and criterion
+  rows with threshold, is_met and margin) as one plain DuckDB script: no dbt, Dagster or GX;
+- ``refresh``: the whole ``wijkmonitor refresh`` into ``<work>/refresh/wijkmonitor.duckdb``;
+- ``scenario``: ``wijkmonitor scenario bench_strict --rules dk --param no_attachment.threshold=45``
+  on that warehouse.
+
+Then the refresh's stages as the published warehouse recorded them (``meta.refresh_steps``, and
+``meta.validation_results.seconds`` for the GX share; "n/a" where the warehouse does not record
+them: no second run), the ratios (refresh / floor, scenario / refresh) and the acceptance lines of
+issue 12, each marked met / not met. The floor's memberships must be the refresh's
+``marts.dk_list_membership`` (count and rows): a ``WARNING`` line otherwise.
+
+Peak RSS: every row's command is started by a small wrapper process that reports
+``getrusage(RUSAGE_CHILDREN)`` when it ends: ``ru_maxrss`` is the peak resident set of the largest
+single process in that row's process tree (not a sum over processes); "cpu s" is the user + system
+time of the whole tree, steadier than wall time on a shared machine. Markdown goes to stdout,
+JSON to ``bench_output/bench.json``. The exit code is non-zero only if a row failed; an acceptance
+line not met is reported, not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from tools.synthetic import parse_years
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FLOOR_SQL = REPO_ROOT / "tools" / "bench_floor.sql"
+SEEDS = REPO_ROOT / "dbt" / "seeds"
+SCENARIO = ["scenario", "bench_strict", "--rules", "dk", "--param", "no_attachment.threshold=45"]
+GIB = 1024  # MiB
+
+# Runs one command and writes its wall time and the peak RSS of its process tree to a JSON file.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+command, report = json.loads(sys.argv[1]), sys.argv[2]
+started = time.perf_counter()
+returncode = subprocess.run(command).returncode
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(report, "w") as handle:
+    json.dump({"returncode": returncode, "wall_seconds": wall, "peak_rss_kib": usage.ru_maxrss,  # KiB
+               "cpu_seconds": usage.ru_utime + usage.ru_stime}, handle)
+"""
+
+# Runs the floor script on one DuckDB file; prints the row counts.
+_FLOOR = """
+import json, sys, time
+import duckdb
+script, database, sources, seeds = sys.argv[1:5]
+started = time.perf_counter()
+con = duckdb.connect(database)
+con.execute("SET VARIABLE sources = ?", [sources])
+con.execute("SET VARIABLE seeds = ?", [seeds])
+con.execute(open(script, encoding="utf-8").read())
+tables = ("stats", "membership", "criteria")
+rows = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+con.close()
+print("ROWS " + json.dumps({**rows, "sql_seconds": time.perf_counter() - started}))
+"""
+
+
+@dataclass
+class StageResult:
+    stage: str
+    wall_seconds: float
+    peak_rss_mib: float
+    rows: int | None
+    ok: bool
+    note: str = ""
+    cpu_seconds: float = 0.0
+    counts: dict[str, float] = field(default_factory=dict)
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def measure(stage: str, command: list[str], env: dict[str, str], work: Path) -> tuple[StageResult, str]:
+    """Run ``command`` under the measuring wrapper; return the result and the command's output."""
+    report = work / f"measure_{stage}.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", _MEASURE, json.dumps(command), str(report)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    if not report.exists():
+        return StageResult(stage, 0.0, 0.0, None, False, "measuring wrapper failed"), output
+    measured = json.loads(report.read_text())
+    ok = measured["returncode"] == 0
+    result = StageResult(
+        stage=stage,
+        wall_seconds=measured["wall_seconds"],
+        peak_rss_mib=measured["peak_rss_kib"] / 1024,
+        rows=None,
+        ok=ok,
+        note="" if ok else f"exit code {measured['returncode']}",
+        cpu_seconds=measured["cpu_seconds"],
+    )
+    return result, output
+
+
+def _counts_from_output(output: str) -> dict[str, float]:
+    for line in reversed(output.splitlines()):
+        if line.startswith("ROWS "):
+            return json.loads(line[5:])
+    return {}
+
+
+def _scalar(db_path: Path, sql: str) -> int | None:
+    """One value from the warehouse (read-only), or None if the file, table or column is missing."""
+    if not db_path.exists():
+        return None
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            return con.execute(sql).fetchone()[0]
+    except duckdb.Error:
+        return None
+
+
+def _tail(output: str, lines: int = 15) -> str:
+    return "\n".join("    " + line for line in output.strip().splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------------------------
+# reading the published warehouse: breakdown and floor check
+# --------------------------------------------------------------------------------------------
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def read_breakdown(warehouse: Path) -> dict:
+    """The refresh's steps and GX seconds as the warehouse recorded them for its latest publication.
+
+    ``steps`` is None when ``meta.refresh_steps`` is missing, ``validation_seconds`` None when
+    ``meta.validation_results.seconds`` is (or when they cannot be read: the bench goes on).
+    """
+    breakdown: dict = {"steps": None, "validation_seconds": None, "suites": None}
+    if not warehouse.exists():
+        return breakdown
+
+    def rows_of_latest(con: duckdb.DuckDBPyConnection, sql: str, key: str | None) -> list[tuple]:
+        # the latest publication's rows; all rows if none carry its id (a fresh warehouse has one)
+        rows = con.execute(sql.format(where="WHERE " + key + " = ?"), [latest[key]]).fetchall() if key else []
+        return rows or con.execute(sql.format(where="")).fetchall()
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            latest: dict = {}
+            if {"publication_id", "run_id", "published_at"} <= _columns(con, "meta", "publications"):
+                row = con.execute(
+                    "SELECT publication_id, run_id FROM meta.publications ORDER BY published_at DESC LIMIT 1"
+                ).fetchone()
+                latest = {"publication_id": row[0], "run_id": row[1]} if row else {}
+            step_columns = {"publication_id", "step_key", "started_at", "seconds", "status"}
+            if step_columns <= _columns(con, "meta", "refresh_steps"):
+                rows = rows_of_latest(
+                    con,
+                    "SELECT step_key, seconds, status FROM meta.refresh_steps {where} "
+                    "ORDER BY started_at, step_key",
+                    "publication_id" if latest else None,
+                )
+                breakdown["steps"] = [{"step_key": k, "seconds": sec, "status": st} for k, sec, st in rows]
+            if {"run_id", "seconds"} <= _columns(con, "meta", "validation_results"):
+                rows = rows_of_latest(
+                    con,
+                    "SELECT sum(seconds), count(*) FROM meta.validation_results {where} HAVING count(*) > 0",
+                    "run_id" if latest else None,
+                )
+                if rows:
+                    breakdown["validation_seconds"], breakdown["suites"] = float(rows[0][0] or 0), rows[0][1]
+    except duckdb.Error as exc:
+        print(f"  breakdown not readable: {str(exc).splitlines()[0]}", flush=True)
+    return breakdown
+
+
+def check_floor(floor_db: Path, warehouse: Path) -> dict:
+    """Compare the floor's memberships with the refresh's ``marts.dk_list_membership``."""
+    keys = "list_year, area_id, list_kind"
+    try:
+        with duckdb.connect(str(floor_db), read_only=True) as con:
+            con.execute(f"ATTACH '{warehouse}' AS published (READ_ONLY)")
+            floor, warehouse_rows, only_floor, only_warehouse = con.execute(f"""
+                SELECT
+                    (SELECT count(*) FROM membership),
+                    (SELECT count(*) FROM published.marts.dk_list_membership),
+                    (SELECT count(*) FROM (SELECT {keys} FROM membership
+                        EXCEPT ALL SELECT {keys} FROM published.marts.dk_list_membership)),
+                    (SELECT count(*) FROM (SELECT {keys} FROM published.marts.dk_list_membership
+                        EXCEPT ALL SELECT {keys} FROM membership))
+            """).fetchone()
+    except duckdb.Error as exc:
+        return {"ok": False, "message": f"WARNING: floor check failed: {str(exc).splitlines()[0]}"}
+    ok = floor == warehouse_rows and only_floor == 0 and only_warehouse == 0
+    message = (
+        f"floor check: {floor:,} memberships = marts.dk_list_membership {warehouse_rows:,}, same rows"
+        if ok
+        else f"WARNING: floor memberships {floor:,} vs marts.dk_list_membership {warehouse_rows:,} "
+        f"({only_floor:,} rows only in the floor, {only_warehouse:,} only in the warehouse)"
+    )
+    return {
+        "ok": ok,
+        "floor_memberships": floor,
+        "warehouse_memberships": warehouse_rows,
+        "only_floor": only_floor,
+        "only_warehouse": only_warehouse,
+        "message": message,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+def run_bench(
+    areas: int, years: range, work: Path, sources: Path | None = None, floor_only: bool = False
+) -> dict:
+    generated = sources is None
+    sources = (work / "sources") if sources is None else sources.resolve()
+    base_env = {k: v for k, v in os.environ.items() if k not in ("WIJKMONITOR_BUILD_PATH",)}
+    base_env["WIJKMONITOR_SOURCES"] = str(sources)
+    results: list[StageResult] = []
+    report: dict = {"stages": results, "breakdown": None, "floor_check": None}
+
+    def record(result: StageResult, output: str) -> bool:
+        results.append(result)
+        print(
+            f"  {result.stage:<9} {'ok' if result.ok else 'FAILED':<6} {result.wall_seconds:8.1f} s "
+            f"{result.cpu_seconds:8.1f} cpu s "
+            f"{result.peak_rss_mib:8.0f} MiB  {result.note}",
+            flush=True,
+        )
+        if not result.ok:
+            print(_tail(output), flush=True)
+        return result.ok
+
+    if generated:
+        command = [sys.executable, "-m", "tools.synthetic", "bench", str(sources), "--areas", str(areas),
+                   "--years", f"{years.start}-{years.stop - 1}"]
+        result, output = measure("generate", command, base_env, work)
+        result.rows = areas * len(years) if result.ok else None
+        result.note = "area-years" if result.ok else result.note
+        if not record(result, output):
+            return report
+
+    floor_db = work / "floor" / "floor.duckdb"
+    floor_db.parent.mkdir(parents=True, exist_ok=True)
+    floor_db.unlink(missing_ok=True)
+    command = [sys.executable, "-c", _FLOOR, str(FLOOR_SQL), str(floor_db), str(sources), str(SEEDS)]
+    result, output = measure("floor", command, base_env, work)
+    result.counts = _counts_from_output(output)
+    result.rows = result.counts.get("membership")
+    if result.ok:
+        result.note = (
+            f"memberships; {int(result.counts.get('criteria', 0)):,} criterion rows, "
+            f"{int(result.counts.get('stats', 0)):,} area-years"
+        )
+    if not record(result, output) or floor_only:
+        return report
+
+    warehouse = work / "refresh" / "wijkmonitor.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    env = {**base_env, "WIJKMONITOR_WAREHOUSE": str(warehouse)}
+    result, output = measure("refresh", [_bin("wijkmonitor"), "refresh"], env, work)
+    result.rows = _scalar(warehouse, "SELECT count(*) FROM marts.dk_list_membership")
+    result.note = "memberships (marts.dk_list_membership)" if result.ok else result.note
+    if not record(result, output):
+        return report
+    # read before the scenario publishes again
+    report["breakdown"] = read_breakdown(warehouse)
+    report["floor_check"] = check_floor(floor_db, warehouse)
+    print("  " + report["floor_check"]["message"], flush=True)
+
+    result, output = measure("scenario", [_bin("wijkmonitor"), *SCENARIO], env, work)
+    result.rows = _scalar(
+        warehouse, "SELECT count(*) FROM marts.scenario_list_membership WHERE scenario = 'bench_strict'"
+    )
+    result.note = "rows in marts.scenario_list_membership" if result.ok else result.note
+    record(result, output)
+    return report
+
+
+def _stage(report: dict, name: str) -> StageResult | None:
+    return next((r for r in report["stages"] if r.stage == name and r.ok), None)
+
+
+def summarise(report: dict) -> dict:
+    """Ratios and acceptance lines (None where a row or a recorded figure is missing)."""
+    floor, refresh, scenario = (_stage(report, n) for n in ("floor", "refresh", "scenario"))
+    breakdown = report.get("breakdown") or {}
+    refresh_floor = refresh.wall_seconds / floor.wall_seconds if refresh and floor else None
+    refresh_floor_cpu = (
+        refresh.cpu_seconds / floor.cpu_seconds if refresh and floor and floor.cpu_seconds else None
+    )
+    scenario_refresh = scenario.wall_seconds / refresh.wall_seconds if scenario and refresh else None
+    validation = breakdown.get("validation_seconds")
+    gx_share = validation / refresh.wall_seconds if refresh and validation is not None else None
+    peaks = [r for r in (refresh, scenario) if r]
+    peak = max(peaks, key=lambda r: r.peak_rss_mib) if peaks else None
+
+    def line(name: str, value: float | None, text: str, met: bool | None) -> dict:
+        status = "n/a" if met is None else ("met" if met else "not met")
+        return {"line": name, "value": value, "measured": text, "status": status}
+
+    acceptance = [
+        line("refresh <= 3x floor", refresh_floor,
+             "n/a" if refresh_floor is None else f"{refresh_floor:.2f}x",
+             None if refresh_floor is None else refresh_floor <= 3),
+        line("peak RSS <= 2 GiB", peak.peak_rss_mib if peak else None,
+             "n/a" if peak is None else f"{peak.peak_rss_mib:,.0f} MiB ({peak.stage})",
+             None if peak is None else peak.peak_rss_mib <= 2 * GIB),
+        line("GX <= 25 % of the refresh", gx_share,
+             "n/a" if gx_share is None else f"{100 * gx_share:.1f} %",
+             None if gx_share is None else gx_share <= 0.25),
+        line("scenario <= 20 % of the refresh", scenario_refresh,
+             "n/a" if scenario_refresh is None else f"{100 * scenario_refresh:.1f} %",
+             None if scenario_refresh is None else scenario_refresh <= 0.20),
+    ]
+    return {
+        "ratios": {"refresh_over_floor": refresh_floor, "refresh_over_floor_cpu": refresh_floor_cpu,
+                   "scenario_over_refresh": scenario_refresh, "gx_share_of_refresh": gx_share},
+        "acceptance": acceptance,
+    }
+
+
+def format_markdown(title: str, report: dict, summary: dict) -> str:
+    def rows(value: int | float | None) -> str:
+        return "" if value is None else f"{int(value):,}"
+
+    out = [f"## {title}", "", "| stage | wall s | cpu s | peak RSS MiB | rows | status | note |",
+           "|---|---:|---:|---:|---:|---|---|"]
+    for r in report["stages"]:
+        out.append(f"| {r.stage} | {r.wall_seconds:.1f} | {r.cpu_seconds:.1f} | {r.peak_rss_mib:,.0f} | "
+                   f"{rows(r.rows)} | {'ok' if r.ok else 'FAILED'} | {r.note} |")
+    if report.get("floor_check"):
+        out += ["", report["floor_check"]["message"]]
+
+    refresh = _stage(report, "refresh")
+    breakdown = report.get("breakdown")
+    if refresh and breakdown is not None:
+        wall = refresh.wall_seconds
+        out += ["", "### refresh breakdown (from the published warehouse)", ""]
+        if breakdown["steps"] is None:
+            out.append("steps: n/a (no meta.refresh_steps in the warehouse)")
+        else:
+            out += ["| step | seconds | % of refresh | status |", "|---|---:|---:|---|"]
+            for step in breakdown["steps"]:
+                seconds = step["seconds"] or 0.0
+                out.append(f"| {step['step_key']} | {seconds:.1f} | {100 * seconds / wall:.1f} | "
+                           f"{step['status']} |")
+            total = sum(s["seconds"] or 0.0 for s in breakdown["steps"])
+            out.append(f"| (sum of steps) | {total:.1f} | {100 * total / wall:.1f} | |")
+            out.append(f"| (refresh wall time) | {wall:.1f} | 100.0 | |")
+        out.append("")
+        if breakdown["validation_seconds"] is None:
+            out.append("GX share: n/a (no meta.validation_results.seconds in the warehouse)")
+        else:
+            validation = breakdown["validation_seconds"]
+            out.append(f"GX share: {validation:.1f} s in {breakdown['suites']} suite(s) = "
+                       f"{100 * validation / wall:.1f} % of the refresh")
+
+    ratios = summary["ratios"]
+    out += ["", "### ratios and acceptance (issue 12)", "", "| | measured | |", "|---|---:|---|"]
+    rf, sr = ratios["refresh_over_floor"], ratios["scenario_over_refresh"]
+    rc = ratios["refresh_over_floor_cpu"]
+    out.append(f"| refresh / floor | {'n/a' if rf is None else f'{rf:.2f}x'} | wall time |")
+    out.append(f"| refresh / floor (cpu s) | {'n/a' if rc is None else f'{rc:.2f}x'} | shared machine |")
+    out.append(f"| scenario / refresh | {'n/a' if sr is None else f'{100 * sr:.1f} %'} | |")
+    for line in summary["acceptance"]:
+        out.append(f"| {line['line']} | {line['measured']} | {line['status']} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--areas", type=int, default=100_000, help="number of areas (default 100000)")
+    parser.add_argument("--years", type=parse_years, default=parse_years("2015-2024"), help="e.g. 2015-2024")
+    parser.add_argument("--sources", type=Path, help="use this panel (DIR/dk/...) instead of generating one")
+    parser.add_argument("--floor-only", action="store_true", help="generate (or --sources) and floor only")
+    parser.add_argument("--work-dir", type=Path, help="keep the files here (default: a temp dir, removed)")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "bench_output" / "bench.json")
+    args = parser.parse_args(argv)
+
+    work = args.work_dir.resolve() if args.work_dir else Path(tempfile.mkdtemp(prefix="wijkmonitor-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.sources:
+        title = f"wijkmonitor bench: panel {args.sources}"
+    else:
+        title = (f"wijkmonitor bench: {args.areas:,} areas x {len(args.years)} list years "
+                 f"({args.years.start}-{args.years.stop - 1}) = {args.areas * len(args.years):,} area-years")
+    print(f"{title}, in {work}", flush=True)
+    started = time.perf_counter()
+    try:
+        report = run_bench(args.areas, args.years, work, args.sources, args.floor_only)
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    summary = summarise(report)
+    print()
+    print(format_markdown(title, report, summary))
+    print(f"\ntotal {time.perf_counter() - started:.1f} s; written {args.output}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "areas": None if args.sources else args.areas,
+        "years": None if args.sources else [args.years.start, args.years.stop - 1],
+        "sources": str(args.sources) if args.sources else None,
+        "stages": [asdict(r) for r in report["stages"]],
+        "breakdown": report["breakdown"],
+        "floor_check": report["floor_check"],
+        **summary,
+    }
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    return 0 if report["stages"] and all(r.ok for r in report["stages"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
