@@ -5,11 +5,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANIFEST := dbt/target/manifest.json
+
+# The BI test's own environment: what a BI user's Python has (duckdb, duckdb-engine, SQLAlchemy and
+# nothing else: no pandas, no pytz). tests/integration/test_bi_connection.py runs tools/bi_check.py
+# in it. Made once; again only when these pins change (README "Connecting a BI tool" names them).
+BI_VENV := .venv-bi
+BI_PINS := duckdb==2.0.0 duckdb-engine==0.17.0 sqlalchemy==2.0.58
+BI_STAMP := $(BI_VENV)/.installed-$(shell echo '$(BI_PINS)' | cksum | cut -d' ' -f1)
 export DBT_PROFILES_DIR := $(CURDIR)/dbt
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup run test check lint bench dev sandbox load docs clean
+.PHONY: setup run test check lint bench dev sandbox load docs clean bi-env
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -37,8 +44,16 @@ lint: setup
 check: lint
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-test: check
+test: check $(BI_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
+
+bi-env: $(BI_STAMP)
+
+$(BI_STAMP):
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "wijkmonitor needs Python 3.11, found " + sys.version'
+	rm -rf $(BI_VENV) && $(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BI_PINS)
+	@touch $@
 
 # the refresh and a scenario against the plain-SQL floor (tools/bench.py); ARGS='--areas 1000000'
 bench: setup

@@ -1,37 +1,40 @@
-"""``wijkmonitor``: refresh the warehouse, print a year's lists, explain an area's status.
+"""``wijkmonitor``: a thin shell over the Dagster jobs and the published marts.
 
-    wijkmonitor refresh [--year Y]
-    wijkmonitor lists --year Y [--kind K] [--format table|csv|json]
-    wijkmonitor explain AREA_ID --year Y
-    wijkmonitor publications [--format table|json]
-    wijkmonitor rollback [PUBLICATION_ID]
-    wijkmonitor scenario NAME --rules RULESET [--param KEY=VALUE ...] [--data COUNTRY]
-    wijkmonitor sandbox        # copy the published warehouse to the analysts' dbt sandbox
-    wijkmonitor load           # a fresh sandbox loaded from the sources
+    wijkmonitor refresh [--year Y]                 validate the sources, run the job `refresh`, summarise
+    wijkmonitor lists --year Y [--kind K] [--format table|csv|json] [--wide]
+    wijkmonitor explain AREA_ID --year Y [--wide]
+    wijkmonitor publications [--format table|json] / rollback [PUBLICATION_ID]
+    wijkmonitor scenario NAME --rules R [--data D] [--param KEY=VALUE ...] | NAME --remove | --list
+    wijkmonitor sandbox / load                     the analysts' dbt database
+    wijkmonitor import-senate FILE --edition YYYY --out DIR / check-policy [--file F]
 
 Honours WIJKMONITOR_SOURCES and WIJKMONITOR_WAREHOUSE like everything else.
 
 Decisions:
-- ``refresh`` runs the Dagster job ``refresh`` in this process (the same definitions as
-  ``dagster dev``) on an ephemeral instance in a temporary DAGSTER_HOME: nothing is left behind but
-  the published warehouse. It prepares the dbt manifest first (``dbt parse``, fast with partial
-  parsing) so a refresh never runs with a manifest older than the models. Dagster's and dbt's logs
-  are captured, not printed; on failure the lines that explain it are printed.
-- ``refresh --year Y`` is the run about one list year (partition key Y, nothing else): it is
-  refused before anything is built if the sources hold no statistics for Y, and it prints that
-  year's counts and changes instead of every year's counts.
-- ``publications`` lists the published warehouse and the previous publications kept next to it
-  (``.publications/``, the newest ``$WIJKMONITOR_KEEP_PUBLICATIONS``, default 3), each described
-  by its own ``meta.publications`` row; ``rollback`` publishes one of them again (default: the
-  newest one that is not published), atomically and under the refresh lock
-  (``lib/publish.py``). The file it replaces is kept, so a rollback can be undone.
-- ``lists`` and ``explain`` only read: they open the published warehouse read-only and never
-  import Dagster, so they answer in well under a second.
-- Exit codes: 0 success; 1 the sources or the build failed (bad file, failed check, dbt error);
-  2 the request cannot be answered as asked (unknown year, area or list kind, no warehouse, bad
-  arguments). Every error is one line on stderr starting with ``wijkmonitor: error:`` (a refresh
-  with several bad source lines prints one line per problem and then one summary line); there is
-  never a traceback for something a user can get wrong.
+- Thin: what ``lists``, ``explain`` and the refresh / scenario summaries print is read from the
+  published marts (``dk_list_membership``, ``dk_area_explanation``, ``dk_area_criteria``,
+  ``dk_list_counts``, ``dk_list_changes``, ``warehouse_summary``, ``scenario_*``); no rule is
+  evaluated and nothing is counted here beyond formatting. A run that fails is described by its
+  Dagster events: step failures (a ``dagster.Failure``'s description, else the innermost error
+  message) and failed asset checks (their ``failed`` metadata lines).
+- Fail fast: ``refresh`` validates the sources (``dagster_project.sources.validate_sources``) and,
+  with ``--year``, checks the year against the source list years before Dagster, dbt or Great
+  Expectations are imported; ``scenario`` validates its arguments
+  (``lib/scenario_definitions.parse_definition``) and ``--remove`` against the published
+  warehouse's ``scenarios.definitions`` first. Only ``refresh`` and ``scenario`` import Dagster,
+  and only once they run a job: in this process, on an ephemeral instance in a temporary
+  DAGSTER_HOME, with Dagster's and dbt's output captured (nothing is left behind but the published
+  warehouse). The dbt manifest is prepared first (``dbt parse``, incremental).
+- Read-only commands open the published warehouse read-only and never import Dagster.
+- Tables are fitted into 120 columns (long cells wrap); ``--wide`` does not wrap.
+- Exit codes: 0 success; 1 the sources, the build or a check failed; 2 the request cannot be
+  answered as asked (bad arguments, unknown year, area or list kind, no warehouse). Every error is
+  one line on stderr starting with ``wijkmonitor: error:`` (several problems: one line each, then
+  one summary line); never a traceback for something a user can get wrong. Arguments that are
+  almost right get a "did you mean".
+- A process that imported Great Expectations and duckdb-engine prints dozens of "nanobind:
+  leaked ..." lines when the interpreter exits; after its own output is flushed the command points
+  its stderr at /dev/null just before it returns, only in that case.
 """
 
 from __future__ import annotations
@@ -39,16 +42,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import io
+import difflib
 import json
+import os
 import re
 import sys
 import tempfile
+import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import tabulate as _tabulate
+from tabulate import tabulate
 
 from dagster_project.lib.config import dbt_project_dir, sources_dir, warehouse_path
 from dagster_project.lib.publish import (
@@ -63,13 +73,13 @@ from dagster_project.lib.publish import (
     publications_dir,
     rollback,
 )
-from dagster_project.sources import SourceValidationError
-from dagster_project.sources.dk import LIST_KINDS
+from dagster_project.sources.dk import LIST_KINDS, missing_statistics_message, year_ranges
 
+_tabulate.MIN_PADDING = 0  # columns as wide as their widest line, not their header + 2
 PROG = "wijkmonitor"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-FORMATS = ("table", "csv", "json")
+WIDTH = 120
 LIST_COLUMNS = (
     "list_year",
     "list_kind",
@@ -83,9 +93,12 @@ LIST_COLUMNS = (
     "consecutive_ghetto_years",
     "is_new_on_list",
 )
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-HARD_KINDS = ("hard_ghetto", "omdannelsesomraade")
-GHETTO_FAMILY_KINDS = ("ghetto", "parallelsamfund")
+REFRESH_JOB = "refresh"
+SCENARIO_JOB = "scenario"
+# SQL: order rows by the list kinds' order (ghetto, udsat, hard_ghetto, ...)
+KIND_ORDER = "list_position([" + ", ".join(f"'{k}'" for k in LIST_KINDS) + "], list_kind)"
+_JOBS_RUN: list[str] = []  # the jobs this process ran (see _silence_leak_reports)
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class UserError(Exception):
@@ -93,9 +106,13 @@ class UserError(Exception):
 
     exit_code = EXIT_USAGE
 
+    def __init__(self, message: str, lines: Sequence[str] = ()):
+        super().__init__(message)
+        self.lines = list(lines)
 
-class RefreshFailed(Exception):
-    """A refresh that failed; ``lines`` are printed first, then the message. Exit code 1."""
+
+class Failed(Exception):
+    """The sources, a build or a check failed; ``lines`` are printed first, then the message. Exit 1."""
 
     exit_code = EXIT_FAILED
 
@@ -104,8 +121,26 @@ class RefreshFailed(Exception):
         self.lines = list(lines)
 
 
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """'; did you mean X?' (up to three, 'X or Y') for a word close to some candidates, else ''.
+    Case does not matter; candidates that start with the word come first."""
+    lowered = {c.lower(): c for c in sorted(set(candidates))}
+    key = word.lower()
+    close = [c for c in lowered if c.startswith(key) and c != key][:3] if key else []
+    close += [c for c in difflib.get_close_matches(key, list(lowered), n=3, cutoff=0.6) if c not in close]
+    return f"; did you mean {' or '.join(lowered[c] for c in close[:3])}?" if close else ""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its error lines
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
 class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + error
+    def error(self, message: str) -> None:  # one line (no usage), with a did-you-mean for choices
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            word, listed = choice.groups()
+            message += did_you_mean(word, [c.strip().strip("'") for c in listed.split(",")])
         raise UserError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -120,31 +155,107 @@ def _plain(value: Any) -> str:
     if isinstance(value, Decimal):
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "") else text
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _is_year(name: str) -> bool:
+    """Years and periods are labels: left-aligned like text."""
+    return name.endswith("year") or name in ("period", "edition")
+
+
+def _fitted_widths(cells: list[list[str]], width: int) -> list[int]:
+    """Column widths that fit ``width`` characters: the widest columns give way first, down to their
+    longest word, then (if that is not enough) down to 6 characters."""
+    count = len(cells[0])
+    natural = [
+        max(len(line) for row in cells for line in (row[i].splitlines() or [""])) for i in range(count)
+    ]
+    words = [max([len(w) for row in cells[1:] for w in row[i].split()] or [1]) for i in range(count)]
+    widths = list(natural)
+    budget = width - 2 * (count - 1)
+    for floor in (
+        [min(n, max(w, 4)) for n, w in zip(natural, words, strict=True)],
+        [min(n, 6) for n in natural],
+    ):
+        while sum(widths) > budget:
+            widest = max(range(count), key=lambda i: widths[i] - floor[i])
+            if widths[widest] <= floor[widest]:
+                break
+            widths[widest] -= 1
+    return widths
+
+
+def _wrap_name(name: str, width: int) -> str:
+    """A column name over several lines, broken after its underscores where it can be."""
+    lines = [""]
+    for part in re.findall(r"[^_]+_*|_+", name):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(piece for line in lines for piece in textwrap.wrap(line, width, break_on_hyphens=False))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], wide: bool = False) -> str:
+    """A plain-text table (tabulate 'simple'), numbers right-aligned, fitted into 120 columns (long
+    cells wrap) unless ``wide``."""
+    rows = [list(r) for r in rows]
     cells = [list(header)] + [[_plain(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    align = [
+        "right"
+        if any(_is_number(r[i]) for r in rows)
+        and all(_is_number(r[i]) or r[i] is None for r in rows)
+        and not _is_year(name)
+        else "left"
+        for i, name in enumerate(header)
+    ]
+    names, options = list(header), {}
+    if not wide:
+        widths = _fitted_widths(cells, WIDTH)
+        names = [_wrap_name(n, w) if len(n) > w else n for n, w in zip(header, widths, strict=True)]
+        natural = [max([len(row[i]) for row in cells[1:]] or [0]) for i in range(len(header))]
+        if any(w < n for w, n in zip(widths, natural, strict=True)):
+            options["maxcolwidths"] = [w if w < n else None for w, n in zip(widths, natural, strict=True)]
+    text = tabulate(
+        cells[1:], headers=names, tablefmt="simple", disable_numparse=True, colalign=align, **options
     )
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
-def _year_ranges(years: Sequence[int]) -> str:
-    ranges: list[list[int]] = []
-    for year in sorted(set(years)):
-        if ranges and year == ranges[-1][1] + 1:
-            ranges[-1][1] = year
-        else:
-            ranges.append([year, year])
-    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in ranges) or "none"
+def _out(*lines: str) -> None:
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
+
+
+def _wrap(text: str, wide: bool = False) -> str:
+    """A line of text within 120 columns (continued with an indent), unless ``wide``."""
+    if wide or len(text) <= WIDTH:
+        return text
+    return textwrap.fill(text, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _kind_order(kind: str) -> int:
@@ -156,15 +267,22 @@ def _kind_order(kind: str) -> int:
 
 @contextlib.contextmanager
 def _published() -> Iterator[Any]:
+    import duckdb
+
     path = warehouse_path()
     try:
         con = open_published(path)
     except WarehouseMissingError:
         raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first") from None
-    except Exception as exc:  # a file that is not a DuckDB database, no permission, …
+    except Exception as exc:  # not a DuckDB database, no permission, …
         raise UserError(f"cannot open the warehouse {path}: {_first_line(exc)}") from None
     try:
         yield con
+    except duckdb.CatalogException as exc:
+        raise UserError(
+            f"the warehouse {path} lacks a table this command reads ({_first_line(exc)}); "
+            f"it was published by an older version: run `{PROG} refresh`"
+        ) from None
     finally:
         con.close()
 
@@ -179,19 +297,14 @@ def _require_year_with_lists(con, year: int) -> None:
     years = _list_years(con)
     if year not in years:
         raise UserError(
-            f"no lists for list year {year} in {warehouse_path()} (list years: {_year_ranges(years)})"
+            f"no lists for list year {year} in {warehouse_path()} "
+            f"(list years: {year_ranges(years) or 'none'})"
         )
 
 
-def _columns(con, schema: str, table: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-            "ORDER BY ordinal_position",
-            [schema, table],
-        ).fetchall()
-    ]
+def _query(con, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(sql, list(params))
+    return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 # --- lists ----------------------------------------------------------------------------------------
@@ -200,18 +313,16 @@ def _columns(con, schema: str, table: str) -> list[str]:
 def cmd_lists(args: argparse.Namespace) -> int:
     kind = args.kind
     if kind is not None and kind not in LIST_KINDS:
-        raise UserError(f"unknown list kind {kind!r}; expected one of {', '.join(LIST_KINDS)}")
+        raise UserError(
+            f"unknown list kind {kind!r}{did_you_mean(kind, LIST_KINDS)} "
+            f"(list kinds: {', '.join(LIST_KINDS)})"
+        )
+    where, params = "list_year = ?", [args.year]
+    if kind is not None:
+        where, params = where + " AND list_kind = ?", [*params, kind]
     with _published() as con:
         _require_year_with_lists(con, args.year)
-        available = set(_columns(con, "marts", "dk_list_membership"))
-        columns = [c for c in LIST_COLUMNS if c in available]
-        sql = f"SELECT {', '.join(columns)} FROM marts.dk_list_membership WHERE list_year = ?"
-        params: list[Any] = [args.year]
         if kind is not None:
-            sql += " AND list_kind = ?"
-            params.append(kind)
-        rows = con.execute(sql, params).fetchall()
-        if kind is not None and not rows:
             kinds = [
                 r[0]
                 for r in con.execute(
@@ -223,240 +334,167 @@ def cmd_lists(args: argparse.Namespace) -> int:
                     f"there is no {kind} list in list year {args.year} "
                     f"(lists that year: {', '.join(sorted(kinds, key=_kind_order))})"
                 )
-    position = {c: i for i, c in enumerate(columns)}
-    rows.sort(key=lambda r: (_kind_order(r[position["list_kind"]]), r[position["area_id"]]))
-    out = sys.stdout
+        columns, rows = _query(
+            con,
+            f"SELECT {', '.join(LIST_COLUMNS)} FROM marts.dk_list_membership WHERE {where} "
+            f"ORDER BY {KIND_ORDER}, area_id",
+            params,
+        )
+        [(areas,)] = con.execute(
+            f"SELECT count(DISTINCT area_id) FROM marts.dk_list_membership WHERE {where}", params
+        ).fetchall()
     if args.format == "json":
         records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        _out(json.dumps(records, ensure_ascii=False, indent=2))
     elif args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(
             [[("true" if v else "false") if isinstance(v, bool) else _plain(v) for v in row] for row in rows]
         )
     else:
-        out.write(_table(columns, rows) + "\n")
-        what = f"{kind} list" if kind else "lists"
-        out.write(f"{len(rows)} area(s) on the {what} of list year {args.year}\n")
+        what = f"the {kind} list" if kind else "the lists"
+        _out(
+            table(columns, rows, wide=args.wide),
+            f"{areas} area(s) on {what} of list year {args.year} ({len(rows)} list membership(s))",
+        )
     return 0
 
 
 # --- explain --------------------------------------------------------------------------------------
 
 
+def _resolve_area(con, area_id: str) -> str:
+    """The area id as the warehouse spells it (case-insensitive exact match), or a UserError with
+    the closest ids."""
+    known = [r[0] for r in con.execute("SELECT DISTINCT area_id FROM marts.dk_area_explanation").fetchall()]
+    if area_id in known:
+        return area_id
+    same = [k for k in known if k.lower() == area_id.lower()]
+    if len(same) == 1:
+        return same[0]
+    raise UserError(
+        f"unknown area {area_id!r}{did_you_mean(area_id, known)} "
+        f"(it is in no statistics and on no list in {warehouse_path()})"
+    )
+
+
 def _margin(value: Any, unit: Any) -> str:
     if value is None:
         return ""
-    text = str(value)  # as the mart rounds it (DECIMAL(18,2))
-    if not text.startswith("-") and Decimal(text) != 0:
+    text = _plain(value)
+    if value > 0:
         text = "+" + text
     return f"{text} {unit}" if unit else text
 
 
-def _rule_parameters(con, rule_version: str) -> tuple[dict[str, dict], int | None]:
-    """({list_kind: rule row}, min_residents) of a rule version, from the rule seeds in the warehouse.
-
-    Empty when the warehouse has no rule tables: the explanation then says less rather than guess.
-    """
-    try:
-        rows = con.execute(
-            "SELECT list_kind, min_criteria_met, requires_list_kind, excludes_list_kind, consecutive_years, "
-            "history_list_kinds FROM rules.dk_list_rules WHERE rule_version = ?",
-            [rule_version],
-        ).fetchall()
-        minimum = con.execute(
-            "SELECT min_residents FROM rules.dk_rule_versions WHERE rule_version = ?", [rule_version]
-        ).fetchone()
-    except Exception:
-        return {}, None
-    names = (
-        "list_kind",
-        "min_criteria_met",
-        "requires_list_kind",
-        "excludes_list_kind",
-        "consecutive_years",
-        "history_list_kinds",
-    )
-    return {r[0]: dict(zip(names, r, strict=True)) for r in rows}, (minimum[0] if minimum else None)
+EXPLANATION_SQL = f"""
+    SELECT list_kind, rule_summary, rule_version, decided_by, area_name, municipality, region, residents,
+           min_residents, source_file, source_line, history_list_years, history_missing_years,
+           consecutive_years
+    FROM marts.dk_area_explanation WHERE area_id = ? AND list_year = ?
+    ORDER BY {KIND_ORDER}
+"""
+CRITERIA_SQL = f"""
+    SELECT list_kind, criterion, criterion_role, is_value_known, value, comparison, threshold, is_met, margin,
+           margin_unit, preventive_comparison, preventive_threshold, preventive_is_met, preventive_margin
+    FROM marts.dk_area_criteria WHERE area_id = ? AND list_year = ?
+    ORDER BY {KIND_ORDER}, criterion_role DESC, criterion
+"""
+CRITERIA_HEADER = ["list_kind", "criterion", "role", "value", "threshold", "met", "margin"]
+PREVENTIVE_HEADER = ["preventive_threshold", "preventive_met", "preventive_margin"]
 
 
-def _rule_summary(kind: str, rows: list[dict], rule: dict | None) -> str:
-    counted = [r for r in rows if r.get("criterion_role", "count") != "gate"]
-    parts = []
-    if rule and rule.get("min_criteria_met"):
-        met = sum(1 for r in counted if r["is_met"])
-        parts.append(f"{met} of {len(counted)} criteria met, needs {rule['min_criteria_met']}")
-    if rule and rule.get("requires_list_kind"):
-        parts.append(f"only for areas on the {rule['requires_list_kind']} list")
-    if rule and rule.get("excludes_list_kind"):
-        parts.append(f"not for areas on the {rule['excludes_list_kind']} list")
-    return f"{kind} rule" + (f" ({'; '.join(parts)})" if parts else "") + ":"
+def _criteria_rows(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[list[Any]]]:
+    """The criteria table of ``explain``: values and thresholds as received, margins signed."""
+    records = [dict(zip(columns, r, strict=True)) for r in rows]
+    preventive = any(r["preventive_threshold"] is not None for r in records)
+
+    def threshold(comparison: Any, value: Any) -> str:
+        return "" if value is None else f"{comparison} {_plain(value)}"
+
+    table_rows = [
+        [
+            r["list_kind"],
+            r["criterion"],
+            r["criterion_role"],
+            _plain(r["value"]) if r["is_value_known"] else "unknown",
+            threshold(r["comparison"], r["threshold"]),
+            r["is_met"],
+            _margin(r["margin"], r["margin_unit"]),
+        ]
+        + (
+            [
+                threshold(r["preventive_comparison"], r["preventive_threshold"]),
+                r["preventive_is_met"],
+                _margin(r["preventive_margin"], r["margin_unit"]),
+            ]
+            if preventive
+            else []
+        )
+        for r in records
+    ]
+    return CRITERIA_HEADER + (PREVENTIVE_HEADER if preventive else []), table_rows
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    area_id, year = args.area_id, args.year
+    year = args.year
     with _published() as con:
         _require_year_with_lists(con, year)
-        known = con.execute(
-            "SELECT count(*) FROM (SELECT area_id FROM marts.dk_list_membership WHERE area_id = ? "
-            "UNION ALL SELECT area_id FROM marts.dk_area_criteria WHERE area_id = ?)",
-            [area_id, area_id],
-        ).fetchone()[0]
-        if not known:
-            raise UserError(
-                f"unknown area {area_id!r}: it is in no statistics and on no list in {warehouse_path()}"
-            )
-        memberships = con.execute(
-            "SELECT list_kind, rule_version, decided_by, area_name, municipality, region "
-            "FROM marts.dk_list_membership WHERE area_id = ? AND list_year = ?",
-            [area_id, year],
-        ).fetchall()
-        criteria_columns = _columns(con, "marts", "dk_area_criteria")
-        criteria = [
-            dict(zip(criteria_columns, row, strict=True))
-            for row in con.execute(
-                "SELECT * FROM marts.dk_area_criteria WHERE area_id = ? AND list_year = ?",
-                [area_id, year],
-            ).fetchall()
-        ]
-        if not memberships and not criteria:
+        area_id = _resolve_area(con, args.area_id)
+        _, explanation = _query(con, EXPLANATION_SQL, [area_id, year])
+        if not explanation:
             years = [
                 r[0]
                 for r in con.execute(
-                    "SELECT list_year FROM marts.dk_area_criteria WHERE area_id = ? UNION "
-                    "SELECT list_year FROM marts.dk_list_membership WHERE area_id = ?",
-                    [area_id, area_id],
+                    "SELECT DISTINCT list_year FROM marts.dk_area_explanation WHERE area_id = ?", [area_id]
                 ).fetchall()
             ]
             raise UserError(
-                f"area {area_id} has no statistics and is on no list in list year {year} "
-                f"(years with data for it: {_year_ranges(years)})"
+                f"area {area_id} has no statistics and is on no published list in list year {year} "
+                f"(list years with data for it: {year_ranges(years)})"
             )
-        kinds = sorted({m[0] for m in memberships}, key=_kind_order)
-        first = criteria[0] if criteria else {}
-        rule_version = first.get("rule_version") or (memberships[0][1] if memberships else "")
-        rules, min_residents = _rule_parameters(con, rule_version)
-        history: dict[str, list[tuple]] = {}
-        for kind in kinds:
-            if kind in HARD_KINDS:
-                history_kinds = [
-                    k for k in ((rules.get(kind) or {}).get("history_list_kinds") or "").split("|") if k
-                ] or list(GHETTO_FAMILY_KINDS)
-                history[kind] = con.execute(
-                    f"""
-                    SELECT list_year, string_agg(list_kind, '/' ORDER BY list_kind), min(decided_by)
-                    FROM marts.dk_list_membership
-                    WHERE area_id = ? AND list_year <= ?
-                      AND list_kind IN ({", ".join("?" * len(history_kinds))})
-                    GROUP BY list_year ORDER BY list_year
-                    """,
-                    [area_id, year, *history_kinds],
-                ).fetchall()
-    out = []
-    name = first.get("area_name") or next((m[3] for m in memberships if m[3]), None) or ""
-    place = ", ".join(p for p in (first.get("municipality"), first.get("region")) if p) or ", ".join(
-        p
-        for p in (
-            next((m[4] for m in memberships if m[4]), None),
-            next((m[5] for m in memberships if m[5]), None),
-        )
-        if p
-    )
-    out.append(f"{area_id}  {name}" + (f" ({place})" if place else ""))
-    details = [f"list year {year}", f"rule version {rule_version}"]
-    if first.get("residents") is not None:
-        details.append(f"{first['residents']} residents")
-    if first.get("source_file"):
-        details.append(
-            f"statistics from {first['source_file']}"
-            + (f" line {first['source_line']}" if first.get("source_line") else "")
-        )
-    out.append(", ".join(details))
-    if memberships:
-        decided = {m[0]: m[2] for m in memberships}
-        out.append(
-            "on the lists: "
-            + ", ".join(
-                k + (" (from the published list)" if decided[k] == "published_list" else "") for k in kinds
-            )
-        )
+        columns, criteria = _query(con, CRITERIA_SQL, [area_id, year])
+    (
+        _,
+        _,
+        version,
+        decided_by,
+        name,
+        municipality,
+        region,
+        residents,
+        minimum,
+        source_file,
+        source_line,
+        *_,
+    ) = explanation[0]
+    place = ", ".join(p for p in (municipality, region) if p)
+    lines = [f"{area_id}  {name or ''}" + (f" ({place})" if place else "")]
+    details = [f"list year {year}", f"rule version {version}"]
+    if residents is not None:
+        details.append(f"{residents} residents (minimum {minimum})")
+    if source_file:
+        what = "statistics" if decided_by == "statistics" else "published list"
+        details.append(f"{what} from {source_file}" + (f" line {source_line}" if source_line else ""))
+    lines.append(_wrap(", ".join(details), args.wide))
+    lines += ["", table(["list", "decision"], [(r[0], r[1]) for r in explanation], wide=args.wide)]
+    if criteria:
+        header, rows = _criteria_rows(columns, criteria)
+        lines += ["", "criteria (marts.dk_area_criteria):", table(header, rows, wide=args.wide)]
     else:
-        out.append("on no list")
-    if not criteria:
-        out.append(
-            "no statistics for this area in this list year: membership is taken from the published list"
+        lines += ["", f"no statistics for this area in list year {year}: its lists are the published lists"]
+    for kind, *_, history_years, missing, needed in explanation:
+        if history_years is None:
+            continue
+        lines.append("")
+        history = (
+            f"history behind {kind}: on a ghetto / parallelsamfund list in "
+            f"{year_ranges(history_years) or 'none'} of the last {needed} list years"
+            + (f"; not in {', '.join(str(y) for y in missing)}" if missing else "")
         )
-    residents = first.get("residents")
-    if residents is not None and min_residents is not None and residents < min_residents:
-        out.append(
-            f"residents {residents} below the minimum of {min_residents}: on no list, whatever the criteria"
-        )
-    groups: dict[str, list[dict]] = {}
-    for row in criteria:
-        groups.setdefault(row.get("list_kind") or "criteria", []).append(row)
-    header = ("criterion", "value", "threshold", "met", "margin")
-    for group, rows in sorted(groups.items(), key=lambda item: _kind_order(item[0])):
-        rows.sort(key=lambda r: (r.get("criterion_role") != "gate", r["criterion"]))
-        out.append("")
-        out.append(_rule_summary(group, rows, rules.get(group)) if group != "criteria" else "criteria:")
-        table_rows = [
-            (
-                r["criterion"] + (" (gate)" if r.get("criterion_role") == "gate" else ""),
-                _plain(r["value"]) if r.get("is_value_known", r["value"] is not None) else "unknown",
-                f"{r['comparison']} {_plain(r['threshold'])}" if r.get("threshold") is not None else "",
-                r["is_met"],
-                _margin(r.get("margin"), r.get("margin_unit")),
-            )
-            for r in rows
-        ]
-        out.extend("  " + line for line in _table(header, table_rows).splitlines())
-    preventive = {}
-    for row in criteria:
-        if row.get("preventive_is_met") is not None or row.get("preventive_threshold") is not None:
-            preventive.setdefault(row["criterion"], row)
-    if preventive:
-        out.append("")
-        out.append(
-            _rule_summary(
-                "forebyggelsesomraade",
-                [{**r, "is_met": r["preventive_is_met"]} for r in preventive.values()],
-                rules.get("forebyggelsesomraade"),
-            ).replace(" rule", " rule, preventive thresholds", 1)
-        )
-        table_rows = [
-            (
-                criterion,
-                _plain(r["value"]) if r.get("is_value_known", r["value"] is not None) else "unknown",
-                f"{r.get('preventive_comparison') or r['comparison']} {_plain(r['preventive_threshold'])}",
-                r["preventive_is_met"],
-                _margin(r.get("preventive_margin"), r.get("margin_unit")),
-            )
-            for criterion, r in sorted(preventive.items())
-        ]
-        out.extend("  " + line for line in _table(header, table_rows).splitlines())
-    for kind, rows in history.items():
-        streak: list[tuple] = []
-        for row in reversed(rows):  # the unbroken run of list years that ends in `year`
-            expected = year - len(streak)
-            if row[0] != expected:
-                if row[0] < expected:
-                    break
-                continue
-            streak.append(row)
-        streak.reverse()
-        out.append("")
-        required_years = (rules.get(kind) or {}).get("consecutive_years")
-        required = f"; the rule requires {required_years}" if required_years else ""
-        out.append(
-            f"history behind {kind}: on the ghetto / parallelsamfund list in {len(streak)} "
-            f"consecutive list year(s) up to {year}{required}"
-        )
-        out.extend(
-            f"  {row[0]}  {row[1]}" + ("  (published list)" if row[2] == "published_list" else "")
-            for row in streak
-        )
-    sys.stdout.write("\n".join(out) + "\n")
+        lines.append(_wrap(history, args.wide))
+    _out(*lines)
     return 0
 
 
@@ -464,7 +502,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _published_at(value: Any) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else ""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def cmd_publications(args: argparse.Namespace) -> int:
@@ -486,7 +528,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
             }
             for p in found
         ]
-        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        _out(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return 0
     header = ["publication_id", "published_at", "current", "list_year", "source_files", "path"]
     rows = [
@@ -496,15 +538,15 @@ def cmd_publications(args: argparse.Namespace) -> int:
             "yes" if p.is_current else "",
             p.requested_list_year,
             len(p.source_files),
-            p.path,
+            str(p.path),
         ]
         for p in found
     ]
     kept = sum(1 for p in found if not p.is_current)
-    sys.stdout.write(_table(header, rows) + "\n")
-    sys.stdout.write(
+    _out(
+        table(header, rows, wide=args.wide),
         f"{kept} previous publication(s) kept in {publications_dir(path)}; "
-        f"`{PROG} rollback [PUBLICATION_ID]` publishes one again\n"
+        f"`{PROG} rollback [PUBLICATION_ID]` publishes one again",
     )
     return 0
 
@@ -516,12 +558,334 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     except UnknownPublicationError as exc:
         raise UserError(str(exc)) from None
     except (RefreshInProgressError, PublicationError) as exc:
-        raise RefreshFailed(str(exc)) from None
-    sys.stdout.write(
+        raise Failed(str(exc)) from None
+    _out(
         f"published {path} = publication {restored.publication_id} "
-        f"(published {_published_at(restored.published_at)}, from {restored.path})\n"
+        f"(published {_published_at(restored.published_at)}, from {restored.path})"
     )
     return 0
+
+
+# --- running a Dagster job ------------------------------------------------------------------------
+
+
+@dataclass
+class JobResult:
+    """What a finished run says: its publication (and ``lines`` it warns of), or why it failed
+    (``lines``, ``headline``, exit code)."""
+
+    success: bool
+    publication: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    headline: str = ""
+    exit_code: int = EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[None]:
+    """Send everything written to fd 1 and 2 (Dagster's and dbt's logs, dbt's progress lines) to a
+    scratch file for the duration of a run; nothing of it reaches the user."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 1)
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _metadata_text(value: Any) -> str:
+    inner = getattr(value, "value", value)
+    return str(getattr(inner, "path", inner) if inner is not None else "")
+
+
+def _innermost(error: Any) -> Any:
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error
+
+
+def _error_text(error: Any) -> tuple[str, str]:
+    """(class name, message without the 'module.Class: ' prefix) of a SerializableErrorInfo."""
+    if error is None:
+        return "", ""
+    message = (error.message or "").strip()
+    head, sep, rest = message.partition(": ")
+    if sep and head.split(".")[-1] == error.cls_name:
+        message = rest
+    return error.cls_name or "", message
+
+
+def _describe_failure(step_key: str, description: str) -> tuple[str, list[str]]:
+    """(headline, problem lines) of one failure's text: a first line ending in ':' heads the lines
+    below it; dbt's error text is reduced to the errors it lists and where its log is."""
+    text = "\n".join(line.rstrip() for line in _ANSI.sub("", description).strip().splitlines())
+    if "Errors parsed from dbt logs:" in text:
+        before, _, errors = text.partition("Errors parsed from dbt logs:")
+        lines = [line.strip() for line in errors.splitlines() if line.strip()]
+        _, log_marker, log = before.partition("dbt debug log: ")
+        if log_marker:
+            lines.append(f"dbt debug log: {log.split()[0].rstrip('.')}")
+        return f"dbt build failed in step {step_key}", list(dict.fromkeys(lines))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return f"step {step_key} failed", []
+    if len(lines) == 1:
+        return lines[0], []
+    if lines[0].endswith(":"):
+        return lines[0].rstrip(":"), lines[1:]
+    return f"step {step_key} failed", lines
+
+
+def _failed_check_lines(evaluation: Any, per_check: int = 10) -> list[str]:
+    name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
+    failed = evaluation.metadata.get("failed")
+    details: list[str] = []
+    if failed is not None:
+        details = [
+            line.strip().removeprefix("- ").strip("`")
+            for line in _metadata_text(failed).splitlines()
+            if line.strip() and line.strip() != "none"
+        ]
+    if not details and evaluation.description:
+        details = evaluation.description.splitlines()[1:] or evaluation.description.splitlines()
+    lines = [f"check failed: {name}: {detail}" for detail in details[:per_check]]
+    if len(details) > per_check:
+        lines.append(f"check failed: {name}: … and {len(details) - per_check} more")
+    return lines or [f"check failed: {name}"]
+
+
+def _read_events(events: Sequence[Any]) -> JobResult:
+    """The publication of a run, or its failures, from its Dagster events."""
+    publication: dict[str, str] = {}
+    failures: list[tuple[str, str, list[str]]] = []  # (class name, headline, lines)
+    checks: list[str] = []
+    failed_checks = 0
+    for event in events:
+        kind = event.event_type_value
+        data = event.event_specific_data
+        if (
+            kind == "ASSET_MATERIALIZATION"
+            and event.asset_key is not None
+            and event.asset_key.path == ["publication"]
+        ):
+            publication = {k: _metadata_text(v) for k, v in data.materialization.metadata.items()}
+        elif kind == "ASSET_CHECK_EVALUATION" and not data.passed:
+            failed_checks += 1
+            checks += _failed_check_lines(data)
+        elif kind == "STEP_FAILURE":
+            cls_name, message = _error_text(_innermost(data.error))
+            if cls_name == "DagsterAssetCheckFailedError":
+                continue  # the failed checks say what failed
+            user = data.user_failure_data
+            description = (user.description if user is not None and user.description else "") or message
+            headline, lines = _describe_failure(event.step_key or "?", description)
+            failures.append((cls_name, headline, lines))
+        elif kind in ("RESOURCE_INIT_FAILURE", "RUN_FAILURE") and getattr(data, "error", None) is not None:
+            cls_name, message = _error_text(_innermost(data.error))
+            if kind == "RUN_FAILURE" and failures:
+                continue
+            headline, lines = _describe_failure("(run)", message)
+            failures.append((cls_name, headline, lines))
+    lines = [line for _, _, more in failures for line in more] + checks
+    if publication:  # published: what else failed did not stop it (a check that does not block)
+        warnings = [f"{headline}: {line}" for _, headline, more in failures for line in more or [""]]
+        return JobResult(True, publication, [w.removesuffix(": ") for w in warnings] + checks)
+    if failures:
+        headline = failures[0][1]
+        if failed_checks:
+            headline += f"; {failed_checks} blocking check(s) failed"
+    elif failed_checks:
+        headline = f"{failed_checks} blocking check(s) failed"
+    else:
+        headline = "the run ended without a publication"
+    usage = any(cls in ("ListYearWithoutStatisticsError", "WarehouseMissingError") for cls, _, _ in failures)
+    return JobResult(False, publication, lines, headline, EXIT_USAGE if usage else EXIT_FAILED)
+
+
+def run_job(
+    name: str, run_config: dict[str, Any] | None = None, partition_key: str | None = None
+) -> JobResult:
+    """Run a job of the Dagster definitions in this process; Dagster is imported only here."""
+    _JOBS_RUN.append(name)
+    try:
+        prepare_dbt_manifest(dbt_project_dir())
+    except DbtPrepareError as exc:
+        raise Failed(f"{exc}; nothing was published") from None
+    with _captured_output():
+        import dagster as dg
+
+        try:
+            from dagster_project.definitions import defs
+        except Exception as exc:  # a missing suite file, a broken manifest, …: say which, in one line
+            raise Failed(f"cannot load the Dagster definitions: {_first_line(exc)}") from None
+        from dagster_project.defs.partitions import sync_list_year_partitions
+
+        job = defs.resolve_job_def(name)
+        config = {**QUIET_LOGGERS, **(run_config or {})}
+        with tempfile.TemporaryDirectory(prefix="wijkmonitor-dagster-") as home:
+            instance = dg.DagsterInstance.ephemeral(tempdir=home)
+            try:
+                if partition_key is not None:
+                    sync_list_year_partitions(instance, sources_dir())
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_config=config,
+                    raise_on_error=False,
+                    **({"partition_key": partition_key} if partition_key is not None else {}),
+                )
+            except Exception as exc:  # refused before the run started (bad config, unknown partition)
+                raise Failed(
+                    f"the {name} job could not run: {_first_line(exc)}; nothing was published"
+                ) from None
+            return _read_events(result.all_events)
+
+
+def _publication_lines(path: Path, publication: dict[str, str]) -> list[str]:
+    """Where the run published, from the metadata of its ``publication`` materialisation."""
+    previous = publication.get("previous_publication", "none")
+    return [
+        f"published {path}",
+        f"publication {publication.get('publication_id', '?')} (meta.publications); "
+        + (f"the previous file is kept as {previous}" if previous != "none" else "no previous file is kept"),
+        f"validation results: {publication.get('validation_results', '?')} (meta.validation_results)",
+    ]
+
+
+def _silence_leak_reports() -> None:
+    """GX + duckdb-engine make nanobind print dozens of 'leaked' lines at interpreter exit: after
+    our own output is flushed, point stderr at /dev/null (only after a job ran in this process and
+    imported them)."""
+    if not (_JOBS_RUN and {"great_expectations", "duckdb_engine"} & set(sys.modules)):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+# --- refresh --------------------------------------------------------------------------------------
+
+
+def _first_list_year() -> int:
+    from dagster_project.lib.scenario_definitions import seed_rows
+
+    return min(int(r["first_list_year"]) for r in seed_rows("dk_rule_versions"))
+
+
+def _source_statistics_years(directory: Path) -> tuple[int, ...]:
+    # TODO(lead): source_list_years belongs in a module without Dagster (dagster_project.sources.dk);
+    # until it moves, this import costs the Dagster import (it is only used with --year).
+    try:
+        from dagster_project.sources.dk import source_list_years  # type: ignore[attr-defined]
+    except ImportError:
+        from dagster_project.defs.partitions import source_list_years
+    return tuple(source_list_years(directory).statistics)
+
+
+def check_sources(year: int | None) -> None:
+    """Fail fast, before Dagster, dbt or GX: every problem of every source file, and the list year."""
+    from dagster_project.sources import validate_sources
+
+    directory = sources_dir()
+    problems = validate_sources(directory)
+    if problems:
+        raise Failed(
+            f"{len(problems)} problem(s) in the source files under {directory}; nothing was published",
+            problems,
+        )
+    if year is None:
+        return
+    first = _first_list_year()
+    if year < first:
+        raise UserError(f"list year {year} is before the first list the rules cover ({first})")
+    statistics = _source_statistics_years(directory)
+    if year not in statistics:
+        raise UserError(f"{missing_statistics_message(year, directory, statistics)}; nothing was published")
+
+
+COUNTS_BY_YEAR_SQL = """
+    PIVOT (SELECT list_year, rule_version, decided_by, list_kind, area_count FROM marts.dk_list_counts)
+    ON list_kind IN ({kinds}) USING sum(area_count)::INTEGER
+    GROUP BY list_year, rule_version, decided_by ORDER BY list_year
+"""
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    check_sources(args.year)
+    result = run_job(REFRESH_JOB, partition_key=None if args.year is None else str(args.year))
+    if not result.success:
+        error = UserError if result.exit_code == EXIT_USAGE else Failed
+        raise error(f"{result.headline}; nothing was published", result.lines)
+    _warn(result.lines)
+    path = warehouse_path()
+    lines = _publication_lines(path, result.publication)
+    with _published() as con:
+        if args.year is None:
+            kinds = list(LIST_KINDS)
+            columns, rows = _query(con, COUNTS_BY_YEAR_SQL.format(kinds=", ".join(f"'{k}'" for k in kinds)))
+            present = [
+                i for i, c in enumerate(columns) if c not in kinds or any(r[i] is not None for r in rows)
+            ]
+            lines += [
+                "",
+                "areas per list year and list kind (marts.dk_list_counts):",
+                table([columns[i] for i in present], [[r[i] for i in present] for r in rows], wide=args.wide),
+            ]
+        else:
+            lines += _year_report(con, args.year, args.wide)
+        _, summary = _query(
+            con,
+            "SELECT topic, subject, period, summary FROM marts.warehouse_summary "
+            "ORDER BY topic_order, subject, period",
+        )
+        lines += [
+            "",
+            "also published (marts.warehouse_summary):",
+            table(["topic", "subject", "period", "summary"], summary, wide=args.wide),
+        ]
+    _out(*lines)
+    return 0
+
+
+def _year_report(con, year: int, wide: bool) -> list[str]:
+    order = KIND_ORDER
+    columns, counts = _query(
+        con,
+        "SELECT list_kind, rule_version, decided_by, area_count AS areas, residents "
+        "FROM marts.dk_list_counts "
+        f"WHERE list_year = ? ORDER BY {order}",
+        [year],
+    )
+    lines = [
+        "",
+        f"list year {year}: areas per list kind (marts.dk_list_counts)",
+        table(columns, counts, wide=wide),
+    ]
+    columns, changes = _query(
+        con,
+        "SELECT change_type AS change, list_kind, area_id, area_name, reason FROM marts.dk_list_changes "
+        f"WHERE list_year = ? ORDER BY change_type DESC, {order}, area_id",
+        [year],
+    )
+    lines.append("")
+    if changes:
+        lines += [
+            f"changes since list year {year - 1} (marts.dk_list_changes):",
+            table(columns, changes, wide=wide),
+        ]
+    else:
+        lines.append(f"no changes since list year {year - 1}")
+    return lines
 
 
 # --- scenarios ------------------------------------------------------------------------------------
@@ -538,8 +902,6 @@ refresh; defining NAME again replaces it, --remove deletes it.
   wijkmonitor scenario four_years --rules dk --param hard_ghetto.consecutive_years=4
   wijkmonitor scenario v2013_everywhere --rules dk:V2013
   wijkmonitor scenario dk_on_be --rules dk --data be --param convicted.criterion_role=dropped
-  wijkmonitor scenario mss_lower --rules mss --param status.niedrig.upper_bound=1.2 \\
-                                       --param status.sehr_niedrig.lower_bound=1.2
   wijkmonitor scenario cut25 --rules be --param population_cut_pct=25
 
 KEY = [selector.]...column: the column of a rule seed (rules.<seed> in the warehouse,
@@ -552,347 +914,158 @@ A criterion the target data does not measure is not evaluable: the rules then de
 
 
 def _scenario_epilog() -> str:
-    from dagster_project.lib.scenarios import parameter_help
+    from dagster_project.lib.scenario_definitions import parameter_help
 
-    return "parameter keys (official values from the rule seeds):\n" + parameter_help()
+    try:
+        return "parameter keys (official values from the rule seeds):\n" + parameter_help()
+    except Exception as exc:  # a missing or broken seed: the help still prints
+        return f"(the parameter keys cannot be listed: {_first_line(exc)})"
+
+
+def _user_scenarios() -> list[str]:
+    from dagster_project.lib.scenario_definitions import read_user_scenarios
+
+    with _published() as con:
+        return [s.scenario for s in read_user_scenarios(con)]
+
+
+def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate a scenario request before Dagster; return the config of the `scenarios` asset."""
+    from dagster_project.lib import scenario_definitions as lib
+
+    if not args.name:
+        raise UserError("a scenario NAME is required (or --list)")
+    standard = [d.scenario for d in lib.standard_definitions()]
+    if args.name in standard:
+        raise UserError(
+            f"{args.name!r} is a standard scenario (rules.standard_scenarios); choose another name"
+        )
+    if args.remove:
+        if args.rules or args.param or args.data or args.description:
+            raise UserError("--remove takes only the scenario NAME")
+        users = _user_scenarios()
+        if args.name not in users:
+            raise UserError(
+                f"there is no user scenario {args.name!r}{did_you_mean(args.name, users)} "
+                f"(user scenarios: {', '.join(users) or 'none'})"
+            )
+        return {"name": args.name, "remove": True}
+    if not args.rules:
+        raise UserError("--rules is required (dk, dk:V2013, mss or be)")
+    try:
+        lib.parse_definition(args.name, args.rules, args.data, args.param or [], args.description or "")
+    except lib.ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    if not warehouse_path().is_file():
+        raise UserError(f"no published warehouse at {warehouse_path()}; run `{PROG} refresh` first")
+    return {
+        "name": args.name,
+        "rules": args.rules,
+        "data": args.data or "",
+        "params": list(args.param or []),
+        "description": args.description or "",
+        "remove": False,
+    }
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from datetime import datetime as _datetime
-
-    from dagster_project.lib import scenarios as lib_scenarios
-
     if args.list:
-        return _list_scenarios()
-    if not args.name:
-        raise UserError("a scenario NAME is required (or --list)")
-    definition = None
-    if not args.remove:
-        if not args.rules:
-            raise UserError("--rules is required (dk, dk:V2013, mss or be)")
-        try:
-            definition = lib_scenarios.parse_definition(
-                args.name, args.rules, args.data, args.param or [], args.description or "",
-                defined_at=_datetime.now(UTC),
-            )
-        except lib_scenarios.ScenarioError as exc:
-            raise UserError(str(exc)) from None
-    elif args.rules or args.param or args.data:
-        raise UserError("--remove takes only the scenario NAME")
-    path = warehouse_path()
-    if not path.is_file():
-        raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first")
-    try:
-        prepare_dbt_manifest(dbt_project_dir())
-    except DbtPrepareError as exc:
-        raise RefreshFailed(str(exc)) from None
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            remove = args.name if args.remove else None
-            result = lib_scenarios.publish_scenario(path, definition, remove=remove)
-    except lib_scenarios.ScenarioError as exc:
-        raise UserError(f"{exc}; nothing was published") from None
-    except (lib_scenarios.ScenarioRunError, RefreshInProgressError, PublicationError) as exc:
-        raise RefreshFailed(f"{_first_line(exc)}; nothing was published") from None
-    out = [f"published {path} = publication {result.publication_id}"]
-    if result.removed:
-        out.append(f"scenario {args.name} removed")
-        sys.stdout.write("\n".join(out) + "\n")
-        return 0
-    out += _scenario_report(args.name)
-    sys.stdout.write("\n".join(out) + "\n")
+        return _list_scenarios(args.wide)
+    config = _check_scenario_request(args)
+    result = run_job(SCENARIO_JOB, {"ops": {"scenarios": {"config": config}}})
+    if not result.success:
+        error = UserError if result.exit_code == EXIT_USAGE else Failed
+        raise error(f"{result.headline}; nothing was published", result.lines)
+    _warn(result.lines)
+    _out(*_publication_lines(warehouse_path(), result.publication))
+    if config["remove"]:
+        left = _user_scenarios()
+        _out(f"scenario {args.name} removed (user scenarios: {', '.join(left) or 'none'})")
+    else:
+        _out(*_scenario_report(args.name, args.wide))
     return 0
 
 
-def _list_scenarios() -> int:
+def _list_scenarios(wide: bool) -> int:
     with _published() as con:
-        rows = con.execute(
-            "SELECT scenario, CASE WHEN is_standard THEN 'standard' ELSE 'user' END, command, status, "
-            "listed_rows, undecidable_rows FROM marts.scenario_definitions "
-            "ORDER BY is_standard DESC, scenario"
-        ).fetchall()
-    sys.stdout.write(
-        _table(["scenario", "kind", "command", "status", "listed", "undecidable"], rows) + "\n"
-    )
+        columns, rows = _query(
+            con,
+            "SELECT scenario, CASE WHEN is_standard THEN 'standard' ELSE 'user' END AS kind, status, "
+            "listed_rows AS listed, undecidable_rows AS undecidable, command FROM marts.scenario_definitions "
+            "ORDER BY is_standard DESC, scenario",
+        )
+    _out(table(columns, rows, wide=wide))
     return 0
 
 
-def _scenario_report(name: str) -> list[str]:
-    """What a scenario did: its changes, what could not be evaluated, its lists next to the official ones."""
-    out = []
+def _scenario_report(name: str, wide: bool) -> list[str]:
+    """What a scenario published: its definition, the cells it changed, what could not be evaluated,
+    and its lists next to the official ones (or its counts per period)."""
     with _published() as con:
         definition = con.execute(
-            "SELECT command, status, message, caveats, rule_set, data FROM marts.scenario_definitions "
-            "WHERE scenario = ?", [name]
+            "SELECT command, status, message, caveats FROM marts.scenario_definitions WHERE scenario = ?",
+            [name],
         ).fetchone()
-        changes = con.execute(
+        changes = _query(
+            con,
             "SELECT parameter, seed_table, row_key, column_name, official_value, scenario_value "
-            "FROM marts.scenario_parameter_changes WHERE scenario = ? ORDER BY seed_table, row_key", [name]
-        ).fetchall()
-        evaluability = con.execute(
-            "SELECT rule_input, coalesce(harmonised_code, ''), coalesce(comparability_class, ''), "
-            "is_evaluable, reason FROM marts.scenario_evaluability WHERE scenario = ? "
-            "ORDER BY is_evaluable DESC, rule_input",
+            "FROM marts.scenario_parameter_changes WHERE scenario = ? ORDER BY ALL",
             [name],
-        ).fetchall()
-        compared = con.execute(
-            "SELECT period, list_kind, official_units, scenario_units, difference, units_added, "
-            "units_removed, "
-            "units_undecidable FROM marts.comparison_scenario_vs_official WHERE scenario = ? ORDER BY ALL",
+        )
+        not_evaluable = _query(
+            con,
+            "SELECT rule_input, harmonised_code, comparability_class, reason "
+            "FROM marts.scenario_evaluability "
+            "WHERE scenario = ? AND NOT is_evaluable ORDER BY rule_input",
             [name],
-        ).fetchall()
-        counts = con.execute(
-            "SELECT list_year, list_kind, count(*) FILTER (WHERE decision = 'listed'), "
-            "count(*) FILTER (WHERE decision = 'undecidable') FROM marts.scenario_list_membership "
-            "WHERE scenario = ? GROUP BY ALL ORDER BY ALL", [name]
-        ).fetchall()
-    command, status, message, caveats, rule_set, data = definition
-    out.append(f"scenario {name}: `{command}` ({status}: {message})")
-    if changes:
-        out.append("parameters changed:")
-        out.append(_table(["parameter", "seed", "row", "column", "official", "scenario"], changes))
-    if any(not row[3] for row in evaluability):
-        out.append("not evaluable on this data (reported, never treated as not met):")
-        out.append(_table(["input", "code", "class", "evaluable", "reason"],
-                          [r for r in evaluability if not r[3]]))
-    if compared:
-        out.append("against the official lists:")
-        out.append(_table(["year", "list_kind", "official", "scenario", "difference", "added", "removed",
-                           "undecidable"], compared))
+        )
+        compared = _query(
+            con,
+            "SELECT period, list_kind, official_units AS official, scenario_units AS scenario, "
+            "units_added AS added, units_removed AS removed, units_undecidable AS undecidable "
+            "FROM marts.comparison_scenario_vs_official WHERE scenario = ? ORDER BY ALL",
+            [name],
+        )
+        counts = _query(
+            con,
+            "SELECT list_year AS period, list_kind, count(*) FILTER (WHERE decision = 'listed') AS listed, "
+            "count(*) FILTER (WHERE decision = 'undecidable') AS undecidable "
+            "FROM marts.scenario_list_membership WHERE scenario = ? GROUP BY ALL ORDER BY ALL",
+            [name],
+        )
+    if definition is None:
+        raise Failed(f"the run published, but marts.scenario_definitions has no scenario {name!r}")
+    command, status, message, caveats = definition
+    lines = [_wrap(f"scenario {name} ({status}): {message}", wide), _wrap(f"  {command}", wide)]
+    if changes[1]:
+        lines += [
+            "",
+            "parameters changed: every rule-seed cell (marts.scenario_parameter_changes)",
+            table(*changes, wide=wide),
+        ]
     else:
-        out.append(f"{rule_set} rules on {data} data: units per list (listed / undecidable):")
-        out.append(_table(["year", "list_kind", "listed", "undecidable"], counts))
-    out.append(f"caveats: {caveats}")
-    return out
-
-
-# --- refresh --------------------------------------------------------------------------------------
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _dbt_error_lines(message: str) -> list[str]:
-    """The lines dagster-dbt parsed from dbt's log (after 'Errors parsed from dbt logs:'), no colours."""
-    text = _ANSI.sub("", message)
-    _, marker, errors = text.partition("Errors parsed from dbt logs:")
-    lines = [line.strip() for line in (errors if marker else text).splitlines() if line.strip()]
-    return list(dict.fromkeys(lines))[:20]
-
-
-def _failed_checks(instance, per_check: int = 5) -> tuple[int, list[str]]:
-    """(number of failed checks, one line per failed expectation / test of each) in the run."""
-    from dagster import DagsterEventType, EventRecordsFilter
-
-    lines = []
-    failed_checks = 0
-    records = instance.get_event_records(
-        EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION)
-    )
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        if evaluation.passed:
-            continue
-        failed_checks += 1
-        name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
-        failed = evaluation.metadata.get("failed")
-        details = []
-        if failed is not None and isinstance(failed.value, str):
-            details = [
-                line.strip().removeprefix("- ").strip("`")
-                for line in failed.value.splitlines()
-                if line.strip() and line.strip() != "none"
-            ]
-        if not details and evaluation.description:
-            details = evaluation.description.splitlines()[1:] or evaluation.description.splitlines()
-        if not details:
-            lines.append(f"check failed: {name}")
-        lines += [f"check failed: {name}: {detail}" for detail in details[:per_check]]
-        if len(details) > per_check:
-            lines.append(f"check failed: {name}: … and {len(details) - per_check} more")
-    return failed_checks, lines
-
-
-def _run_refresh_job(year: int | None) -> None:
-    """Run the refresh job in this process; raise UserError / RefreshFailed when it fails."""
-    import dagster as dg
-    from dagster_dbt import DagsterDbtCliRuntimeError
-
-    from dagster_project.defs.partitions import (
-        FIRST_LIST_YEAR,
-        ListYearWithoutStatisticsError,
-        missing_statistics_message,
-        source_list_years,
-        sync_list_year_partitions,
-    )
-
-    if year is not None and year < FIRST_LIST_YEAR:
-        raise UserError(f"list year {year} is before the first list the rules cover ({FIRST_LIST_YEAR})")
-    if year is not None:  # the list year is the run's partition key: a source year with statistics
-        years = source_list_years(sources_dir())
-        if year not in years.statistics:
-            message = missing_statistics_message(year, sources_dir(), years.statistics)
-            raise UserError(f"{message}; nothing was published")
-    try:
-        prepare_dbt_manifest(dbt_project_dir())
-    except DbtPrepareError as exc:
-        raise RefreshFailed(str(exc)) from None
-    # Only now: the definitions (defs/transform.py) load the manifest prepared above.
-    try:
-        from dagster_project.definitions import defs
-    except Exception as exc:  # a missing suite file, a broken manifest, …: say which, in one line
-        raise RefreshFailed(f"cannot load the Dagster definitions: {_first_line(exc)}") from None
-    from dagster_project.defs.automation import REFRESH_JOB_NAME
-    from dagster_project.defs.partitions import ListYearWithoutStatisticsError as MissingListYearError
-    from dagster_project.defs.transform import PublicationBlockedError
-
-    job = defs.resolve_job_def(REFRESH_JOB_NAME)
-    kwargs: dict[str, Any] = {} if year is None else {"partition_key": str(year)}
-    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    captured = io.StringIO()
-    with tempfile.TemporaryDirectory(prefix="wijkmonitor-dagster-") as home:
-        instance = dg.DagsterInstance.ephemeral(tempdir=home)
-        sync_list_year_partitions(instance)
-        try:
-            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                job.execute_in_process(instance=instance, run_config=quiet, raise_on_error=True, **kwargs)
-        except SourceValidationError as exc:
-            raise RefreshFailed(
-                f"{len(exc.problems)} problem(s) in the source files under {sources_dir()}; "
-                "nothing was published",
-                lines=exc.problems,
-            ) from None
-        except (MissingListYearError, ListYearWithoutStatisticsError) as exc:
-            error = UserError(f"{exc}; nothing was published")
-            raise error from None
-        except RefreshInProgressError as exc:
-            raise RefreshFailed(str(exc)) from None
-        except PublicationBlockedError as exc:
-            log = re.search(r"dbt debug log: (\S+?)\.?$", _ANSI.sub("", exc.dbt_error), re.MULTILINE)
-            raise RefreshFailed(
-                f"{len(exc.problems)} problem(s) block publication; nothing was published"
-                + (f" (dbt log: {log.group(1)})" if log else ""),
-                lines=exc.problems,
-            ) from None
-        except DagsterDbtCliRuntimeError as exc:
-            log = re.search(r"dbt debug log: (\S+?)\.?$", _ANSI.sub("", str(exc)), re.MULTILINE)
-            raise RefreshFailed(
-                "dbt build failed; nothing was published" + (f" (dbt log: {log.group(1)})" if log else ""),
-                lines=_dbt_error_lines(str(exc)),
-            ) from None
-        except Exception as exc:
-            # A failed blocking check raises dagster._core.errors.DagsterAssetCheckFailedError, which
-            # Dagster does not export: recognise it by name rather than import a private module.
-            if type(exc).__name__ == "DagsterAssetCheckFailedError":
-                count, lines = _failed_checks(instance)
-                raise RefreshFailed(
-                    f"{count or 'a'} blocking check(s) failed; nothing was published", lines=lines
-                ) from None
-            cause = exc
-            while cause.__cause__ is not None:
-                cause = cause.__cause__
-            if isinstance(cause, RefreshInProgressError):
-                raise RefreshFailed(str(cause)) from None
-            raise RefreshFailed(
-                f"refresh failed ({type(cause).__name__}): {_first_line(cause)}; nothing was published"
-            ) from None
-
-
-def cmd_refresh(args: argparse.Namespace) -> int:
-    _run_refresh_job(args.year)
-    path = warehouse_path()
-    out = [f"published {path}"]
-    with _published() as con:
-        if args.year is None:
-            rows = con.execute(
-                "SELECT list_year, any_value(rule_version), string_agg(DISTINCT decided_by, '+'), "
-                "list_kind, sum(area_count)::INTEGER FROM marts.dk_list_counts GROUP BY list_year, list_kind"
-            ).fetchall()
-            kinds = sorted({r[3] for r in rows}, key=_kind_order)
-            by_year: dict[int, dict[str, Any]] = {}
-            for list_year, version, decided_by, kind, count in rows:
-                entry = by_year.setdefault(list_year, {"rule_version": version, "decided_by": set()})
-                entry["decided_by"].update(decided_by.split("+"))
-                entry[kind] = count
-            table = [
-                [y, e["rule_version"], "+".join(sorted(e["decided_by"])), *[e.get(k) for k in kinds]]
-                for y, e in sorted(by_year.items())
-            ]
-            out.append("areas per list year and list kind:")
-            out.append(_table(["list_year", "rule_version", "decided_by", *kinds], table))
-        else:
-            counts = con.execute(
-                "SELECT list_kind, rule_version, decided_by, sum(area_count)::INTEGER "
-                "FROM marts.dk_list_counts "
-                "WHERE list_year = ? GROUP BY ALL",
-                [args.year],
-            ).fetchall()
-            counts.sort(key=lambda r: _kind_order(r[0]))
-            out.append(f"list year {args.year}: areas per list kind")
-            out.append(_table(["list_kind", "rule_version", "decided_by", "areas"], counts))
-            changes = con.execute(
-                "SELECT change_type, list_kind, area_id, area_name, reason FROM marts.dk_list_changes "
-                "WHERE list_year = ?",
-                [args.year],
-            ).fetchall()
-            changes.sort(key=lambda r: (r[0] != "new", _kind_order(r[1]), r[2]))
-            out.append("")
-            if changes:
-                out.append(f"changes since list year {args.year - 1}:")
-                out.append(_table(["change", "list_kind", "area_id", "area_name", "reason"], changes))
-            else:
-                out.append(f"no changes since list year {args.year - 1}")
-        out += _other_publications(con)
-    sys.stdout.write("\n".join(out) + "\n")
-    return 0
-
-
-def _other_publications(con) -> list[str]:
-    """What a refresh published besides the Danish lists: the other countries' classifications,
-    the harmonised indicators, the scenarios and the policy facts with their findings."""
-    out = [""]
-    berlin = con.execute(
-        "SELECT edition, count(*) FILTER (WHERE is_included), "
-        "count(*) FILTER (WHERE is_special_attention) "
-        "FROM marts.mss_planning_area_classes GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    out.append("Berlin MSS: " + ("; ".join(
-        f"{edition}: {classified} planning areas classified, {special} with besonderem Aufmerksamkeitsbedarf"
-        for edition, classified, special in berlin) or "no data"))
-    belgium = con.execute(
-        "SELECT statistics_year, count(*) FILTER (WHERE is_included), count(*) FILTER (WHERE is_deprived) "
-        "FROM marts.be_sector_deprivation GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    out.append("Belgian sectors (approximation of the atlas): " + ("; ".join(
-        f"{year}: {included} included, {deprived} deprived" for year, included, deprived in belgium
-    ) or "no data"))
-    harmonised = con.execute(
-        "SELECT dataset, count(*), count(value) FROM marts.harmonised_indicators GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    out.append("harmonised indicators (rows, with a value): " + ", ".join(
-        f"{dataset} {rows:,} ({values:,})" for dataset, rows, values in harmonised))
-    scenarios = con.execute(
-        "SELECT scenario, command, status, listed_rows, undecidable_rows FROM marts.scenario_definitions "
-        "ORDER BY is_standard DESC, scenario"
-    ).fetchall()
-    out.append("scenarios (marts.scenario_list_membership):")
-    out += [
-        f"  {name}: `{command}` {status}, {listed} listed, {undecidable} undecidable"
-        for name, command, status, listed, undecidable in scenarios
-    ]
-    facts = con.execute("SELECT kind, count(*) FROM marts.policy_facts GROUP BY 1 ORDER BY 1").fetchall()
-    findings = con.execute(
-        "SELECT severity, count(*) FROM marts.policy_findings GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    out.append(
-        f"policy facts: {sum(n for _, n in facts)} ({', '.join(f'{kind} {n}' for kind, n in facts)}); "
-        f"findings: {sum(n for _, n in findings)} "
-        f"({', '.join(f'{severity} {n}' for severity, n in findings)})"
-        " in marts.policy_findings"
-    )
-    return out
+        lines += ["", "no rule-seed cell changed"]
+    if not_evaluable[1]:
+        lines += [
+            "",
+            "not evaluable on this data (marts.scenario_evaluability):",
+            table(*not_evaluable, wide=wide),
+        ]
+    if compared[1]:
+        lines += [
+            "",
+            "against the official lists: units per year and list (marts.comparison_scenario_vs_official)",
+            table(*compared, wide=wide),
+        ]
+    elif counts[1]:
+        lines += [
+            "",
+            "units per period and list (marts.scenario_list_membership):",
+            table(*counts, wide=wide),
+        ]
+    if caveats:
+        lines += ["", _wrap(f"caveats: {caveats}", wide)]
+    return lines
 
 
 # --- sandbox / load: the analysts' dbt database ---------------------------------------------------
@@ -900,10 +1073,10 @@ def _other_publications(con) -> list[str]:
 
 def _sandbox_done(sandbox) -> int:
     size = f"{sandbox.size_bytes / 1_000_000:.1f} MB"
-    sys.stdout.write(
-        f"sandbox {sandbox.path}: {sandbox.tables} tables ({size}) from the {sandbox.origin}\n"
+    _out(
+        f"sandbox {sandbox.path}: {sandbox.tables} tables ({size}) from the {sandbox.origin}",
         "dbt builds into it by default (dbt/profiles.yml, WIJKMONITOR_SANDBOX): "
-        "cd dbt && ../.venv/bin/dbt build\n"
+        "cd dbt && ../.venv/bin/dbt build",
     )
     return 0
 
@@ -923,17 +1096,55 @@ def cmd_load(args: argparse.Namespace) -> int:
     """A fresh sandbox with the raw tables loaded from the sources (for a checkout without a warehouse)."""
     from dagster_project.lib.config import sandbox_path
     from dagster_project.lib.sandbox import SandboxError, load_sandbox
+    from dagster_project.sources import SourceValidationError
 
     try:
         return _sandbox_done(load_sandbox(sources_dir(), sandbox_path(), warehouse_path()))
     except SourceValidationError as exc:
-        raise RefreshFailed(
+        raise Failed(
             f"{len(exc.problems)} problem(s) in the source files under {sources_dir()}; "
             "the sandbox was not changed",
-            lines=exc.problems,
+            exc.problems,
         ) from None
     except SandboxError as exc:
         raise UserError(str(exc)) from None
+
+
+# --- importers -----------------------------------------------------------------------------------
+
+
+def cmd_import_senate(args: argparse.Namespace) -> int:
+    from dagster_project.sources import SourceValidationError
+    from dagster_project.sources.berlin import import_senate
+
+    if not args.file.is_file():
+        raise UserError(f"{args.file}: no such file")
+    try:
+        target = import_senate(args.file, args.edition, args.out)
+    except SourceValidationError as exc:
+        raise Failed(
+            f"{len(exc.problems)} problem(s) in {args.file}; nothing was written", exc.problems
+        ) from None
+    _out(f"wrote {target} (edition {args.edition})")
+    return 0
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    from dagster_project.sources import policy
+
+    files = [Path(f) for f in args.files or []]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise UserError(f"{missing[0]}: no such file")
+    directory = sources_dir()
+    if not files and not (directory / "policy").is_dir():
+        raise UserError(f"no policy fact files: {directory / 'policy'} does not exist (WIJKMONITOR_SOURCES)")
+    problems = policy.check(files or None, None if files else directory)
+    checked = files or sorted((directory / "policy").glob(policy.FILE_PATTERN))
+    if problems:
+        raise Failed(f"{len(problems)} problem(s) in the policy fact files", problems)
+    _out(f"{len(checked)} policy fact file(s) checked: no problems")
+    return 0
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -942,27 +1153,39 @@ def cmd_load(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
-    refresh = commands.add_parser("refresh", help="load the sources, build, check and publish the warehouse")
+
+    def wide(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--wide", action="store_true", help="do not wrap long cells to fit 120 columns")
+
+    refresh = commands.add_parser(
+        "refresh", help="validate the sources, build, check and publish the warehouse"
+    )
     refresh.add_argument(
         "--year", type=int, help="the list year this refresh is about (must have statistics)"
     )
+    wide(refresh)
     refresh.set_defaults(handler=cmd_refresh)
+
     lists = commands.add_parser("lists", help="the areas on the lists of a list year")
     lists.add_argument("--year", type=int, required=True)
     lists.add_argument("--kind", help=f"one of {', '.join(LIST_KINDS)}")
-    lists.add_argument("--format", choices=FORMATS, default="table")
+    lists.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    wide(lists)
     lists.set_defaults(handler=cmd_lists)
-    explain = commands.add_parser(
-        "explain", help="every criterion of an area in a list year, and its history"
-    )
+
+    explain = commands.add_parser("explain", help="why an area is or is not on each list of a list year")
     explain.add_argument("area_id")
     explain.add_argument("--year", type=int, required=True)
+    wide(explain)
     explain.set_defaults(handler=cmd_explain)
+
     listing = commands.add_parser(
         "publications", help="the published warehouse and the previous publications kept next to it"
     )
     listing.add_argument("--format", choices=("table", "json"), default="table")
+    wide(listing)
     listing.set_defaults(handler=cmd_publications)
+
     back = commands.add_parser("rollback", help="publish a kept previous publication again (atomically)")
     back.add_argument(
         "publication_id",
@@ -970,6 +1193,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="its id, run id or a prefix of either (default: the newest one that is not published)",
     )
     back.set_defaults(handler=cmd_rollback)
+
     scenario = commands.add_parser(
         "scenario",
         help="evaluate a rule set with changed parameters or on another country's data",
@@ -985,12 +1209,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--param", action="append", metavar="KEY=VALUE", help="a rule parameter (repeatable), see below"
     )
     scenario.add_argument(
-        "--data", choices=("dk", "berlin", "be"), help="the data to apply the rules to (default: their own)"
+        "--data", help="dk, berlin or be: the data to apply the rules to (default: their own)"
     )
     scenario.add_argument("--description", help="a note kept with the scenario")
     scenario.add_argument("--remove", action="store_true", help="remove the user scenario NAME")
     scenario.add_argument("--list", action="store_true", help="list the scenarios of the published warehouse")
+    wide(scenario)
     scenario.set_defaults(handler=cmd_scenario)
+
     sandbox = commands.add_parser(
         "sandbox",
         help="copy the published warehouse to $WIJKMONITOR_SANDBOX, the file dbt builds into by default",
@@ -1001,24 +1227,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fresh $WIJKMONITOR_SANDBOX with the raw tables loaded from the sources (no warehouse needed)",
     )
     load.set_defaults(handler=cmd_load)
+
+    senate = commands.add_parser(
+        "import-senate", help="convert a Berlin Senate MSS table into the contract file of berlin/"
+    )
+    senate.add_argument("file", type=Path, help="the Senate's published table (CSV)")
+    senate.add_argument("--edition", type=int, required=True, help="the MSS edition (year) of the table")
+    senate.add_argument(
+        "--out", type=Path, required=True, help="directory to write, e.g. $WIJKMONITOR_SOURCES/berlin"
+    )
+    senate.set_defaults(handler=cmd_import_senate)
+
+    policy = commands.add_parser(
+        "check-policy", help="validate the policy fact files (schema, references, verbatim quotes)"
+    )
+    policy.add_argument(
+        "--file", action="append", dest="files", metavar="FILE", help="check only this fact file (repeatable)"
+    )
+    policy.set_defaults(handler=cmd_check_policy)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     warnings.simplefilter("ignore")
+    code = 0
     try:
         args = build_parser().parse_args(argv)
-        return args.handler(args)
-    except (UserError, RefreshFailed) as exc:
-        for line in getattr(exc, "lines", []):
+        code = args.handler(args)
+    except (UserError, Failed) as exc:
+        for line in exc.lines:
             print(line, file=sys.stderr)
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; the published warehouse is unchanged", file=sys.stderr)
-        return 130
+        code = 130
     except BrokenPipeError:
-        return 0
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    _silence_leak_reports()
+    return code
 
 
 if __name__ == "__main__":

@@ -20,11 +20,8 @@ _QUERIES = (
     # national conviction share missing
     # (dbt test dk_national_reference_present_for_every_list_year_that_needs_it)
     (
-        "intermediate.int_dk__criteria_evaluated",
-        "select distinct 'dk/national_reference.csv: no national_convicted_pct for list year ' || list_year "
-        "|| ', needed by the ' || rule_version || ' conviction criterion (' || threshold_value::double "
-        "|| ' x the national share)' from intermediate.int_dk__criteria_evaluated "
-        "where threshold is null and threshold_basis = 'national_multiple' order by 1",
+        "intermediate.int_dk__reference_requirements",
+        "select distinct problem from intermediate.int_dk__reference_requirements order by problem",
     ),
 )
 

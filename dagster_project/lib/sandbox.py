@@ -151,18 +151,9 @@ def _load_sources(con: duckdb.DuckDBPyConnection, sources_dir: Path) -> None:
 
 
 def _scenario_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The scenario tables the dbt project reads as sources, with the standard scenarios.
+    """The scenario tables the dbt project reads as sources (``scenarios.*``), with the standard scenarios."""
+    from dagster_project.lib import scenario_definitions
 
-    TODO(lead, scenarios as rows): while ``lib/scenario_definitions.py`` replaces the raw.scenario_*
-    tables, use it when it is there; otherwise the empty raw.scenario_* tables of ``lib/scenarios.py``.
-    """
-    try:
-        from dagster_project.lib import scenario_definitions
-    except ImportError:
-        from dagster_project.lib import scenarios
-
-        scenarios.create_tables(con)
-        return
     scenario_definitions.write_tables(con, scenario_definitions.standard_definitions())
 
 

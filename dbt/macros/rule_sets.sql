@@ -191,3 +191,14 @@ select null::varchar as rule_set, null::varchar as rules, null::varchar as seed_
 where false
 {%- endfor %}
 {%- endmacro %}
+
+{#- The national variable(s) a harmonised value is computed from, as text (e.g. s1 + s3). -#}
+{% macro harmonised_source_variable(formula, variable_a, variable_b, constant_value) -%}
+    case {{ formula }}
+        when 'identity' then {{ variable_a }}
+        when 'sum' then {{ variable_a }} || ' + ' || {{ variable_b }}
+        when 'product_pct' then {{ variable_a }} || ' x ' || {{ variable_b }} || ' / 100'
+        when 'constant' then 'constant ' || {{ constant_value }}::double
+        when 'change_2y' then {{ variable_a }} || ' - ' || {{ variable_a }} || ' two periods earlier'
+    end
+{%- endmacro %}

@@ -1,39 +1,35 @@
-"""The `wijkmonitor` command as a user runs it: refresh, lists, explain, and its error lines.
+"""The `wijkmonitor` command as a user runs it, on one refreshed warehouse.
 
-The session's ``bundled_warehouse`` (tests/conftest.py: one refresh of the bundled sources into a
-temporary warehouse) is only read. Tests that refresh get their own warehouse. Expected values are
-read from the published marts with a separate read-only connection, so each assertion compares
-the command's output with what the warehouse says, exactly.
+- Read-only commands (``lists``, ``explain``, ``scenario --list``, ``publications``) run on the
+  session's ``bundled_warehouse`` (tests/conftest.py: one ``wijkmonitor refresh`` of the bundled
+  sources), which is only read. What they print is compared with the marts it comes from, read
+  with a separate read-only connection.
+- Error paths need no refresh: bad arguments, unknown years / areas / kinds, no warehouse, a held
+  refresh lock.
+- One scenario run (a Dagster + dbt start) on a copy of the warehouse; the rollback after it.
+- The refresh summary is printed from the marts of the published warehouse; it is checked
+  in-process on the bundled warehouse with the job itself replaced (the job ran for the fixture).
 """
 
 import csv
 import io
 import json
+import os
 import shutil
-from decimal import Decimal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import REPO_ROOT, run_wijkmonitor
 
+from dagster_project import cli
 from dagster_project.lib.publish import BuildSession
 from dagster_project.sources.dk import LIST_KINDS
 
 SOURCES = REPO_ROOT / "sources"
-LIST_COLUMNS = [
-    "list_year",
-    "list_kind",
-    "area_id",
-    "area_name",
-    "municipality",
-    "region",
-    "rule_version",
-    "decided_by",
-    "criteria_met_count",
-    "consecutive_ghetto_years",
-    "is_new_on_list",
-]
+LIST_COLUMNS = list(cli.LIST_COLUMNS)
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -41,385 +37,438 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def membership(warehouse: Path, year: int, kind: str | None = None) -> list[tuple]:
-    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM marts.dk_list_membership WHERE list_year = ?"
-    params: list = [year]
-    if kind:
-        sql += " AND list_kind = ?"
-        params.append(kind)
-    rows = query(warehouse, sql, params)
-    return sorted(rows, key=lambda r: (LIST_KINDS.index(r[1]), r[2]))
+def wijkmonitor(warehouse: Path, *args: str, sources: Path = SOURCES):
+    return run_wijkmonitor(*args, sources=sources, warehouse=warehouse, timeout=600)
 
 
 def assert_one_error_line(result, exit_code: int, text: str) -> None:
     assert result.returncode == exit_code, result.stderr
     assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0] == f"wijkmonitor: error: {text}"
+    assert result.stderr.splitlines() == [f"wijkmonitor: error: {text}"]
 
 
-def lists(warehouse: Path, *args: str):
-    return run_wijkmonitor("lists", *args, sources=SOURCES, warehouse=warehouse, timeout=120)
+def widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
 
 
-def explain(warehouse: Path, *args: str):
-    return run_wijkmonitor("explain", *args, sources=SOURCES, warehouse=warehouse, timeout=120)
-
-
-# --- refresh ----------------------------------------------------------------------------------------
-
-
-def test_refresh_publishes_one_file_and_prints_the_published_counts(bundled_warehouse):
-    counts = query(
-        bundled_warehouse,
-        "SELECT list_year, list_kind, sum(area_count) FROM marts.dk_list_counts GROUP BY ALL",
-    )
-    assert {year for year, _, _ in counts} == set(range(2010, 2025))
-    assert {kind for year, kind, _ in counts if year == 2016} == {"ghetto"}
-    assert {kind for year, kind, _ in counts if year == 2019} == {"ghetto", "udsat", "hard_ghetto"}
-    assert {kind for year, kind, _ in counts if year == 2022} == {
-        "udsat",
-        "parallelsamfund",
-        "omdannelsesomraade",
-        "forebyggelsesomraade",
-    }
-    # the build directory holds nothing but the (released) lock after a successful refresh
-    assert [p.name for p in (bundled_warehouse.parent / ".build").iterdir()] == ["refresh.lock"]
-    [(run_id, files)] = query(
-        bundled_warehouse,
-        "SELECT run_id, [f.source_file FOR f IN source_files] FROM meta.publications",
-    )
-    assert len(run_id) == 36
-    assert [f for f in files if f.startswith("dk/")] == [  # other countries' files are listed too
-        "dk/area_statistics_seed003_table1.csv",
-        "dk/area_statistics_synthetic_panel.csv",
-        "dk/national_reference.csv",
-        "dk/published_lists.csv",
-    ]
-
-
-def test_refresh_for_a_year_prints_its_counts_and_changes_and_cleans_stale_builds(tmp_path):
-    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
-    build = warehouse.parent / ".build"
-    build.mkdir(parents=True)
-    # what a killed refresh leaves behind: a build file with its WAL and dbt artifacts
-    (build / "wijkmonitor.dead-run.duckdb").write_bytes(b"not a database")
-    (build / "wijkmonitor.dead-run.duckdb.wal").write_bytes(b"junk")
-    (build / "dbt.dead-run").mkdir()
-    (build / "dbt.dead-run" / "dbt.log").write_text("old")
-
-    result = run_wijkmonitor("refresh", "--year", "2020", sources=SOURCES, warehouse=warehouse)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    assert [p.name for p in build.iterdir()] == ["refresh.lock"]
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"published {warehouse}"
-    assert lines[1] == "list year 2020: areas per list kind"
-    assert lines[2].split() == ["list_kind", "rule_version", "decided_by", "areas"]
-    counts = query(
-        warehouse,
-        "SELECT list_kind, rule_version, decided_by, area_count FROM marts.dk_list_counts "
-        "WHERE list_year = 2020",
-    )
-    counts.sort(key=lambda r: LIST_KINDS.index(r[0]))
-    assert [line.split() for line in lines[3 : 3 + len(counts)]] == [
-        [k, v, d, str(n)] for k, v, d, n in counts
-    ]
-    assert [k for k, _, _, _ in counts] == ["ghetto", "udsat", "hard_ghetto"]
-    changes = query(
-        warehouse, "SELECT change_type, list_kind, area_id FROM marts.dk_list_changes WHERE list_year = 2020"
-    )
-    assert changes
-    start = lines.index("changes since list year 2019:")
-    end = lines.index("", start)  # the summary of the other tables follows after a blank line
-    printed = [line.split()[:3] for line in lines[start + 2 : end]]
-    assert sorted(printed) == sorted([list(c) for c in changes])
-    [(requested,)] = query(warehouse, "SELECT requested_list_year FROM meta.publications")
-    assert requested == 2020
-
-
-def _published_copy(bundled_warehouse: Path, tmp_path: Path) -> Path:
+@pytest.fixture
+def published_copy(bundled_warehouse, tmp_path) -> Path:
     warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
     warehouse.parent.mkdir()
     shutil.copyfile(bundled_warehouse, warehouse)
     return warehouse
 
 
-def test_refresh_with_a_bad_source_file_prints_each_problem_and_publishes_nothing(
-    bundled_warehouse, tmp_path
-):
-    warehouse = _published_copy(bundled_warehouse, tmp_path)
-    before = warehouse.read_bytes()
-    sources = tmp_path / "sources"
-    shutil.copytree(SOURCES, sources)
-    path = sources / "dk" / "national_reference.csv"
-    rows = path.read_text(encoding="utf-8").splitlines()
-    rows[2] = rows[2].split(",")[0] + ",lots"
-    rows[3] = "20x9," + rows[3].split(",")[1]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+# --- refresh ------------------------------------------------------------------------------------------
 
-    result = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse)
 
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines() == [
-        "dk/national_reference.csv, line 3, column national_convicted_pct: 'lots' is not a decimal number",
-        "dk/national_reference.csv, line 4, column list_year: '20x9' is not an integer",
-        f"wijkmonitor: error: 2 problem(s) in the source files under {sources}; nothing was published",
+def test_the_refresh_published_one_file_with_its_record(bundled_warehouse):
+    [(publication_id, run_id)] = query(
+        bundled_warehouse, "SELECT publication_id, run_id FROM meta.publications"
+    )
+    assert publication_id.endswith(run_id)
+    assert (bundled_warehouse.parent / "validation" / run_id).is_dir()
+    assert [p.name for p in (bundled_warehouse.parent / ".build").iterdir()] == ["refresh.lock"]
+
+
+def _refresh_in_process(warehouse: Path, monkeypatch, capsys, *args: str) -> list[str]:
+    """``wijkmonitor refresh`` with its job replaced by a published run: what it prints afterwards."""
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(SOURCES))
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+    ran = []
+
+    def published(name, run_config=None, partition_key=None):
+        ran.append((name, partition_key))
+        return cli.JobResult(
+            True, {"publication_id": "P1", "previous_publication": "none", "validation_results": "/v/run"}
+        )
+
+    monkeypatch.setattr(cli, "run_job", published)
+    assert cli.main(["refresh", *args]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert ran == [("refresh", args[1] if args else None)]
+    return captured.out.splitlines()
+
+
+def test_the_refresh_summary_is_read_from_the_marts(bundled_warehouse, monkeypatch, capsys):
+    lines = _refresh_in_process(bundled_warehouse, monkeypatch, capsys)
+    assert lines[:3] == [
+        f"published {bundled_warehouse}",
+        "publication P1 (meta.publications); no previous file is kept",
+        "validation results: /v/run (meta.validation_results)",
     ]
-    assert warehouse.read_bytes() == before
-    assert [p.name for p in (warehouse.parent / ".build").iterdir()] == ["refresh.lock"]
+    assert max(len(line) for line in lines) <= 120
+    start = lines.index("areas per list year and list kind (marts.dk_list_counts):")
+    counts = query(
+        bundled_warehouse, "SELECT list_year, list_kind, area_count FROM marts.dk_list_counts ORDER BY ALL"
+    )
+    printed = {int(line.split()[0]): line for line in lines[start:] if line[:4].isdigit()}
+    assert sorted(printed) == list(range(2010, 2025))
+    for year, kind, count in counts:  # every year's line holds its counts, in list-kind order
+        assert str(count) in printed[year].split()[3:], (year, kind)
+    summary_start = lines.index("also published (marts.warehouse_summary):")
+    summary = query(bundled_warehouse, "SELECT topic, summary FROM marts.warehouse_summary")
+    assert {t for t, _ in summary} == {
+        "berlin_mss",
+        "belgium",
+        "harmonised_indicators",
+        "scenarios",
+        "policy_facts",
+        "policy_findings",
+    }
+    text = " ".join(" ".join(line.split()) for line in lines[summary_start:])
+    for topic, line in summary:
+        assert topic in text
+        assert " ".join(line.split()[:3]) in text, line
 
 
-def test_refresh_blocked_by_a_dbt_guard_names_the_missing_input(bundled_warehouse, tmp_path):
-    warehouse = _published_copy(bundled_warehouse, tmp_path)
-    before = warehouse.read_bytes()
-    sources = tmp_path / "sources"
-    shutil.copytree(SOURCES, sources)
-    path = sources / "dk" / "national_reference.csv"
-    rows = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join(r for r in rows if not r.startswith("2019,")) + "\n", encoding="utf-8")
-
-    result = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse)
-
-    assert result.returncode == 1
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 2, result.stderr
-    assert lines[0].startswith("dk/national_reference.csv: no national_convicted_pct for list year 2019")
-    assert lines[1].startswith("wijkmonitor: error: 1 problem(s) block publication; nothing was published")
-    assert warehouse.read_bytes() == before
-    assert not list((warehouse.parent / ".build").glob("*.duckdb*"))
+def test_the_refresh_of_a_year_reports_its_counts_and_changes(bundled_warehouse, monkeypatch, capsys):
+    lines = _refresh_in_process(bundled_warehouse, monkeypatch, capsys, "--year", "2020")
+    start = lines.index("list year 2020: areas per list kind (marts.dk_list_counts)")
+    counts = query(
+        bundled_warehouse, "SELECT list_kind, area_count FROM marts.dk_list_counts WHERE list_year = 2020"
+    )
+    rows = [line.split() for line in lines[start + 3 : start + 3 + len(counts)]]
+    assert [(r[0], int(r[3])) for r in rows] == sorted(counts, key=lambda c: LIST_KINDS.index(c[0]))
+    changes = query(
+        bundled_warehouse,
+        "SELECT change_type, list_kind, area_id FROM marts.dk_list_changes WHERE list_year = 2020",
+    )
+    assert changes
+    start = lines.index("changes since list year 2019 (marts.dk_list_changes):")
+    printed = [line.split()[:3] for line in lines[start + 1 :] if line.split()[:1] in (["new"], ["gone"])]
+    assert sorted(printed) == sorted(list(c) for c in changes)
 
 
-def test_refresh_for_a_year_without_statistics_is_refused(bundled_warehouse, tmp_path):
-    warehouse = _published_copy(bundled_warehouse, tmp_path)
-    before = warehouse.read_bytes()
-    result = run_wijkmonitor("refresh", "--year", "2012", sources=SOURCES, warehouse=warehouse)
+def test_a_year_without_statistics_is_refused_before_anything_runs(published_copy):
+    before = published_copy.read_bytes()
+    result = wijkmonitor(published_copy, "refresh", "--year", "2012")
     assert_one_error_line(
         result,
         2,
         f"no statistics for list year 2012 in {SOURCES / 'dk'}/area_statistics*.csv "
         "(years with statistics: 2014–2024); nothing was published",
     )
-    assert warehouse.read_bytes() == before
-    result = run_wijkmonitor("refresh", "--year", "2005", sources=SOURCES, warehouse=warehouse)
-    assert_one_error_line(result, 2, "list year 2005 is before the first list the rules cover (2010)")
+    assert_one_error_line(
+        wijkmonitor(published_copy, "refresh", "--year", "2005"),
+        2,
+        "list year 2005 is before the first list the rules cover (2010)",
+    )
+    assert published_copy.read_bytes() == before
 
 
-def test_refresh_refuses_while_another_refresh_holds_the_lock(tmp_path):
+def test_a_refresh_while_another_holds_the_lock_is_one_line(tmp_path):
     warehouse = tmp_path / "wijkmonitor.duckdb"
     with BuildSession(warehouse, "other-run"):
-        result = run_wijkmonitor("refresh", sources=SOURCES, warehouse=warehouse)
+        result = wijkmonitor(warehouse, "refresh")
     lock = tmp_path / ".build" / "refresh.lock"
     assert_one_error_line(
         result,
         1,
-        f"another refresh of {warehouse} is running (lock {lock} is held); try again when it has finished",
+        f"another refresh of {warehouse} is running (lock {lock} is held); try again when it has finished; "
+        "nothing was published",
     )
     assert not warehouse.exists()
 
 
-# --- lists ------------------------------------------------------------------------------------------
+# --- lists ----------------------------------------------------------------------------------------------
 
 
-def test_lists_table(bundled_warehouse):
-    result = lists(bundled_warehouse, "--year", "2020")
+def membership(warehouse: Path, year: int, kind: str | None = None) -> list[tuple]:
+    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM marts.dk_list_membership WHERE list_year = ?"
+    rows = query(warehouse, sql + (" AND list_kind = ?" if kind else ""), [year, kind] if kind else [year])
+    return sorted(rows, key=lambda r: (LIST_KINDS.index(r[1]), r[2]))
+
+
+def test_lists_table_fits_120_columns_and_counts_distinct_areas(bundled_warehouse):
+    result = wijkmonitor(bundled_warehouse, "lists", "--year", "2022")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    expected = membership(bundled_warehouse, 2020)
-    assert lines[0].split() == LIST_COLUMNS
-    assert len(lines) == len(expected) + 2
-    assert lines[-1] == f"{len(expected)} area(s) on the lists of list year 2020"
-    for line, row in zip(lines[1:-1], expected, strict=True):
-        assert line.startswith(f"2020       {row[1]:<12} {row[2]}  ")
-    # columns are aligned under their header
-    area_name_at = lines[0].index("area_name")
-    assert {line[area_name_at:].split("  ")[0].strip() for line in lines[1:-1]} == {r[3] for r in expected}
+    assert widest(result.stdout) <= 120
+    rows = membership(bundled_warehouse, 2022)
+    [(areas,)] = query(
+        bundled_warehouse,
+        "SELECT count(DISTINCT area_id) FROM marts.dk_list_membership WHERE list_year = 2022",
+    )
+    assert areas < len(rows)  # an area is on several lists
+    last = result.stdout.splitlines()[-1]
+    assert last == f"{areas} area(s) on the lists of list year 2022 ({len(rows)} list membership(s))"
+    assert {row[2] for row in rows} <= set(result.stdout.split())
+    wide = wijkmonitor(bundled_warehouse, "lists", "--year", "2022", "--wide")
+    assert len(wide.stdout.splitlines()) == len(rows) + 3  # header, rule, rows, count: nothing wraps
+    assert widest(wide.stdout) > 120
 
 
-def test_lists_csv_for_one_kind(bundled_warehouse):
-    result = lists(bundled_warehouse, "--year", "2020", "--kind", "hard_ghetto", "--format", "csv")
+def test_lists_csv_leaves_criteria_met_count_empty_where_no_criteria_are_counted(bundled_warehouse):
+    result = wijkmonitor(
+        bundled_warehouse, "lists", "--year", "2020", "--kind", "hard_ghetto", "--format", "csv"
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == LIST_COLUMNS
     expected = membership(bundled_warehouse, 2020, "hard_ghetto")
-    assert len(expected) == 7
     assert rows[1:] == [
         ["" if v is None else ("true" if v is True else "false" if v is False else str(v)) for v in row]
         for row in expected
     ]
-    assert {row[1] for row in rows[1:]} == {"hard_ghetto"}
+    assert {row[LIST_COLUMNS.index("criteria_met_count")] for row in rows[1:]} == {""}
 
 
 def test_lists_json(bundled_warehouse):
-    result = lists(bundled_warehouse, "--year", "2022", "--format", "json")
+    result = wijkmonitor(bundled_warehouse, "lists", "--year", "2022", "--format", "json")
     assert result.returncode == 0, result.stderr
-    records = json.loads(result.stdout)
-    assert records == [
+    assert json.loads(result.stdout) == [
         dict(zip(LIST_COLUMNS, row, strict=True)) for row in membership(bundled_warehouse, 2022)
     ]
-    assert {r["list_kind"] for r in records} == {
+
+
+def test_lists_errors_are_one_line_with_suggestions(bundled_warehouse, tmp_path):
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "lists", "--year", "2020", "--kind", "hardghetto"),
+        2,
+        "unknown list kind 'hardghetto'; did you mean hard_ghetto or ghetto? (list kinds: ghetto, udsat, "
+        "hard_ghetto, parallelsamfund, omdannelsesomraade, forebyggelsesomraade)",
+    )
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "lists", "--year", "2015", "--kind", "parallelsamfund"),
+        2,
+        "there is no parallelsamfund list in list year 2015 (lists that year: ghetto)",
+    )
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "lists", "--year", "2009"),
+        2,
+        f"no lists for list year 2009 in {bundled_warehouse} (list years: 2010–2024)",
+    )
+    missing = tmp_path / "nothing-here.duckdb"
+    assert_one_error_line(
+        wijkmonitor(missing, "lists", "--year", "2020"),
+        2,
+        f"no published warehouse at {missing}; run `wijkmonitor refresh` first",
+    )
+    assert not missing.exists()
+
+
+# --- explain ----------------------------------------------------------------------------------------------
+
+
+def test_explain_prints_each_list_decision_from_the_mart_and_every_criterion(bundled_warehouse):
+    result = wijkmonitor(bundled_warehouse, "explain", "syn-001", "--year", "2022")  # any case
+    assert result.returncode == 0, result.stderr
+    assert widest(result.stdout) <= 120
+    lines = result.stdout.splitlines()
+    [(name, municipality, region, residents)] = query(
+        bundled_warehouse,
+        "SELECT DISTINCT area_name, municipality, region, residents FROM marts.dk_area_explanation "
+        "WHERE area_id = 'SYN-001' AND list_year = 2022",
+    )
+    assert lines[0] == f"SYN-001  {name} ({municipality}, {region})"
+    assert lines[1].startswith(f"list year 2022, rule version V2021, {residents} residents (minimum 1000), ")
+    text = " ".join(" ".join(line.split()) for line in lines)
+    decisions = query(
+        bundled_warehouse,
+        "SELECT list_kind, rule_summary FROM marts.dk_area_explanation WHERE area_id = 'SYN-001' "
+        "AND list_year = 2022",
+    )
+    assert {k for k, _ in decisions} == {
         "udsat",
         "parallelsamfund",
         "omdannelsesomraade",
         "forebyggelsesomraade",
     }
-
-
-def test_lists_does_not_change_the_warehouse(bundled_warehouse):
-    before = bundled_warehouse.read_bytes()
-    assert lists(bundled_warehouse, "--year", "2018").returncode == 0
-    assert bundled_warehouse.read_bytes() == before
-    assert not Path(f"{bundled_warehouse}.wal").exists()
-
-
-# --- explain ----------------------------------------------------------------------------------------
-
-
-def _number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def test_explain_shows_every_criterion_with_value_threshold_met_and_margin(bundled_warehouse):
-    result = explain(bundled_warehouse, "SYN-001", "--year", "2022")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    rows = query(
+    for kind, summary in decisions:
+        assert f"{kind} {summary}" in text, kind
+    criteria = query(
         bundled_warehouse,
-        """
-        SELECT list_kind, criterion, criterion_role, value, comparison, threshold, is_met, margin,
-               margin_unit, area_name, municipality, region, residents, source_file, source_line
-        FROM marts.dk_area_criteria WHERE area_id = 'SYN-001' AND list_year = 2022
-        """,
+        "SELECT criterion, criterion_role, is_met FROM marts.dk_area_criteria WHERE area_id = 'SYN-001' "
+        "AND list_year = 2022",
     )
-    name, municipality, region, residents, source_file, source_line = rows[0][9:]
-    assert lines[0] == f"SYN-001  {name} ({municipality}, {region})"
-    assert lines[1] == (
-        f"list year 2022, rule version V2021, {residents} residents, "
-        f"statistics from {source_file} line {source_line}"
-    )
-    kinds = [
-        r[0]
-        for r in query(
-            bundled_warehouse,
-            "SELECT list_kind FROM marts.dk_list_membership WHERE area_id = 'SYN-001' AND list_year = 2022",
-        )
-    ]
-    assert lines[2] == "on the lists: " + ", ".join(sorted(kinds, key=LIST_KINDS.index))
-    for kind, criterion, role, value, comparison, threshold, is_met, margin, unit, *_ in rows:
-        section = next(i for i, line in enumerate(lines) if line.startswith(f"{kind} rule"))
-        label = criterion + (" (gate)" if role == "gate" else "")
-        sign = "+" if margin > 0 else ""
-        expected = [
-            *label.split(),
-            _number(value),
-            comparison,
-            _number(threshold),
-            "yes" if is_met else "no",
-            f"{sign}{margin}",
-            unit,
-        ]
-        assert expected in [line.split() for line in lines[section + 2 : section + 8]], (kind, criterion)
-    assert any(line.startswith("forebyggelsesomraade rule, preventive thresholds") for line in lines)
+    assert len(criteria) == 5
+    start = lines.index("criteria (marts.dk_area_criteria):")
+    for criterion, role, is_met in criteria:
+        assert any(
+            # list_kind criterion role value comparison threshold met ...
+            line.split()[1:3] == [criterion, role] and line.split()[6] == ("yes" if is_met else "no")
+            for line in lines[start:]
+            if len(line.split()) > 6
+        ), criterion
 
 
 def test_explain_shows_the_history_behind_a_hard_status(bundled_warehouse):
-    result = explain(bundled_warehouse, "SYN-016", "--year", "2020")
+    result = wijkmonitor(bundled_warehouse, "explain", "SYN-016", "--year", "2020")
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    [(consecutive,)] = query(
+    [(years, needed)] = query(
         bundled_warehouse,
-        "SELECT consecutive_ghetto_years FROM marts.dk_list_membership "
-        "WHERE area_id = 'SYN-016' AND list_year = 2020 AND list_kind = 'ghetto'",
+        "SELECT history_list_years, consecutive_years FROM marts.dk_area_explanation "
+        "WHERE area_id = 'SYN-016' AND list_year = 2020 AND list_kind = 'hard_ghetto'",
     )
-    start = lines.index(
-        f"history behind hard_ghetto: on the ghetto / parallelsamfund list in {consecutive} "
-        "consecutive list year(s) up to 2020; the rule requires 5"
+    assert years == list(range(2016, 2021)) and needed == 5
+    assert result.stdout.splitlines()[-1] == (
+        "history behind hard_ghetto: on a ghetto / parallelsamfund list in 2016–2020 of the last 5 list years"
     )
-    years = [int(line.split()[0]) for line in lines[start + 1 :]]
-    assert years == list(range(2020 - consecutive + 1, 2021))
-    assert lines[start + 1 :] == [f"  {y}  ghetto" for y in years[:-1]] + ["  2020  ghetto/hard_ghetto"]
 
 
-def test_explain_an_area_below_the_minimum_residents(bundled_warehouse):
-    result = explain(bundled_warehouse, "SYN-030", "--year", "2016")
+def test_explain_an_area_below_the_minimum_and_a_year_decided_by_the_published_list(bundled_warehouse):
+    below = wijkmonitor(bundled_warehouse, "explain", "SYN-030", "--year", "2016")
+    assert below.returncode == 0, below.stderr
+    assert "ghetto  not listed: residents 999 below the minimum of 1000" in below.stdout
+    published = wijkmonitor(bundled_warehouse, "explain", "SYN-001", "--year", "2012")
+    assert published.returncode == 0, published.stderr
+    lines = published.stdout.splitlines()
+    assert (
+        lines[1] == "list year 2012, rule version V2010, published list from dk/published_lists.csv line 19"
+    )
+    assert "ghetto  listed: on the published ghetto list (no statistics for 2012)" in lines
+    assert lines[-1] == "no statistics for this area in list year 2012: its lists are the published lists"
+
+
+def test_explain_errors_are_one_line_with_suggestions(bundled_warehouse):
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "explain", "SYN-01", "--year", "2020"),
+        2,
+        "unknown area 'SYN-01'; did you mean SYN-010 or SYN-011 or SYN-012? "
+        f"(it is in no statistics and on no list in {bundled_warehouse})",
+    )
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "explain", "SYN-001", "--year", "2009"),
+        2,
+        f"no lists for list year 2009 in {bundled_warehouse} (list years: 2010–2024)",
+    )
+    assert_one_error_line(
+        wijkmonitor(bundled_warehouse, "explain", "T1-02", "--year", "2020"),
+        2,
+        "area T1-02 has no statistics and is on no published list in list year 2020 "
+        "(list years with data for it: 2018)",
+    )
+
+
+def test_the_explanation_mart_agrees_with_the_lists(bundled_warehouse):
+    assert query(
+        bundled_warehouse,
+        """
+        SELECT count(*) FROM (
+            (SELECT list_year, area_id, list_kind FROM marts.dk_area_explanation WHERE is_listed
+             EXCEPT SELECT list_year, area_id, list_kind FROM marts.dk_list_membership)
+            UNION ALL
+            (SELECT list_year, area_id, list_kind FROM marts.dk_list_membership
+             EXCEPT SELECT list_year, area_id, list_kind FROM marts.dk_area_explanation WHERE is_listed))
+        """,
+    ) == [(0,)]
+
+
+def test_read_only_commands_never_import_dagster(bundled_warehouse):
+    script = (
+        "import sys\nfrom dagster_project.cli import main\n"
+        "codes = [main(['lists', '--year', '2020']), main(['explain', 'SYN-001', '--year', '2020']),"
+        " main(['scenario', '--list']), main(['publications'])]\n"
+        "print('RESULT', codes, [m for m in ('dagster', 'dbt', 'great_expectations') if m in sys.modules])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")}
+    env["WIJKMONITOR_WAREHOUSE"] = str(bundled_warehouse)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert done.stdout.splitlines()[-1] == "RESULT [0, 0, 0, 0] []", done.stderr
+
+
+# --- scenarios, publications, rollback ------------------------------------------------------------------
+
+
+def test_a_scenario_run_publishes_and_prints_what_it_published(published_copy):
+    result = wijkmonitor(
+        published_copy, "scenario", "strict", "--rules", "dk", "--param", "no_attachment.threshold=45"
+    )
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not even the interpreter's leak reports
     lines = result.stdout.splitlines()
-    assert lines[2:4] == [
-        "on no list",
-        "residents 999 below the minimum of 1000: on no list, whatever the criteria",
-    ]
+    [(publication_id,)] = query(
+        published_copy, "SELECT publication_id FROM meta.publications ORDER BY published_at DESC LIMIT 1"
+    )
+    assert lines[0] == f"published {published_copy}"
+    assert lines[1].startswith(
+        f"publication {publication_id} (meta.publications); the previous file is kept as "
+    )
+    kept = Path(lines[1].rsplit(" ", 1)[-1])
+    assert kept.is_file() and kept.parent.name == ".publications"
+    [(command, status, message)] = query(
+        published_copy,
+        "SELECT command, status, message FROM marts.scenario_definitions WHERE scenario = 'strict'",
+    )
+    assert lines[3:5] == [f"scenario strict ({status}): {message}", f"  {command}"]
+    changes = query(
+        published_copy,
+        "SELECT parameter, row_key FROM marts.scenario_parameter_changes WHERE scenario = 'strict'",
+    )
+    assert changes
+    text = " ".join(" ".join(line.split()) for line in lines)
+    assert "parameters changed:" in text and "against the official lists:" in text
+    compared = query(
+        published_copy,
+        "SELECT period, list_kind, official_units, scenario_units FROM marts.comparison_scenario_vs_official "
+        "WHERE scenario = 'strict'",
+    )
+    for period, kind, official, scenario_units in compared:
+        assert any(
+            line.split()[:4] == [str(period), kind, str(official), str(scenario_units)] for line in lines
+        )
 
+    listed = wijkmonitor(published_copy, "scenario", "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:3] == ["strict", "user", "ok"] for line in listed.stdout.splitlines())
 
-def test_explain_a_year_decided_by_the_published_list(bundled_warehouse):
-    result = explain(bundled_warehouse, "SYN-001", "--year", "2012")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1:] == [
-        "list year 2012, rule version V2010",
-        "on the lists: ghetto (from the published list)",
-        "no statistics for this area in this list year: membership is taken from the published list",
-    ]
-
-
-# --- errors -----------------------------------------------------------------------------------------
-
-
-def test_missing_warehouse_is_one_line(tmp_path):
-    warehouse = tmp_path / "nothing-here.duckdb"
-    text = f"no published warehouse at {warehouse}; run `wijkmonitor refresh` first"
-    assert_one_error_line(lists(warehouse, "--year", "2020"), 2, text)
-    assert_one_error_line(explain(warehouse, "SYN-001", "--year", "2020"), 2, text)
-    assert not warehouse.exists()
-
-
-def test_unknown_area_is_one_line(bundled_warehouse):
+    publications = wijkmonitor(published_copy, "publications")
+    assert publications.returncode == 0, publications.stderr
+    assert "1 previous publication(s) kept in" in publications.stdout
+    back = wijkmonitor(published_copy, "rollback")
+    assert back.returncode == 0, back.stderr
+    assert back.stdout.startswith(f"published {published_copy} = publication ")
+    assert query(
+        published_copy, "SELECT count(*) FROM marts.scenario_definitions WHERE scenario = 'strict'"
+    ) == [(0,)]
     assert_one_error_line(
-        explain(bundled_warehouse, "NO-SUCH-AREA", "--year", "2020"),
+        wijkmonitor(published_copy, "scenario", "strict", "--remove"),
         2,
-        f"unknown area 'NO-SUCH-AREA': it is in no statistics and on no list in {bundled_warehouse}",
+        "there is no user scenario 'strict' (user scenarios: none)",
     )
 
 
-def test_bad_kind_is_one_line(bundled_warehouse):
+# --- importers ------------------------------------------------------------------------------------------
+
+
+def test_check_policy(tmp_path):
+    good = wijkmonitor(tmp_path / "w.duckdb", "check-policy")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.endswith("policy fact file(s) checked: no problems\n")
+    sources = tmp_path / "sources"
+    shutil.copytree(SOURCES / "policy", sources / "policy")
+    path = sorted((sources / "policy").glob("*.yaml"))[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("fact_id:", "fact_idd:", 1), encoding="utf-8")
+    bad = wijkmonitor(tmp_path / "w.duckdb", "check-policy", sources=sources)
+    assert bad.returncode == 1 and bad.stdout == ""
+    *problems, last = bad.stderr.splitlines()
+    assert problems and all(p.startswith(f"policy/{path.name}") for p in problems)
+    assert last == f"wijkmonitor: error: {len(problems)} problem(s) in the policy fact files"
+
+
+def test_import_senate(tmp_path):
     assert_one_error_line(
-        lists(bundled_warehouse, "--year", "2020", "--kind", "slum"),
-        2,
-        "unknown list kind 'slum'; expected one of ghetto, udsat, hard_ghetto, parallelsamfund, "
-        "omdannelsesomraade, forebyggelsesomraade",
-    )
-    assert_one_error_line(
-        lists(bundled_warehouse, "--year", "2015", "--kind", "parallelsamfund"),
-        2,
-        "there is no parallelsamfund list in list year 2015 (lists that year: ghetto)",
-    )
-
-
-def test_year_without_lists_is_one_line(bundled_warehouse):
-    text = f"no lists for list year 2009 in {bundled_warehouse} (list years: 2010–2024)"
-    assert_one_error_line(lists(bundled_warehouse, "--year", "2009"), 2, text)
-    assert_one_error_line(explain(bundled_warehouse, "SYN-001", "--year", "2009"), 2, text)
-
-
-@pytest.mark.parametrize(
-    ("args", "text"),
-    [
-        (["lists"], "the following arguments are required: --year (see `wijkmonitor lists --help`)"),
-        (
-            ["lists", "--year", "abc"],
-            "argument --year: invalid int value: 'abc' (see `wijkmonitor lists --help`)",
+        wijkmonitor(
+            tmp_path / "w.duckdb",
+            "import-senate",
+            str(tmp_path / "none.csv"),
+            "--edition",
+            "2021",
+            "--out",
+            str(tmp_path / "out"),
         ),
-        (
-            ["lists", "--year", "2020", "--format", "xml"],
-            "argument --format: invalid choice: 'xml' (choose from 'table', 'csv', 'json') "
-            "(see `wijkmonitor lists --help`)",
-        ),
-    ],
-)
-def test_bad_arguments_are_one_line(bundled_warehouse, args, text):
-    result = run_wijkmonitor(*args, sources=SOURCES, warehouse=bundled_warehouse, timeout=120)
-    assert_one_error_line(result, 2, text)
+        2,
+        f"{tmp_path / 'none.csv'}: no such file",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a;b\n1;2\n", encoding="utf-8")
+    result = wijkmonitor(
+        tmp_path / "w.duckdb", "import-senate", str(bad), "--edition", "2021", "--out", str(tmp_path)
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == "bad.csv, line 1: no planning-area id column (PLR-ID)"
+    assert result.stderr.splitlines()[-1].startswith("wijkmonitor: error: 2 problem(s) in ")
+    assert not (tmp_path / "mss_index_indicators.csv").exists()

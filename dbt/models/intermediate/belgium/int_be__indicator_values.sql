@@ -2,7 +2,8 @@
 -- an unknown value (empty or suppressed, never 0) has no row. Dataset be: the official rows of
 -- rules.be_indicators name the staging model and column each indicator is read from (staging
 -- columns not in the seed are unused). Other datasets: the harmonised indicator each indicator
--- reads on other data (rules.scenario_rule_inputs, rules be).
+-- reads on other data (rules.scenario_rule_inputs, rules be). A view: read by the scores only.
+{{ config(materialized='view') }}
 with indicator_shares as (
     select
         statistics_year,
@@ -82,7 +83,7 @@ other_countries as (
         harmonised.unit_id as sector_id,
         inputs.rule_input as indicator_code,
         harmonised.value::decimal(38, 18) as value
-    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
+    from {{ ref('int_harmonisation__rule_input_values') }} as harmonised
     inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
     where harmonised.dataset <> 'be' and harmonised.value is not null
 )

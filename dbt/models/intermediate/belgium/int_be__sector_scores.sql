@@ -59,17 +59,32 @@ eligible_values as (
     where base.population_exclusion_reason is null
 ),
 
-standardised as (
+standardisation as (
     select
         rule_set,
         statistics_year,
-        sector_id,
-        weight,
-        (value - avg(value) over indicator_year)
-        / nullif(stddev_pop(value) over indicator_year, 0)
-        * direction as signed_z_score
+        indicator_code,
+        avg(value) as mean_value,
+        stddev_pop(value) as sd_value
     from eligible_values
-    window indicator_year as (partition by rule_set, statistics_year, indicator_code)
+    group by rule_set, statistics_year, indicator_code
+),
+
+standardised as (
+    select
+        eligible_values.rule_set,
+        eligible_values.statistics_year,
+        eligible_values.sector_id,
+        eligible_values.weight,
+        (eligible_values.value - standardisation.mean_value)
+        / nullif(standardisation.sd_value, 0)
+        * eligible_values.direction as signed_z_score
+    from eligible_values
+    inner join standardisation
+        on
+            eligible_values.rule_set = standardisation.rule_set
+            and eligible_values.statistics_year = standardisation.statistics_year
+            and eligible_values.indicator_code = standardisation.indicator_code
 ),
 
 scored as (

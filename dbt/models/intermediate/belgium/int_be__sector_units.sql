@@ -43,17 +43,16 @@ other_countries as (
         period as statistics_year,
         unit_id as sector_id,
         true as is_in_sector_list,
-        any_value(unit_name) as sector_name,
+        unit_name as sector_name,
         null::varchar as municipality_refnis,
         dataset as urban_region_code,
         dataset as urban_region_name,
-        any_value(residents)::integer as residents,
+        residents::integer as residents,
         false as has_suppressed_income,
-        'marts.harmonised_indicators (' || dataset || '): ' || coalesce(min(source_file), '') as source_file,
-        min(source_line)::integer as source_line
-    from {{ ref('int_harmonisation__indicator_values') }}
+        'marts.harmonised_indicators (' || dataset || '): ' || coalesce(source_file, '') as source_file,
+        source_line::integer as source_line
+    from {{ ref('int_harmonisation__national_variables') }}
     where dataset <> 'be'
-    group by dataset, period, unit_id
 )
 
 select * from belgian

@@ -1,10 +1,9 @@
 -- Method step 4: the class of each index from the cut-offs of rules.mss_class_cutoffs (per rule set);
 -- whether a value exactly on a bound belongs to the class is the seed's comparison ('>' or '>=',
--- '<' or '<=').
-{{ rule_set_model_config() }}
+-- '<' or '<='). A view: read by the area classes only.
+{{ config(materialized='view') }}
 with indices as (
     select * from {{ ref('int_berlin__mss_indices') }}
-    where {{ rule_set_scope() }}
 ),
 
 cutoffs as (

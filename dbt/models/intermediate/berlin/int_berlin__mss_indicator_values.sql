@@ -1,7 +1,7 @@
 -- Long form: one row per rule set, unit, edition and index indicator the edition uses
 -- (int_berlin__mss_editions). Unused indicators are dropped here; a used one may be null (a test
--- requires it for every included Berlin area).
-{{ rule_set_model_config() }}
+-- requires it for every included Berlin area). A view: read by the z-values only.
+{{ config(materialized='view') }}
 with areas as (
     select * from {{ ref('int_berlin__mss_area_inclusion') }}
     where {{ rule_set_scope() }}

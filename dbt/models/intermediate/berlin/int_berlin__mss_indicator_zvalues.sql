@@ -4,16 +4,30 @@
 with values_included as (
     select * from {{ ref('int_berlin__mss_indicator_values') }}
     where is_included and {{ rule_set_scope() }}
+),
+
+standardisation as (
+    select
+        rule_set,
+        edition,
+        indicator_code,
+        avg(indicator_value) as mean_value,
+        stddev_pop(indicator_value) as sd_value
+    from values_included
+    group by rule_set, edition, indicator_code
 )
 
 select
-    rule_set,
-    edition,
-    plr_id,
-    indicator_code,
-    index_kind,
-    indicator_value,
-    (indicator_value - avg(indicator_value) over by_indicator)
-    / nullif(stddev_pop(indicator_value) over by_indicator, 0) as z_value
+    values_included.rule_set,
+    values_included.edition,
+    values_included.plr_id,
+    values_included.indicator_code,
+    values_included.index_kind,
+    values_included.indicator_value,
+    (values_included.indicator_value - standardisation.mean_value) / nullif(standardisation.sd_value, 0) as z_value
 from values_included
-window by_indicator as (partition by rule_set, edition, indicator_code)
+inner join standardisation
+    on
+        values_included.rule_set = standardisation.rule_set
+        and values_included.edition = standardisation.edition
+        and values_included.indicator_code = standardisation.indicator_code

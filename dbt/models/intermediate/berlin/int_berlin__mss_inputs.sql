@@ -27,23 +27,40 @@ inputs as (
     where rules = 'mss' and harmonised_code is not null
 ),
 
-other_countries as (
+units as (
+    select * from {{ ref('int_harmonisation__national_variables') }}
+    where dataset <> 'berlin'
+),
+
+slots as (
     select
         harmonised.dataset,
-        harmonised.period as edition,
-        harmonised.unit_id as plr_id,
-        any_value(harmonised.unit_name) as plr_name,
-        any_value(harmonised.residents)::integer as residents,
+        harmonised.period,
+        harmonised.unit_id,
         {%- for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
-        max(harmonised.value) filter (where inputs.rule_input = '{{ slot }}')::decimal(38, 18) as {{ slot }},
+        max(harmonised.value) filter (where inputs.rule_input = '{{ slot }}')::decimal(38, 18) as {{ slot }}{{ "," if not loop.last }}
         {%- endfor %}
-        'marts.harmonised_indicators (' || harmonised.dataset || '): ' || coalesce(min(harmonised.source_file), '')
-            as source_file,
-        min(harmonised.source_line)::integer as source_line
-    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
-    left join inputs on harmonised.harmonised_code = inputs.harmonised_code
+    from {{ ref('int_harmonisation__rule_input_values') }} as harmonised
+    inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
     where harmonised.dataset <> 'berlin'
     group by harmonised.dataset, harmonised.period, harmonised.unit_id
+),
+
+other_countries as (
+    select
+        units.dataset,
+        units.period as edition,
+        units.unit_id as plr_id,
+        units.unit_name as plr_name,
+        units.residents::integer as residents,
+        {%- for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
+        slots.{{ slot }},
+        {%- endfor %}
+        'marts.harmonised_indicators (' || units.dataset || '): ' || coalesce(units.source_file, '') as source_file,
+        units.source_line::integer as source_line
+    from units
+    left join slots
+        on units.dataset = slots.dataset and units.period = slots.period and units.unit_id = slots.unit_id
 )
 
 select * from berlin

@@ -1,10 +1,14 @@
--- Every criterion of every list of the rule version in force, evaluated for every rule set, unit
--- and list year with statistics: the threshold (fixed, or a multiple of the national conviction
--- share of that year), whether it is met, and by how much (in persons or kroner where the
--- denominator is given). Values and thresholds are DECIMAL, so a value exactly on a line compares
--- exactly. is_met is true or false, and an unknown value is not met; it is NULL only where the
--- criterion is not evaluable at all (a scenario on data without the criterion's concept,
--- int_scenarios__evaluability), which the list rules turn into 'undecidable' rather than 'not met'.
+-- Every criterion of the rule version in force, evaluated for every rule set, unit and list year
+-- with statistics: one row per criterion with the rule of the main list it belongs to (the ghetto
+-- list of V2010 / V2013, udsat or the ghetto / parallelsamfund gate from V2018; one per rule
+-- version and criterion, tests/singular/dk_one_main_list_rule_per_criterion.sql) and, alongside,
+-- the forebyggelsesområde rule of the same criterion (V2021). Per rule: the threshold (fixed, or a
+-- multiple of the national conviction share of that year), whether it is met, and by how much (in
+-- persons or kroner where the denominator is given). Values and thresholds are DECIMAL, so a value
+-- exactly on a line compares exactly; is_met is true or false (an unknown value is not met) and
+-- NULL only where the criterion is not evaluable at all (a scenario on data without the
+-- criterion's concept, int_scenarios__evaluability), which the list rules turn into 'undecidable'.
+-- marts.dk_area_criteria is the official rule set on the Danish data.
 {{ rule_set_model_config() }}
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
@@ -19,8 +23,30 @@ rule_criteria as (
     select * from {{ ref('int_rules__dk_rule_criteria') }}
 ),
 
-criteria as (
-    select * from {{ ref('dk_criteria') }}
+rule_pairs as (
+    -- per rule set, rule version and criterion: the rule of its main list and the preventive rule
+    select
+        main_rule.rule_set,
+        main_rule.rule_version,
+        main_rule.criterion,
+        main_rule.list_kind,
+        main_rule.criterion_role,
+        main_rule.comparison,
+        main_rule.threshold_basis,
+        main_rule.threshold as threshold_value,
+        main_rule.window_years,
+        preventive_rule.criterion_role as preventive_criterion_role,
+        preventive_rule.comparison as preventive_comparison,
+        preventive_rule.threshold_basis as preventive_threshold_basis,
+        preventive_rule.threshold as preventive_threshold_value
+    from rule_criteria as main_rule
+    left join rule_criteria as preventive_rule
+        on
+            main_rule.rule_set = preventive_rule.rule_set
+            and main_rule.rule_version = preventive_rule.rule_version
+            and main_rule.criterion = preventive_rule.criterion
+            and preventive_rule.list_kind = 'forebyggelsesomraade'
+    where main_rule.list_kind <> 'forebyggelsesomraade'
 ),
 
 evaluability as (
@@ -32,10 +58,6 @@ evaluability as (
     where rules = 'dk'
 ),
 
-national_reference as (
-    select * from {{ ref('stg_dk__national_reference') }}
-),
-
 joined as (
     select
         list_years.rule_set,
@@ -43,65 +65,38 @@ joined as (
         criterion_values.list_year,
         criterion_values.area_id,
         list_years.rule_version,
-        rule_criteria.list_kind,
         criterion_values.criterion,
-        rule_criteria.criterion_role,
         criterion_values.value,
-        rule_criteria.comparison,
-        rule_criteria.threshold_basis,
-        rule_criteria.threshold as threshold_value,
-        rule_criteria.window_years,
-        national_reference.national_convicted_pct,
-        case rule_criteria.threshold_basis
-            when 'fixed' then rule_criteria.threshold::decimal(38, 18)
-            when 'national_multiple'
-                then (rule_criteria.threshold * national_reference.national_convicted_pct)::decimal(38, 18)
-        end as threshold,
         criterion_values.margin_denominator,
-        criteria.margin_unit,
         coalesce(evaluability.is_evaluable, true) as is_evaluable,
-        criterion_values.source_file,
-        criterion_values.source_line
+        national_reference.national_convicted_pct,
+        rule_pairs.list_kind,
+        rule_pairs.criterion_role,
+        rule_pairs.comparison,
+        rule_pairs.threshold_basis,
+        rule_pairs.threshold_value,
+        {{ dk_threshold(
+            'rule_pairs.threshold_basis', 'rule_pairs.threshold_value', 'national_reference.national_convicted_pct'
+        ) }} as threshold,
+        rule_pairs.window_years,
+        rule_pairs.preventive_criterion_role,
+        rule_pairs.preventive_comparison,
+        {{ dk_threshold(
+            'rule_pairs.preventive_threshold_basis', 'rule_pairs.preventive_threshold_value',
+            'national_reference.national_convicted_pct'
+        ) }} as preventive_threshold
     from list_years
     inner join criterion_values
         on list_years.dataset = criterion_values.dataset and list_years.list_year = criterion_values.list_year
-    inner join rule_criteria
+    inner join rule_pairs
         on
-            list_years.rule_set = rule_criteria.rule_set
-            and list_years.rule_version = rule_criteria.rule_version
-            and criterion_values.criterion = rule_criteria.criterion
-    inner join criteria on criterion_values.criterion = criteria.criterion
+            list_years.rule_set = rule_pairs.rule_set
+            and list_years.rule_version = rule_pairs.rule_version
+            and criterion_values.criterion = rule_pairs.criterion
     left join evaluability
         on list_years.rule_set = evaluability.rule_set and criterion_values.criterion = evaluability.criterion
-    left join national_reference
+    left join {{ ref('stg_dk__national_reference') }} as national_reference
         on list_years.dataset = 'dk' and criterion_values.list_year = national_reference.list_year
-),
-
-evaluated as (
-    select
-        *,
-        value is not null as is_value_known,
-        case
-            when is_evaluable
-                then coalesce(
-                    case comparison
-                        when '>' then value > threshold
-                        when '>=' then value >= threshold
-                        when '<' then value < threshold
-                        when '<=' then value <= threshold
-                    end,
-                    false
-                )
-        end as is_met,
-        -- Positive: met by that many persons / kroner; negative: short by that many.
-        round(
-            case
-                when comparison in ('>', '>=') then (value - threshold)::double
-                else (threshold - value)::double
-            end * margin_denominator::double / 100,
-            2
-        )::decimal(18, 2) as margin
-    from joined
 )
 
 select
@@ -110,22 +105,28 @@ select
     list_year,
     area_id,
     rule_version,
-    list_kind,
     criterion,
-    criterion_role,
     value,
-    is_value_known,
+    value is not null as is_value_known,
     is_evaluable,
+    national_convicted_pct,
+    margin_denominator,
+    list_kind,
+    criterion_role,
     comparison,
     threshold_basis,
     threshold_value,
-    national_convicted_pct,
     threshold,
-    is_met,
-    margin,
-    case when margin is not null then margin_unit end as margin_unit,
-    margin_denominator,
+    {{ dk_is_met('value', 'comparison', 'threshold', 'is_evaluable') }} as is_met,
+    {{ dk_margin('value', 'comparison', 'threshold', 'margin_denominator') }} as margin,
     window_years,
-    source_file,
-    source_line
-from evaluated
+    preventive_criterion_role,
+    preventive_comparison,
+    preventive_threshold,
+    case
+        when preventive_comparison is not null
+            then {{ dk_is_met('value', 'preventive_comparison', 'preventive_threshold', 'is_evaluable') }}
+    end as preventive_is_met,
+    {{ dk_margin('value', 'preventive_comparison', 'preventive_threshold', 'margin_denominator') }}
+        as preventive_margin
+from joined

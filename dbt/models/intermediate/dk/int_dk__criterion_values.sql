@@ -3,6 +3,8 @@
 -- regional mean income). Dataset dk: the list statistics; the five criterion codes and their input
 -- columns are the input contract (sources/dk/CONTRACT.md). Other datasets: the harmonised
 -- indicator each criterion reads (rules.scenario_rule_inputs), without margin denominators.
+-- A view: read once, by int_dk__criteria_evaluated.
+{{ config(materialized='view') }}
 with statistics as (
     select * from {{ ref('stg_dk__area_statistics') }}
 ),
@@ -44,7 +46,7 @@ other_countries as (
         'marts.harmonised_indicators (' || harmonised.dataset || '): ' || coalesce(harmonised.source_file, '')
             as source_file,
         harmonised.source_line::integer as source_line
-    from {{ ref('int_harmonisation__indicator_values') }} as harmonised
+    from {{ ref('int_harmonisation__rule_input_values') }} as harmonised
     inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
     where harmonised.dataset <> 'dk'
 )

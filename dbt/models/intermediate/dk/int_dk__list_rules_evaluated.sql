@@ -7,8 +7,35 @@
 -- listed or not listed; an unknown value is simply not met.
 {{ rule_set_model_config() }}
 with evaluated as (
-    select * from {{ ref('int_dk__criteria_evaluated') }}
+    -- one row per criterion and list: the main list's rule and, where there is one, the
+    -- forebyggelsesområde rule of the same criterion
+    select
+        rule_set,
+        dataset,
+        list_year,
+        area_id,
+        rule_version,
+        list_kind,
+        criterion_role,
+        is_met,
+        is_value_known,
+        is_evaluable
+    from {{ ref('int_dk__criteria_evaluated') }}
     where {{ rule_set_scope() }}
+    union all
+    select
+        rule_set,
+        dataset,
+        list_year,
+        area_id,
+        rule_version,
+        'forebyggelsesomraade' as list_kind,
+        preventive_criterion_role as criterion_role,
+        preventive_is_met as is_met,
+        is_value_known,
+        is_evaluable
+    from {{ ref('int_dk__criteria_evaluated') }}
+    where preventive_comparison is not null and {{ rule_set_scope() }}
 ),
 
 units as (

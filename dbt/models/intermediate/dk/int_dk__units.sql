@@ -20,15 +20,14 @@ other_countries as (
         dataset,
         period as list_year,
         unit_id as area_id,
-        any_value(unit_name) as area_name,
+        unit_name as area_name,
         null::varchar as municipality,
         null::varchar as region,
-        any_value(residents)::integer as residents,
-        'marts.harmonised_indicators (' || dataset || '): ' || coalesce(min(source_file), '') as source_file,
-        min(source_line)::integer as source_line
-    from {{ ref('int_harmonisation__indicator_values') }}
+        residents::integer as residents,
+        'marts.harmonised_indicators (' || dataset || '): ' || coalesce(source_file, '') as source_file,
+        source_line::integer as source_line
+    from {{ ref('int_harmonisation__national_variables') }}
     where dataset <> 'dk'
-    group by dataset, period, unit_id
 )
 
 select * from danish

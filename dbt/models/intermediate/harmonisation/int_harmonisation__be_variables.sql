@@ -4,6 +4,8 @@
 -- region's sectors with known income), as a map variable -> value with the source row of each.
 -- A suppressed or empty value is a key with a NULL value; a sector without a row in a file has no
 -- key for that file's variables.
+-- A view: read once, by int_harmonisation__national_variables.
+{{ config(materialized='view') }}
 with population as (
     select * from {{ ref('stg_be__population') }}
 ),

@@ -1,6 +1,8 @@
 -- The Berlin national variables, one row per planning area and MSS edition (wide): the MSS index
 -- indicators (s1..s4, d1..d4, from the index file row) and the context indicators (k01..k17, each
 -- from its own row of the context file: variable_sources) as a map variable -> value.
+-- A view: read once, by int_harmonisation__national_variables.
+{{ config(materialized='view') }}
 with index_indicators as (
     select * from {{ ref('stg_berlin__mss_index_indicators') }}
 ),

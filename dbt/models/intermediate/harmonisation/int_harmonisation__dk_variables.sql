@@ -1,6 +1,8 @@
 -- The Danish national variables, one row per area and list year (wide): the criterion values of the
 -- list statistics as a map variable -> value (an unknown value is a key with a NULL value), all from
 -- the statistics row (source_file, source_line).
+-- A view: read once, by int_harmonisation__national_variables.
+{{ config(materialized='view') }}
 select
     'dk' as dataset,
     area_id as unit_id,

@@ -4,7 +4,9 @@
 -- constant, change_2y = a now - a two periods earlier, none). Every code of the common set gets a
 -- row, with its comparability class; a value that cannot be given says why (missing_reason). Which
 -- units are eligible (and so count in z-scores) is the official rules' business:
--- int_harmonisation__unit_eligibility, joined in marts.harmonised_indicators.
+-- int_harmonisation__unit_eligibility, joined in marts.harmonised_indicators. A view: computed where
+-- it is read (the statistics, the public view, the scenarios' inputs for the codes they need).
+{{ config(materialized='view') }}
 with variables as (
     select * from {{ ref('int_harmonisation__national_variables') }}
 ),
@@ -94,13 +96,7 @@ select
     unit,
     is_context_only,
     formula,
-    case formula
-        when 'identity' then variable_a
-        when 'sum' then variable_a || ' + ' || variable_b
-        when 'product_pct' then variable_a || ' x ' || variable_b || ' / 100'
-        when 'constant' then 'constant ' || constant_value::double
-        when 'change_2y' then variable_a || ' - ' || variable_a || ' two periods earlier'
-    end as source_variable,
+    {{ harmonised_source_variable('formula', 'variable_a', 'variable_b', 'constant_value') }} as source_variable,
     comparability_class,
     reference_method,
     -- DECIMAL throughout (a sum of two DECIMAL(38, 18) would fall back to DOUBLE): identity and

@@ -22,11 +22,10 @@ value_counts as (
     select
         dataset,
         harmonised_code,
-        count(value) as n_values,
-        any_value(source_variable) as source_variable,
-        mode(missing_reason) as missing_reason
-    from {{ ref('int_harmonisation__indicator_values') }}
-    group by dataset, harmonised_code
+        units_with_value as n_values,
+        source_variable,
+        missing_reason
+    from {{ ref('int_harmonisation__value_counts') }}
 ),
 
 joined as (

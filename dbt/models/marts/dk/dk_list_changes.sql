@@ -10,31 +10,6 @@ list_years as (
     where rule_set = 'official'
 ),
 
-area_criteria as (
-    select
-        list_year,
-        area_id,
-        criterion,
-        value,
-        false as is_preventive,
-        is_met as is_met_for_family,
-        comparison as comparison_for_family,
-        threshold as threshold_for_family
-    from {{ ref('dk_area_criteria') }}
-    union all
-    select
-        list_year,
-        area_id,
-        criterion,
-        value,
-        true as is_preventive,
-        preventive_is_met as is_met_for_family,
-        preventive_comparison as comparison_for_family,
-        preventive_threshold as threshold_for_family
-    from {{ ref('dk_area_criteria') }}
-    where preventive_is_met is not null
-),
-
 statistics as (
     select
         list_year,
@@ -118,6 +93,35 @@ changes as (
     select * from new_on_list
     union all
     select * from gone_from_list
+),
+
+area_criteria as (
+    -- the criteria of the areas that changed, in both years: main list and forebyggelse rule
+    select
+        evaluated.list_year,
+        evaluated.area_id,
+        evaluated.criterion,
+        evaluated.value,
+        false as is_preventive,
+        evaluated.is_met as is_met_for_family,
+        evaluated.comparison as comparison_for_family,
+        evaluated.threshold as threshold_for_family
+    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    semi join changes on evaluated.area_id = changes.area_id
+    where evaluated.rule_set = 'official' and evaluated.dataset = 'dk'
+    union all
+    select
+        evaluated.list_year,
+        evaluated.area_id,
+        evaluated.criterion,
+        evaluated.value,
+        true as is_preventive,
+        evaluated.preventive_is_met as is_met_for_family,
+        evaluated.preventive_comparison as comparison_for_family,
+        evaluated.preventive_threshold as threshold_for_family
+    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    semi join changes on evaluated.area_id = changes.area_id
+    where evaluated.rule_set = 'official' and evaluated.dataset = 'dk' and evaluated.preventive_is_met is not null
 ),
 
 criteria_flips as (

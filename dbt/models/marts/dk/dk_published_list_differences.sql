@@ -38,20 +38,31 @@ compared as (
             and computed.list_kind = published.list_kind
 ),
 
+differences as (
+    select * from compared
+    where is_in_computed <> is_in_published
+),
+
 criteria as (
+    -- the criteria behind the computed decision, for the areas on which the lists disagree only
     select
-        list_year,
-        area_id,
+        evaluated.list_year,
+        evaluated.area_id,
         string_agg(
-            criterion || ' ' || coalesce(value::double::varchar, 'unknown') || ' ' || comparison || ' '
-            || coalesce(threshold::double::varchar, 'unknown')
+            evaluated.criterion || ' ' || coalesce(evaluated.value::double::varchar, 'unknown') || ' '
+            || evaluated.comparison || ' ' || coalesce(evaluated.threshold::double::varchar, 'unknown')
             || ': '
-            || case when is_met then 'met' else 'not met' end,
-            '; ' order by criterion
+            || case when evaluated.is_met then 'met' else 'not met' end,
+            '; ' order by evaluated.criterion
         ) as criteria_summary,
-        max(residents) as residents
-    from {{ ref('dk_area_criteria') }}
-    group by list_year, area_id
+        max(statistics.residents) as residents
+    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    semi join differences
+        on evaluated.list_year = differences.list_year and evaluated.area_id = differences.area_id
+    inner join {{ ref('stg_dk__area_statistics') }} as statistics
+        on evaluated.list_year = statistics.list_year and evaluated.area_id = statistics.area_id
+    where evaluated.rule_set = 'official' and evaluated.dataset = 'dk'
+    group by evaluated.list_year, evaluated.area_id
 )
 
 select
@@ -71,6 +82,5 @@ select
             'computed, not on the published list: residents ' || coalesce(criteria.residents::varchar, 'unknown')
             || '; ' || criteria.criteria_summary
     end as explanation
-from compared
+from differences as compared
 left join criteria on compared.list_year = criteria.list_year and compared.area_id = criteria.area_id
-where compared.is_in_computed <> compared.is_in_published

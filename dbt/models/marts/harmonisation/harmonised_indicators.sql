@@ -1,4 +1,4 @@
--- Public table: one row per unit, period and harmonised indicator of every dataset the warehouse
+-- Public view: one row per unit, period and harmonised indicator of every dataset the warehouse
 -- holds, with the comparability class of the mapping, the national variable it came from and both
 -- standardisations side by side:
 -- - z_score: within the dataset and period, over its eligible units with a value (population SD), as
@@ -6,43 +6,48 @@
 -- - reference_ratio: value / reference_value, the reference being the dataset's own reference for an
 --   already relative value (100 = the regional mean) or the residents-weighted mean of the eligible
 --   units ('units_weighted_mean': the mean of the units held, not a national statistic).
+-- A view: the values are computed from the national variables when read (a national panel gives
+-- millions of rows that are cheaper to compute than to store); the standardisation statistics are
+-- the small table int_harmonisation__indicator_stats.
+{{ config(materialized='view') }}
 with indicator_values as (
-    select
-        indicator_values.*,
-        coalesce(eligibility.is_eligible, false) as is_eligible
-    from {{ ref('int_harmonisation__indicator_values') }} as indicator_values
-    left join {{ ref('int_harmonisation__unit_eligibility') }} as eligibility
-        on
-            indicator_values.dataset = eligibility.dataset
-            and indicator_values.unit_id = eligibility.unit_id
-            and indicator_values.period = eligibility.period
+    select * from {{ ref('int_harmonisation__indicator_values') }}
+),
+
+eligibility as (
+    select * from {{ ref('int_harmonisation__unit_eligibility') }}
+),
+
+stats as (
+    select * from {{ ref('int_harmonisation__indicator_stats') }}
 ),
 
 datasets as (
     select * from {{ ref('harmonised_datasets') }}
 ),
 
-standardised as (
-    select
-        *,
-        avg(value) filter (where is_eligible) over by_code as eligible_mean,
-        stddev_pop(value) filter (where is_eligible) over by_code as eligible_sd,
-        count(value) filter (where is_eligible) over by_code as eligible_units_with_value,
-        sum(value * residents) filter (where is_eligible and residents > 0) over by_code
-        / nullif(sum(residents) filter (where is_eligible and residents > 0 and value is not null) over by_code, 0)
-            as weighted_mean
-    from indicator_values
-    window by_code as (partition by dataset, period, harmonised_code)
-),
-
 referenced as (
     select
-        *,
-        case reference_method
+        indicator_values.*,
+        coalesce(eligibility.is_eligible, false) as is_eligible,
+        stats.eligible_mean,
+        stats.eligible_sd,
+        stats.eligible_units_with_value,
+        case indicator_values.reference_method
             when 'already_relative' then 100
-            when 'units_weighted_mean' then weighted_mean
+            when 'units_weighted_mean' then stats.weighted_mean
         end as reference_value_raw
-    from standardised
+    from indicator_values
+    left join eligibility
+        on
+            indicator_values.dataset = eligibility.dataset
+            and indicator_values.unit_id = eligibility.unit_id
+            and indicator_values.period = eligibility.period
+    left join stats
+        on
+            indicator_values.dataset = stats.dataset
+            and indicator_values.period = stats.period
+            and indicator_values.harmonised_code = stats.harmonised_code
 )
 
 select
@@ -69,7 +74,7 @@ select
         when referenced.is_eligible and referenced.value is not null and referenced.eligible_sd > 0
             then round(((referenced.value - referenced.eligible_mean) / referenced.eligible_sd)::double, 6)
     end as z_score,
-    referenced.eligible_units_with_value as z_score_units,
+    coalesce(referenced.eligible_units_with_value, 0) as z_score_units,
     round(referenced.reference_value_raw::double, 6) as reference_value,
     case referenced.reference_method
         when 'already_relative' then 'the value is already % of its reference region (100)'

@@ -1,4 +1,6 @@
--- Public table: for the index rules (mss, be), the index and class every unit gets in a scenario.
+-- Public view: for the index rules (mss, be), the index and class every unit gets in a scenario
+-- (stored once, by rule set, in int_scenarios__unit_scores).
+{{ config(materialized='view') }}
 select
     rule_set as scenario,
     period,

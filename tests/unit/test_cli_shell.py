@@ -1,0 +1,301 @@
+"""The `wijkmonitor` shell without a warehouse: tables, did-you-mean, fail-fast imports, and how a
+run's Dagster events become error lines (real Dagster runs of tiny jobs, no dbt)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project import cli
+from dagster_project.lib.config import repo_root
+
+REPO = repo_root()
+HEAVY = ("dagster", "dbt", "great_expectations", "sqlalchemy")
+
+
+def run_in_fresh_python(args: list[str], env: dict[str, str]) -> tuple[int, list[str], str, str]:
+    """``cli.main(args)`` in a new interpreter: (exit code, the heavy packages it imported, out, err)."""
+    script = (
+        "import sys\n"
+        "from dagster_project.cli import main\n"
+        f"code = main({args!r})\n"
+        "sys.stdout.flush()\n"
+        f"print('IMPORTED', [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n"
+        "sys.stderr.flush()\n"
+        "raise SystemExit(code)\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")} | env
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    *errors, imported = done.stderr.splitlines()
+    assert imported.startswith("IMPORTED "), done.stderr
+    return done.returncode, eval(imported.removeprefix("IMPORTED ")), done.stdout, "\n".join(errors)
+
+
+# --- fail fast: no Dagster, dbt or GX before a job runs ---------------------------------------------
+
+
+def test_a_bad_source_file_is_reported_before_dagster_dbt_or_gx_is_imported(tmp_path):
+    sources = tmp_path / "sources"
+    (sources / "dk").mkdir(parents=True)
+    for name in ("area_statistics_synthetic_panel.csv", "national_reference.csv", "published_lists.csv"):
+        (sources / "dk" / name).write_bytes((REPO / "sources" / "dk" / name).read_bytes())
+    reference = sources / "dk" / "national_reference.csv"
+    rows = reference.read_text(encoding="utf-8").splitlines()
+    rows[2] = rows[2].split(",")[0] + ",lots"
+    reference.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+
+    code, imported, out, err = run_in_fresh_python(
+        ["refresh"], {"WIJKMONITOR_SOURCES": str(sources), "WIJKMONITOR_WAREHOUSE": str(warehouse)}
+    )
+
+    assert (code, imported, out) == (1, [], "")
+    assert err.splitlines() == [
+        "dk/national_reference.csv, line 3, column national_convicted_pct: 'lots' is not a decimal number",
+        f"wijkmonitor: error: 1 problem(s) in the source files under {sources}; nothing was published",
+    ]
+    assert not warehouse.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["scenario", "x", "--rules", "dk", "--param", "no_atachment.threshold=45"],
+            "did you mean no_attachment?",
+        ),
+        (["scenario", "x", "--rules", "dks"], "unknown rules 'dks'; did you mean dk?"),
+        (["scenario", "x", "--rules", "dk:V2014"], "no Danish rule version 'V2014'"),
+        (["scenario", "x", "--rules", "dk", "--data", "berln"], "did you mean berlin?"),
+        (["scenario", "x", "--rules", "dk", "--param", "no_attachment.threshold=lots"], "expected a number"),
+        (["scenario", "mss_on_dk", "--rules", "mss"], "'mss_on_dk' is a standard scenario"),
+        (["scenario", "Bad", "--rules", "dk"], "scenario name 'Bad'"),
+        (["scenario", "x"], "--rules is required"),
+        (["scenario", "x", "--remove", "--rules", "dk"], "--remove takes only the scenario NAME"),
+    ],
+)
+def test_a_bad_scenario_argument_is_one_line_before_dagster_is_imported(tmp_path, args, message):
+    code, imported, out, err = run_in_fresh_python(
+        args, {"WIJKMONITOR_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    )
+    assert (code, imported, out) == (2, [], "")
+    [line] = err.splitlines()
+    assert line.startswith("wijkmonitor: error: ") and message in line, line
+
+
+def test_the_scenario_help_lists_every_parameter_key(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["scenario", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for key in (
+        "no_attachment",
+        "consecutive_years",
+        "criterion_role",
+        "population_cut_pct",
+        "min_residents=N",
+    ):
+        assert key in out, key
+
+
+# --- arguments ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["refesh"],
+            "argument command: invalid choice: 'refesh' (choose from refresh, lists, explain, publications, "
+            "rollback, scenario, sandbox, load, import-senate, check-policy); did you mean refresh? "
+            "(see `wijkmonitor --help`)",
+        ),
+        (
+            ["lists", "--year", "2020", "--format", "jsn"],
+            "argument --format: invalid choice: 'jsn' (choose from table, csv, json); did you mean json? "
+            "(see `wijkmonitor lists --help`)",
+        ),
+        (["lists"], "the following arguments are required: --year (see `wijkmonitor lists --help`)"),
+        (
+            ["lists", "--year", "abc"],
+            "argument --year: invalid int value: 'abc' (see `wijkmonitor lists --help`)",
+        ),
+        (
+            ["lists", "--year", "2020", "--kind", "paralelsamfund"],
+            "unknown list kind 'paralelsamfund'; did you mean parallelsamfund? (list kinds: ghetto, udsat, "
+            "hard_ghetto, parallelsamfund, omdannelsesomraade, forebyggelsesomraade)",
+        ),
+    ],
+)
+def test_bad_arguments_are_one_line_with_a_suggestion(capsys, args, line):
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    # argparse quotes the choices differently across Python versions
+    assert captured.err.replace("'", "") == f"wijkmonitor: error: {line}\n".replace("'", "")
+
+
+def test_did_you_mean_ignores_case_and_prefers_prefixes():
+    ids = ["SYN-001", "SYN-010", "SYN-011", "T1-02", "T1-03"]
+    assert cli.did_you_mean("syn-01", ids) == "; did you mean SYN-010 or SYN-011 or SYN-001?"
+    assert cli.did_you_mean("t1-2", ids).startswith("; did you mean T1-02")
+    assert cli.did_you_mean("nothing like it", ids) == ""
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def test_a_table_fits_120_columns_and_wraps_long_cells_unless_wide():
+    header = ["list_year", "area_name", "reason", "criteria_met_count"]
+    rows = [[2020, "Syntetisk Vænget 1", "word " * 60, 3], [2021, "Kort", "short", None]]
+    text = cli.table(header, rows)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert len(text.splitlines()) > 4  # the reason wraps
+    first = text.splitlines()[0]
+    assert first.startswith("list_year")  # a year is a label: left-aligned
+    assert text.splitlines()[2].startswith("2020")
+    assert text.splitlines()[-1].rstrip().endswith("short")  # an empty count is printed empty
+    wide = cli.table(header, rows, wide=True)
+    assert len(wide.splitlines()) == 4 and max(len(line) for line in wide.splitlines()) > 120
+
+
+def test_numbers_are_right_aligned_and_decimals_printed_as_received():
+    from decimal import Decimal
+
+    text = cli.table(
+        ["criterion", "value", "margin"], [["a", Decimal("2.100000"), 1], ["b", Decimal("66"), 1234]]
+    )
+    lines = text.splitlines()
+    assert lines[2].split() == ["a", "2.1", "1"]
+    assert lines[3].endswith("1234") and lines[2].endswith("   1")
+
+
+# --- a run's events -> error lines (real Dagster events of tiny runs) -------------------------------
+
+
+def _events(*assets):
+    import dagster as dg
+
+    result = dg.materialize(list(assets), raise_on_error=False)
+    return result.all_events
+
+
+def test_a_published_run_gives_the_publication_metadata():
+    import dagster as dg
+
+    @dg.asset(key="publication")
+    def publication() -> dg.MaterializeResult:
+        return dg.MaterializeResult(
+            metadata={
+                "publication_id": dg.MetadataValue.text("20260101T000000Z-run"),
+                "previous_publication": dg.MetadataValue.text("/w/.publications/old.duckdb"),
+                "validation_results": dg.MetadataValue.path("/w/validation/run"),
+            }
+        )
+
+    result = cli._read_events(_events(publication))
+    assert result.success
+    assert cli._publication_lines(Path("/w/wijkmonitor.duckdb"), result.publication) == [
+        "published /w/wijkmonitor.duckdb",
+        "publication 20260101T000000Z-run (meta.publications); the previous file is kept as "
+        "/w/.publications/old.duckdb",
+        "validation results: /w/validation/run (meta.validation_results)",
+    ]
+
+
+def test_a_failure_description_gives_its_lines_and_headline():
+    import dagster as dg
+
+    @dg.asset
+    def dbt_models() -> None:
+        raise dg.Failure(description="2 problem(s) block publication:\nfirst problem\nsecond problem")
+
+    result = cli._read_events(_events(dbt_models))
+    assert not result.success and result.exit_code == 1
+    assert (result.headline, result.lines) == (
+        "2 problem(s) block publication",
+        ["first problem", "second problem"],
+    )
+
+
+def test_an_error_gives_its_innermost_message():
+    import dagster as dg
+
+    class RefreshInProgressError(Exception):
+        pass
+
+    @dg.asset
+    def raw_tables() -> None:
+        try:
+            raise RefreshInProgressError("another refresh of w.duckdb is running")
+        except RefreshInProgressError as exc:
+            raise RuntimeError("wrapped") from exc
+
+    result = cli._read_events(_events(raw_tables))
+    assert (result.headline, result.lines) == ("another refresh of w.duckdb is running", [])
+
+
+def test_failed_blocking_checks_give_one_line_per_failed_expectation():
+    import dagster as dg
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("gx_suite", asset="dk_area_statistics", blocking=True)])
+    def dk_area_statistics():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(
+            check_name="gx_suite",
+            passed=False,
+            description="1 of 3 expectations failed:\nregion: 1 value not in the set",
+            metadata={"failed": dg.MetadataValue.md("- `region: 'Hovedstadn' (line 12) not in the set`")},
+        )
+
+    @dg.asset(deps=[dk_area_statistics], key="publication")
+    def publication() -> None:
+        pass
+
+    result = cli._read_events(_events(dk_area_statistics, publication))
+    assert not result.success
+    assert result.headline == "1 blocking check(s) failed"
+    assert result.lines == [
+        "check failed: dk_area_statistics gx_suite: region: 'Hovedstadn' (line 12) not in the set"
+    ]
+
+
+def test_dbt_error_text_is_reduced_to_the_errors_it_lists():
+    text = (
+        "The dbt CLI process with command\n\n`dbt build`\n\nfailed with exit code `1`. "
+        "Check the stdout in the Dagster compute logs for the full information about the error, "
+        "or view the dbt debug log: "
+        "/w/.build/dbt.run/dbt.log.\n\nErrors parsed from dbt logs:\n\nDatabase Error in model x\n\n"
+        "Catalog Error: Table y does not exist"
+    )
+    assert cli._describe_failure("dbt_models", text) == (
+        "dbt build failed in step dbt_models",
+        [
+            "Database Error in model x",
+            "Catalog Error: Table y does not exist",
+            "dbt debug log: /w/.build/dbt.run/dbt.log",
+        ],
+    )
+
+
+def test_a_check_that_does_not_block_is_a_warning_of_a_published_run():
+    import dagster as dg
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("plausible", asset="facts", blocking=False)])
+    def facts():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(
+            check_name="plausible", passed=False, description="2 findings:\nfirst\nsecond"
+        )
+
+    @dg.asset(deps=[facts], key="publication")
+    def publication() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"publication_id": dg.MetadataValue.text("P")})
+
+    result = cli._read_events(_events(facts, publication))
+    assert result.success and result.publication["publication_id"] == "P"
+    assert result.lines == ["check failed: facts plausible: first", "check failed: facts plausible: second"]
