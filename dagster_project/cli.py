@@ -664,14 +664,16 @@ def _failed_check_lines(evaluation: Any, per_check: int = 10) -> list[str]:
 
 
 def _read_events(events: Sequence[Any]) -> JobResult:
-    """The publication of a run, or its failures, from its Dagster events."""
+    """The publication of a run, or its failures, from its Dagster events. A step that fails with
+    problem lines of its own (a Failure's description, dbt's errors) speaks for the checks it
+    failed; the failed checks of other steps give one line per failed expectation."""
     publication: dict[str, str] = {}
-    failures: list[tuple[str, str, list[str]]] = []  # (class name, headline, lines)
-    checks: list[str] = []
-    failed_checks = 0
+    failures: list[tuple[str, str, str, list[str]]] = []  # (step, class name, headline, lines)
+    checks: list[tuple[str, list[str]]] = []  # (step, lines)
     for event in events:
         kind = event.event_type_value
         data = event.event_specific_data
+        step = event.step_key or "(run)"
         if (
             kind == "ASSET_MATERIALIZATION"
             and event.asset_key is not None
@@ -679,35 +681,37 @@ def _read_events(events: Sequence[Any]) -> JobResult:
         ):
             publication = {k: _metadata_text(v) for k, v in data.materialization.metadata.items()}
         elif kind == "ASSET_CHECK_EVALUATION" and not data.passed:
-            failed_checks += 1
-            checks += _failed_check_lines(data)
+            checks.append((step, _failed_check_lines(data)))
         elif kind == "STEP_FAILURE":
             cls_name, message = _error_text(_innermost(data.error))
             if cls_name == "DagsterAssetCheckFailedError":
                 continue  # the failed checks say what failed
             user = data.user_failure_data
             description = (user.description if user is not None and user.description else "") or message
-            headline, lines = _describe_failure(event.step_key or "?", description)
-            failures.append((cls_name, headline, lines))
+            failures.append((step, cls_name, *_describe_failure(step, description)))
         elif kind in ("RESOURCE_INIT_FAILURE", "RUN_FAILURE") and getattr(data, "error", None) is not None:
-            cls_name, message = _error_text(_innermost(data.error))
             if kind == "RUN_FAILURE" and failures:
                 continue
-            headline, lines = _describe_failure("(run)", message)
-            failures.append((cls_name, headline, lines))
-    lines = [line for _, _, more in failures for line in more] + checks
+            cls_name, message = _error_text(_innermost(data.error))
+            failures.append((step, cls_name, *_describe_failure(step, message)))
+    explained = {step for step, _, _, lines in failures if lines}
+    check_lines = [line for step, lines in checks if step not in explained for line in lines]
+    failed_checks = sum(1 for step, _ in checks if step not in explained)
+    lines = [line for *_, more in failures for line in more] + check_lines
     if publication:  # published: what else failed did not stop it (a check that does not block)
-        warnings = [f"{headline}: {line}" for _, headline, more in failures for line in more or [""]]
-        return JobResult(True, publication, [w.removesuffix(": ") for w in warnings] + checks)
+        warnings = [f"{headline}: {line}" for _, _, headline, more in failures for line in more or [""]]
+        return JobResult(True, publication, [w.removesuffix(": ") for w in warnings] + check_lines)
     if failures:
-        headline = failures[0][1]
+        headline = failures[0][2]
         if failed_checks:
             headline += f"; {failed_checks} blocking check(s) failed"
     elif failed_checks:
         headline = f"{failed_checks} blocking check(s) failed"
     else:
         headline = "the run ended without a publication"
-    usage = any(cls in ("ListYearWithoutStatisticsError", "WarehouseMissingError") for cls, _, _ in failures)
+    usage = any(
+        cls in ("ListYearWithoutStatisticsError", "WarehouseMissingError") for _, cls, _, _ in failures
+    )
     return JobResult(False, publication, lines, headline, EXIT_USAGE if usage else EXIT_FAILED)
 
 

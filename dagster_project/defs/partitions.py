@@ -41,15 +41,14 @@ Where the list year is a partition and where it is not:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from dagster_project.lib.config import sources_dir
 from dagster_project.sources import dk
+from dagster_project.sources.dk import SourceListYears, source_list_years
 
 # the one-line message of a list year without statistics (the sources package words it)
 missing_statistics_message = dk.missing_statistics_message
@@ -60,62 +59,6 @@ LIST_YEAR_PARTITIONS = "list_year"
 PARTITION_TAG = "dagster/partition"  # the tag Dagster gives a run of one partition
 
 list_year_partitions = dg.DynamicPartitionsDefinition(name=LIST_YEAR_PARTITIONS)
-
-
-@dataclass(frozen=True)
-class SourceListYears:
-    """The list years of the Danish sources: with statistics, and known from the published lists."""
-
-    statistics: tuple[int, ...]
-    published: tuple[int, ...]
-
-    @property
-    def all(self) -> tuple[int, ...]:
-        return tuple(sorted(set(self.statistics) | set(self.published)))
-
-    @property
-    def partition_keys(self) -> list[str]:
-        return [str(year) for year in self.all]
-
-
-def _distinct_years(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> set[int]:
-    """Distinct integer ``list_year`` values of CSV files; a file DuckDB cannot read adds none."""
-
-    def scan(paths: Sequence[Path]) -> set[int]:
-        rows = con.execute(
-            """
-            SELECT DISTINCT TRY_CAST(trim(list_year) AS INTEGER) AS year
-            FROM read_csv(?, header = true, all_varchar = true, union_by_name = true,
-                          delim = ',', quote = '"', ignore_errors = true, null_padding = true)
-            WHERE year BETWEEN ? AND ?
-            """,
-            [[str(p) for p in paths], dk.FIRST_PLAUSIBLE_YEAR, dk.LAST_PLAUSIBLE_YEAR],
-        ).fetchall()
-        return {row[0] for row in rows}
-
-    if not files:
-        return set()
-    try:
-        return scan(files)
-    except duckdb.Error:  # one unreadable file (no list_year column, not CSV, …): the others still count
-        years: set[int] = set()
-        for path in files:
-            try:
-                years |= scan([path])
-            except duckdb.Error:
-                continue
-        return years
-
-
-def source_list_years(directory: Path | None = None) -> SourceListYears:
-    """The list years of ``$WIJKMONITOR_SOURCES/dk`` (one DuckDB scan of the list_year column)."""
-    directory = Path(directory) if directory is not None else sources_dir()
-    statistics_files = [p for p in sorted(directory.glob(dk.AREA_STATISTICS.files)) if p.is_file()]
-    published_files = [p for p in sorted(directory.glob(dk.PUBLISHED_LISTS.files)) if p.is_file()]
-    with duckdb.connect() as con:
-        statistics = _distinct_years(con, statistics_files)
-        published = _distinct_years(con, published_files)
-    return SourceListYears(tuple(sorted(statistics)), tuple(sorted(published)))
 
 
 class ListYearWithoutStatisticsError(dg.Failure):

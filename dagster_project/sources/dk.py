@@ -12,9 +12,13 @@ exactly on a threshold stays exactly on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
+from dagster_project.lib.config import sources_dir
 from dagster_project.sources.contract import Column, Source, Table, pct, plausible
 
 LIST_KINDS = (
@@ -123,3 +127,62 @@ def missing_statistics_message(year: int, directory: Path, statistics_years: Ite
         f"no statistics for list year {year} in {Path(directory) / 'dk'}/area_statistics*.csv "
         f"(years with statistics: {year_ranges(statistics_years) or 'none'})"
     )
+
+
+# --- the list years of the sources (cheap: one scan of the list_year column) -----------------------
+
+
+@dataclass(frozen=True)
+class SourceListYears:
+    """The list years of the Danish sources: with statistics, and known from the published lists."""
+
+    statistics: tuple[int, ...]
+    published: tuple[int, ...]
+
+    @property
+    def all(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.statistics) | set(self.published)))
+
+    @property
+    def partition_keys(self) -> list[str]:
+        return [str(year) for year in self.all]
+
+
+def _distinct_years(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> set[int]:
+    """Distinct integer ``list_year`` values of CSV files; a file DuckDB cannot read adds none."""
+
+    def scan(paths: Sequence[Path]) -> set[int]:
+        rows = con.execute(
+            """
+            SELECT DISTINCT TRY_CAST(trim(list_year) AS INTEGER) AS year
+            FROM read_csv(?, header = true, all_varchar = true, union_by_name = true,
+                          delim = ',', quote = '"', ignore_errors = true, null_padding = true)
+            WHERE year BETWEEN ? AND ?
+            """,
+            [[str(p) for p in paths], FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    if not files:
+        return set()
+    try:
+        return scan(files)
+    except duckdb.Error:  # one unreadable file (no list_year column, not CSV, …): the others still count
+        years: set[int] = set()
+        for path in files:
+            try:
+                years |= scan([path])
+            except duckdb.Error:
+                continue
+        return years
+
+
+def source_list_years(directory: Path | None = None) -> SourceListYears:
+    """The list years of ``$WIJKMONITOR_SOURCES/dk`` (one DuckDB scan of the list_year column)."""
+    directory = Path(directory) if directory is not None else sources_dir()
+    statistics_files = [p for p in sorted(directory.glob(AREA_STATISTICS.files)) if p.is_file()]
+    published_files = [p for p in sorted(directory.glob(PUBLISHED_LISTS.files)) if p.is_file()]
+    with duckdb.connect() as con:
+        statistics = _distinct_years(con, statistics_files)
+        published = _distinct_years(con, published_files)
+    return SourceListYears(tuple(sorted(statistics)), tuple(sorted(published)))

@@ -299,3 +299,19 @@ def test_a_check_that_does_not_block_is_a_warning_of_a_published_run():
     result = cli._read_events(_events(facts, publication))
     assert result.success and result.publication["publication_id"] == "P"
     assert result.lines == ["check failed: facts plausible: first", "check failed: facts plausible: second"]
+
+
+def test_a_step_that_names_its_problems_speaks_for_its_failed_checks():
+    import dagster as dg
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("guard_test", asset="int_dk__history", blocking=True)])
+    def int_dk__history():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(check_name="guard_test", passed=False)
+        raise dg.Failure(description="1 problem(s) block publication:\nlist year 2019 is missing")
+
+    result = cli._read_events(_events(int_dk__history))
+    assert (result.headline, result.lines) == (
+        "1 problem(s) block publication",
+        ["list year 2019 is missing"],
+    )

@@ -7,7 +7,7 @@
 -- int_harmonisation__unit_eligibility, joined in marts.harmonised_indicators. A view: computed where
 -- it is read (the statistics, the public view, the scenarios' inputs for the codes they need).
 {{ config(materialized='view') }}
-with variables as (
+with national as (
     select * from {{ ref('int_harmonisation__national_variables') }}
 ),
 
@@ -19,37 +19,14 @@ indicators as (
     select * from {{ ref('harmonised_indicator_codes') }}
 ),
 
-change_variables as (
-    -- the variables some change_2y formula reads, per dataset
-    select distinct
-        dataset,
-        variable_a
-    from mapping
-    where formula = 'change_2y'
-),
-
-with_earlier as (
-    -- the unit's variables two periods earlier, only where a change is needed (one join per unit-period)
-    select
-        variables.*,
-        earlier.variables as earlier_variables
-    from variables
-    left join variables as earlier
-        on
-            variables.dataset = earlier.dataset
-            and variables.unit_id = earlier.unit_id
-            and variables.period - 2 = earlier.period
-            and variables.dataset in (select change_variables.dataset from change_variables)
-),
-
 computed as (
     select
-        with_earlier.dataset,
-        with_earlier.unit_id,
-        with_earlier.unit_name,
-        with_earlier.period,
-        with_earlier.boundary_vintage,
-        with_earlier.residents,
+        national.dataset,
+        national.unit_id,
+        national.unit_name,
+        national.period,
+        national.boundary_vintage,
+        national.residents,
         mapping.harmonised_code,
         mapping.formula,
         mapping.variable_a,
@@ -60,27 +37,27 @@ computed as (
         indicators.concept,
         indicators.unit,
         indicators.is_context_only,
-        with_earlier.variables[mapping.variable_a] as value_a,
-        with_earlier.variables[mapping.variable_b] as value_b,
-        with_earlier.earlier_variables[mapping.variable_a] as earlier_value_a,
-        coalesce(map_contains(with_earlier.variables, mapping.variable_a), false) as has_variable_a,
-        coalesce(map_contains(with_earlier.variables, mapping.variable_b), false) as has_variable_b,
-        coalesce(map_contains(with_earlier.earlier_variables, mapping.variable_a), false) as has_earlier_a,
+        national.variables[mapping.variable_a] as value_a,
+        national.variables[mapping.variable_b] as value_b,
+        national.earlier_variables[mapping.variable_a] as earlier_value_a,
+        coalesce(map_contains(national.variables, mapping.variable_a), false) as has_variable_a,
+        coalesce(map_contains(national.variables, mapping.variable_b), false) as has_variable_b,
+        coalesce(map_contains(national.earlier_variables, mapping.variable_a), false) as has_earlier_a,
         -- the source row of variable a (else b): its own row where it has one, else the unit's row
         case
-            when map_contains(with_earlier.variables, mapping.variable_a)
+            when map_contains(national.variables, mapping.variable_a)
                 then coalesce(
-                    with_earlier.variable_sources[mapping.variable_a],
-                    {'source_file': with_earlier.source_file, 'source_line': with_earlier.source_line::integer}
+                    national.variable_sources[mapping.variable_a],
+                    {'source_file': national.source_file, 'source_line': national.source_line::integer}
                 )
-            when map_contains(with_earlier.variables, mapping.variable_b)
+            when map_contains(national.variables, mapping.variable_b)
                 then coalesce(
-                    with_earlier.variable_sources[mapping.variable_b],
-                    {'source_file': with_earlier.source_file, 'source_line': with_earlier.source_line::integer}
+                    national.variable_sources[mapping.variable_b],
+                    {'source_file': national.source_file, 'source_line': national.source_line::integer}
                 )
         end as variable_source
-    from with_earlier
-    inner join mapping on with_earlier.dataset = mapping.dataset
+    from national
+    inner join mapping on national.dataset = mapping.dataset
     inner join indicators on mapping.harmonised_code = indicators.harmonised_code
 )
 

@@ -1,10 +1,30 @@
 -- Every dataset's national variables in one wide table, one row per unit and period with a map
 -- variable -> value: the input of the harmonised indicators. A new country is one more model of
--- this shape in the union (and its rows in rules.harmonised_indicator_mapping).
+-- this shape in the union (and its rows in rules.harmonised_indicator_mapping). earlier_variables
+-- are the unit's variables two periods before, for the 2-year changes of the mapping (change_2y),
+-- joined here once so that the harmonised values need no self-join when they are read.
 {%- set columns = "dataset, unit_id, unit_name, period, boundary_vintage, residents, variables, variable_sources, "
     ~ "source_file, source_line" %}
-select {{ columns }} from {{ ref('int_harmonisation__dk_variables') }}
-union all
-select {{ columns }} from {{ ref('int_harmonisation__berlin_variables') }}
-union all
-select {{ columns }} from {{ ref('int_harmonisation__be_variables') }}
+with variables as (
+    select {{ columns }} from {{ ref('int_harmonisation__dk_variables') }}
+    union all
+    select {{ columns }} from {{ ref('int_harmonisation__berlin_variables') }}
+    union all
+    select {{ columns }} from {{ ref('int_harmonisation__be_variables') }}
+),
+
+change_datasets as (
+    select distinct dataset from {{ ref('harmonised_indicator_mapping') }}
+    where formula = 'change_2y'
+)
+
+select
+    variables.*,
+    earlier.variables as earlier_variables
+from variables
+left join variables as earlier
+    on
+        variables.dataset = earlier.dataset
+        and variables.unit_id = earlier.unit_id
+        and variables.period - 2 = earlier.period
+        and earlier.dataset in (select change_datasets.dataset from change_datasets)

@@ -1,7 +1,9 @@
 -- Why an area is or is not on each list of a list year (official rules): one row per list year x
 -- area x list kind of that year's rule version. What `wijkmonitor explain` prints, so that no rule
 -- is evaluated a second time outside dbt: the counts, gates, required / excluded lists and the
--- history come from the rule models (official rule set), the summary line is composed here.
+-- history come from the rule models (official rule set), the summary line is composed here. A view:
+-- read one area at a time (explain), it costs nothing to build.
+{{ config(materialized='view') }}
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
     where rule_set = 'official'
