@@ -2,7 +2,8 @@
 -- region, and why it cannot be classified at all (not in the sector list, urban region unknown or
 -- not selected, residents unknown or below the minimum of rules.be_parameters). On another
 -- country's data all units form one pooled region, which is selected.
-{{ rule_set_model_config() }}
+-- A view: the stored result is int_be__sector_deprivation.
+{{ config(materialized='view') }}
 with rule_sets as (
     select * from {{ ref('int_scenarios__rule_sets') }}
     where rules = 'be' and {{ rule_set_scope() }}

@@ -6,7 +6,8 @@
 -- mean and of the weight; a sector whose known weight is below min_known_weight_pct % of the total
 -- gets no index. On another country's data only the indicators it can feed count
 -- (int_scenarios__evaluability): the total weight is theirs.
-{{ rule_set_model_config() }}
+-- A view: the stored result is int_be__sector_deprivation.
+{{ config(materialized='view') }}
 with base as (
     select * from {{ ref('int_be__sector_base') }}
     where {{ rule_set_scope() }}

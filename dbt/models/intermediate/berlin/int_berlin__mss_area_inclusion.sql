@@ -1,7 +1,8 @@
 -- One row per rule set, unit and edition: included in the index (P) or excluded with a reason.
 -- Excluded: a named outlier of the edition (seed mss_excluded_areas, Berlin data only; by plr_id or
 -- by name), or fewer residents than min_residents (rules.mss_parameters). Nothing is dropped silently.
-{{ rule_set_model_config() }}
+-- A view: the stored result is int_berlin__mss_area_classes.
+{{ config(materialized='view') }}
 with rule_sets as (
     select * from {{ ref('int_scenarios__rule_sets') }}
     where rules = 'mss' and {{ rule_set_scope() }}

@@ -1,6 +1,7 @@
 -- Method step 2: each indicator z-standardised over the included areas P of its rule set and
 -- edition: unweighted mean, population standard deviation (divide by N).
-{{ rule_set_model_config() }}
+-- A view: the stored result is int_berlin__mss_area_classes (and the public z-values).
+{{ config(materialized='view') }}
 with values_included as (
     select * from {{ ref('int_berlin__mss_indicator_values') }}
     where is_included and {{ rule_set_scope() }}

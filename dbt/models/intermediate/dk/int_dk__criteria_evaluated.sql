@@ -8,7 +8,9 @@
 -- exactly on a line compares exactly; is_met is true or false (an unknown value is not met) and
 -- NULL only where the criterion is not evaluable at all (a scenario on data without the
 -- criterion's concept, int_scenarios__evaluability), which the list rules turn into 'undecidable'.
--- marts.dk_area_criteria is the official rule set on the Danish data.
+-- Stored narrow (millions of rows on a national panel): the rule of each criterion (list kind,
+-- role, comparison, basis) is read back from int_dk__rule_pairs by rule set, rule version and
+-- criterion. marts.dk_area_criteria is the official rule set on the Danish data.
 {{ rule_set_model_config() }}
 with list_years as (
     select * from {{ ref('int_dk__list_years') }}
@@ -24,29 +26,7 @@ rule_criteria as (
 ),
 
 rule_pairs as (
-    -- per rule set, rule version and criterion: the rule of its main list and the preventive rule
-    select
-        main_rule.rule_set,
-        main_rule.rule_version,
-        main_rule.criterion,
-        main_rule.list_kind,
-        main_rule.criterion_role,
-        main_rule.comparison,
-        main_rule.threshold_basis,
-        main_rule.threshold as threshold_value,
-        main_rule.window_years,
-        preventive_rule.criterion_role as preventive_criterion_role,
-        preventive_rule.comparison as preventive_comparison,
-        preventive_rule.threshold_basis as preventive_threshold_basis,
-        preventive_rule.threshold as preventive_threshold_value
-    from rule_criteria as main_rule
-    left join rule_criteria as preventive_rule
-        on
-            main_rule.rule_set = preventive_rule.rule_set
-            and main_rule.rule_version = preventive_rule.rule_version
-            and main_rule.criterion = preventive_rule.criterion
-            and preventive_rule.list_kind = 'forebyggelsesomraade'
-    where main_rule.list_kind <> 'forebyggelsesomraade'
+    select * from {{ ref('int_dk__rule_pairs') }}
 ),
 
 evaluability as (
@@ -107,21 +87,11 @@ select
     rule_version,
     criterion,
     value,
-    value is not null as is_value_known,
     is_evaluable,
-    national_convicted_pct,
     margin_denominator,
-    list_kind,
-    criterion_role,
-    comparison,
-    threshold_basis,
-    threshold_value,
     threshold,
     {{ dk_is_met('value', 'comparison', 'threshold', 'is_evaluable') }} as is_met,
     {{ dk_margin('value', 'comparison', 'threshold', 'margin_denominator') }} as margin,
-    window_years,
-    preventive_criterion_role,
-    preventive_comparison,
     preventive_threshold,
     case
         when preventive_comparison is not null

@@ -11,6 +11,11 @@ with evaluated as (
 
 statistics as (
     select * from {{ ref('stg_dk__area_statistics') }}
+),
+
+rule_pairs as (
+    select * from {{ ref('int_dk__rule_pairs') }}
+    where rule_set = 'official'
 )
 
 select
@@ -21,21 +26,21 @@ select
     statistics.region,
     statistics.residents,
     evaluated.rule_version,
-    evaluated.list_kind,
+    rule_pairs.list_kind,
     evaluated.criterion,
-    evaluated.criterion_role,
+    rule_pairs.criterion_role,
     evaluated.value,
-    evaluated.is_value_known,
-    evaluated.comparison,
-    evaluated.threshold_basis,
-    evaluated.national_convicted_pct,
+    evaluated.value is not null as is_value_known,
+    rule_pairs.comparison,
+    rule_pairs.threshold_basis,
+    national_reference.national_convicted_pct,
     evaluated.threshold,
     evaluated.is_met,
     evaluated.margin,
     case when evaluated.margin is not null then criteria.margin_unit end as margin_unit,
     evaluated.margin_denominator,
-    evaluated.window_years,
-    evaluated.preventive_comparison,
+    rule_pairs.window_years,
+    rule_pairs.preventive_comparison,
     evaluated.preventive_threshold,
     evaluated.preventive_is_met,
     evaluated.preventive_margin,
@@ -43,4 +48,7 @@ select
     statistics.source_line
 from evaluated
 inner join statistics on evaluated.list_year = statistics.list_year and evaluated.area_id = statistics.area_id
+inner join rule_pairs on evaluated.rule_version = rule_pairs.rule_version and evaluated.criterion = rule_pairs.criterion
 inner join {{ ref('dk_criteria') }} as criteria on evaluated.criterion = criteria.criterion
+left join {{ ref('stg_dk__national_reference') }} as national_reference
+    on evaluated.list_year = national_reference.list_year

@@ -104,9 +104,14 @@ area_criteria as (
         evaluated.value,
         false as is_preventive,
         evaluated.is_met as is_met_for_family,
-        evaluated.comparison as comparison_for_family,
+        rule_pairs.comparison as comparison_for_family,
         evaluated.threshold as threshold_for_family
     from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
+        on
+            evaluated.rule_set = rule_pairs.rule_set
+            and evaluated.rule_version = rule_pairs.rule_version
+            and evaluated.criterion = rule_pairs.criterion
     semi join changes on evaluated.area_id = changes.area_id
     where evaluated.rule_set = 'official' and evaluated.dataset = 'dk'
     union all
@@ -117,9 +122,14 @@ area_criteria as (
         evaluated.value,
         true as is_preventive,
         evaluated.preventive_is_met as is_met_for_family,
-        evaluated.preventive_comparison as comparison_for_family,
+        rule_pairs.preventive_comparison as comparison_for_family,
         evaluated.preventive_threshold as threshold_for_family
     from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
+        on
+            evaluated.rule_set = rule_pairs.rule_set
+            and evaluated.rule_version = rule_pairs.rule_version
+            and evaluated.criterion = rule_pairs.criterion
     semi join changes on evaluated.area_id = changes.area_id
     where evaluated.rule_set = 'official' and evaluated.dataset = 'dk' and evaluated.preventive_is_met is not null
 ),

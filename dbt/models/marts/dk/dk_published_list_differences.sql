@@ -50,13 +50,18 @@ criteria as (
         evaluated.area_id,
         string_agg(
             evaluated.criterion || ' ' || coalesce(evaluated.value::double::varchar, 'unknown') || ' '
-            || evaluated.comparison || ' ' || coalesce(evaluated.threshold::double::varchar, 'unknown')
+            || rule_pairs.comparison || ' ' || coalesce(evaluated.threshold::double::varchar, 'unknown')
             || ': '
             || case when evaluated.is_met then 'met' else 'not met' end,
             '; ' order by evaluated.criterion
         ) as criteria_summary,
         max(statistics.residents) as residents
     from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
+        on
+            evaluated.rule_set = rule_pairs.rule_set
+            and evaluated.rule_version = rule_pairs.rule_version
+            and evaluated.criterion = rule_pairs.criterion
     semi join differences
         on evaluated.list_year = differences.list_year and evaluated.area_id = differences.area_id
     inner join {{ ref('stg_dk__area_statistics') }} as statistics
