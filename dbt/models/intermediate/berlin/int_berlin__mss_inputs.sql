@@ -5,20 +5,7 @@
 with berlin as (
     select
         'berlin' as dataset,
-        edition,
-        plr_id,
-        plr_name,
-        residents,
-        s1,
-        s2,
-        s3,
-        s4,
-        d1,
-        d2,
-        d3,
-        d4,
-        source_file,
-        source_line
+        *
     from {{ ref('stg_berlin__mss_index_indicators') }}
 ),
 

@@ -6,20 +6,13 @@
 -- the outcome. With the Danish statistics every criterion is evaluable and every decision is
 -- listed or not listed; an unknown value is simply not met.
 {{ rule_set_model_config() }}
-with evaluated as (
-    -- one row per criterion and list: the main list's rule and, where there is one, the
-    -- forebyggelsesområde rule of the same criterion
+with criteria as (
     select
-        criteria.rule_set,
-        criteria.dataset,
-        criteria.list_year,
-        criteria.area_id,
-        criteria.rule_version,
+        criteria.*,
         rule_pairs.list_kind,
         rule_pairs.criterion_role,
-        criteria.is_met,
-        criteria.value is not null as is_value_known,
-        criteria.is_evaluable
+        rule_pairs.preventive_criterion_role,
+        rule_pairs.preventive_comparison
     from {{ ref('int_dk__criteria_evaluated') }} as criteria
     inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
         on
@@ -27,25 +20,37 @@ with evaluated as (
             and criteria.rule_version = rule_pairs.rule_version
             and criteria.criterion = rule_pairs.criterion
     where {{ rule_set_scope('criteria.rule_set') }}
+),
+
+evaluated as (
+    -- one row per criterion and list: the main list's rule and, where there is one, the
+    -- forebyggelsesområde rule of the same criterion
+    select
+        rule_set,
+        dataset,
+        list_year,
+        area_id,
+        rule_version,
+        list_kind,
+        criterion_role,
+        is_met,
+        value is not null as is_value_known,
+        is_evaluable
+    from criteria
     union all
     select
-        criteria.rule_set,
-        criteria.dataset,
-        criteria.list_year,
-        criteria.area_id,
-        criteria.rule_version,
+        rule_set,
+        dataset,
+        list_year,
+        area_id,
+        rule_version,
         'forebyggelsesomraade' as list_kind,
-        rule_pairs.preventive_criterion_role as criterion_role,
-        criteria.preventive_is_met as is_met,
-        criteria.value is not null as is_value_known,
-        criteria.is_evaluable
-    from {{ ref('int_dk__criteria_evaluated') }} as criteria
-    inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
-        on
-            criteria.rule_set = rule_pairs.rule_set
-            and criteria.rule_version = rule_pairs.rule_version
-            and criteria.criterion = rule_pairs.criterion
-    where rule_pairs.preventive_comparison is not null and {{ rule_set_scope('criteria.rule_set') }}
+        preventive_criterion_role as criterion_role,
+        preventive_is_met as is_met,
+        value is not null as is_value_known,
+        is_evaluable
+    from criteria
+    where preventive_comparison is not null
 ),
 
 units as (

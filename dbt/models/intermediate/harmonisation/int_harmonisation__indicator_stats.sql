@@ -1,4 +1,4 @@
--- Per dataset, period and harmonised code: the standardisation of marts.harmonised_indicators over
+-- Per dataset, period and harmonised code: how many units and values, the standardisation of marts.harmonised_indicators over
 -- the eligible units with a value (mean, population SD, count, residents-weighted mean). One pass
 -- over the values, a few
 -- hundred rows out: the public view joins it back instead of window functions over every row.
@@ -22,6 +22,8 @@ select
     dataset,
     period,
     harmonised_code,
+    count(*) as units,
+    count(value) as units_with_value,
     avg(value) filter (where is_eligible) as eligible_mean,
     stddev_pop(value) filter (where is_eligible) as eligible_sd,
     count(value) filter (where is_eligible) as eligible_units_with_value,

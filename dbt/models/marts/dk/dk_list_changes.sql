@@ -95,17 +95,12 @@ changes as (
     select * from gone_from_list
 ),
 
-area_criteria as (
-    -- the criteria of the areas that changed, in both years: main list and forebyggelse rule
+changed_area_criteria as (
+    -- the criteria of the areas that changed, in every year, with the rules they were evaluated by
     select
-        evaluated.list_year,
-        evaluated.area_id,
-        evaluated.criterion,
-        evaluated.value,
-        false as is_preventive,
-        evaluated.is_met as is_met_for_family,
-        rule_pairs.comparison as comparison_for_family,
-        evaluated.threshold as threshold_for_family
+        evaluated.*,
+        rule_pairs.comparison,
+        rule_pairs.preventive_comparison
     from {{ ref('int_dk__criteria_evaluated') }} as evaluated
     inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
         on
@@ -114,24 +109,32 @@ area_criteria as (
             and evaluated.criterion = rule_pairs.criterion
     semi join changes on evaluated.area_id = changes.area_id
     where evaluated.rule_set = 'official' and evaluated.dataset = 'dk'
+),
+
+area_criteria as (
+    -- main list and forebyggelse rule, one row each
+    select
+        list_year,
+        area_id,
+        criterion,
+        value,
+        false as is_preventive,
+        is_met as is_met_for_family,
+        comparison as comparison_for_family,
+        threshold as threshold_for_family
+    from changed_area_criteria
     union all
     select
-        evaluated.list_year,
-        evaluated.area_id,
-        evaluated.criterion,
-        evaluated.value,
+        list_year,
+        area_id,
+        criterion,
+        value,
         true as is_preventive,
-        evaluated.preventive_is_met as is_met_for_family,
-        rule_pairs.preventive_comparison as comparison_for_family,
-        evaluated.preventive_threshold as threshold_for_family
-    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
-    inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
-        on
-            evaluated.rule_set = rule_pairs.rule_set
-            and evaluated.rule_version = rule_pairs.rule_version
-            and evaluated.criterion = rule_pairs.criterion
-    semi join changes on evaluated.area_id = changes.area_id
-    where evaluated.rule_set = 'official' and evaluated.dataset = 'dk' and evaluated.preventive_is_met is not null
+        preventive_is_met as is_met_for_family,
+        preventive_comparison as comparison_for_family,
+        preventive_threshold as threshold_for_family
+    from changed_area_criteria
+    where preventive_is_met is not null
 ),
 
 criteria_flips as (

@@ -36,10 +36,10 @@ harmonised as (
         dataset as subject,
         null::integer as period,
         'marts.harmonised_indicators' as source_table,
-        count(*) as row_count,
-        count(value) as included_count,
+        sum(units)::bigint as row_count,
+        sum(units_with_value)::bigint as included_count,
         null::bigint as flagged_count
-    from {{ ref('harmonised_indicators') }}
+    from {{ ref('int_harmonisation__indicator_stats') }}
     group by dataset
 ),
 

@@ -1,7 +1,8 @@
 -- Comparison: every scenario's outcome next to the target data's own official classification, as a
 -- cross-tabulation per scenario, period and list kind: e.g. the Danish rule applied to Berlin
--- (listed / undecidable / not listed) against Berlin's MSS status classes. Units and residents
--- per cell; caveats of the scenario (comparability, not-evaluable criteria, unit sizes) alongside.
+-- (listed / undecidable / not listed) against Berlin's MSS status classes. Every list a scenario
+-- decides in a period is there, also when it lists no unit on it. Units and residents per cell;
+-- caveats of the scenario (comparability, not-evaluable criteria, unit sizes) alongside.
 with units as (
     select * from {{ ref('int_comparison__official_classification') }}
 ),
@@ -15,17 +16,25 @@ definitions as (
 ),
 
 scenario_kinds as (
-    select distinct
-        scenario,
-        list_kind
-    from membership
-),
-
-scenario_periods as (
-    select distinct
-        scenario,
-        list_year as period
-    from membership
+    -- the lists each scenario decides in each period of its data: the Danish lists of the rule
+    -- version in force (or pinned) that year, the one list of the index rules
+    select
+        list_years.rule_set as scenario,
+        list_years.list_year as period,
+        list_rules.list_kind
+    from {{ ref('int_dk__list_years') }} as list_years
+    inner join {{ ref('int_rules__dk_list_rules') }} as list_rules
+        on list_years.rule_set = list_rules.rule_set and list_years.rule_version = list_rules.rule_version
+    where list_years.rule_set <> 'official'
+    union all
+    select
+        definitions.scenario,
+        periods.period,
+        families.list_kinds as list_kind
+    from definitions
+    inner join {{ ref('rule_families') }} as families on definitions.rules = families.rules
+    inner join (select distinct dataset, period from units) as periods on definitions.data = periods.dataset
+    where definitions.rules <> 'dk'
 ),
 
 grid as (
@@ -41,9 +50,7 @@ grid as (
         units.official_classification
     from definitions
     inner join scenario_kinds on definitions.scenario = scenario_kinds.scenario
-    inner join units on definitions.data = units.dataset
-    inner join scenario_periods
-        on definitions.scenario = scenario_periods.scenario and units.period = scenario_periods.period
+    inner join units on definitions.data = units.dataset and scenario_kinds.period = units.period
 )
 
 select
