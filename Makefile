@@ -36,9 +36,14 @@ run: setup
 	$(BIN)/wijkmonitor refresh
 
 lint: setup
-	$(BIN)/ruff check dagster_project tests
-	@# the dbt templater opens a DuckDB file: give it a scratch one, never the published warehouse
-	scratch=$$(mktemp -d) && cd dbt && WIJKMONITOR_BUILD_PATH=$$scratch/lint.duckdb ../$(BIN)/sqlfluff lint models --processes 2; \
+	$(BIN)/ruff check dagster_project tests tools
+	@# The dbt templater compiles every model (execute=True, flags.WHICH 'compile') against a DuckDB
+	@# file and writes dbt artifacts: give it a scratch file and scratch target / log folders, never
+	@# the published warehouse, the sandbox or dbt/target. The file stays empty, so the rule models'
+	@# resolve_rule_seed compiles without the seeds' columns (it refuses that only in run / build).
+	scratch=$$(mktemp -d) && cd dbt && WIJKMONITOR_BUILD_PATH=$$scratch/lint.duckdb \
+		DBT_TARGET_PATH=$$scratch/target DBT_LOG_PATH=$$scratch/logs \
+		../$(BIN)/sqlfluff lint models --processes 2; \
 		status=$$?; rm -rf $$scratch; exit $$status
 
 check: lint

@@ -29,7 +29,7 @@ import duckdb
 
 from dagster_project.defs.partitions import requested_list_year
 from dagster_project.lib import gx
-from dagster_project.lib.config import sources_dir
+from dagster_project.lib.config import DUCKDB_SETTINGS, sources_dir
 from dagster_project.sources import SOURCES, Source, SourceFile, load_source, raw_suites
 
 if TYPE_CHECKING:  # defs/publish.py imports this module
@@ -161,7 +161,7 @@ def build_ingestion_asset(source: Source, suites: list[gx.Suite]) -> dg.AssetsDe
                 f"no {directory / source.folder}: the {source.name} raw tables are created empty"
             )
         context.log.info(f"loading {directory / source.folder} into {warehouse_build.build_path}")
-        with duckdb.connect(str(warehouse_build.build_path)) as con:
+        with duckdb.connect(str(warehouse_build.build_path), config=DUCKDB_SETTINGS) as con:
             result = load_source(source, con, directory)  # raises SourceValidationError
         for warning in result.warnings:
             context.log.warning(warning)

@@ -71,3 +71,8 @@ def temporary_environment(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = previous
+
+
+# How much memory a DuckDB connection of a run may use before it spills to disk: with dbt's own
+# limit (dbt/profiles.yml) it keeps a refresh of a national panel within a few GiB.
+DUCKDB_SETTINGS = {"memory_limit": "1500MB", "preserve_insertion_order": False}

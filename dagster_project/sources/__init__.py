@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib import gx
+from dagster_project.lib.config import DUCKDB_SETTINGS
 from dagster_project.sources import be, berlin, delimited, dk, policy, suites
 from dagster_project.sources.contract import Source, Table
 from dagster_project.sources.errors import SourceValidationError
@@ -63,7 +64,7 @@ def validate_sources(directory: Path) -> list[str]:
     if not directory.is_dir():
         return [f"{directory}: sources directory does not exist"]
     problems: list[str] = []
-    with duckdb.connect() as con:
+    with duckdb.connect(config=DUCKDB_SETTINGS) as con:
         for item in SOURCES:
             problems += validate_source(item, directory, con)
     return problems

@@ -82,7 +82,7 @@ other_countries as (
         harmonised.period as statistics_year,
         harmonised.unit_id as sector_id,
         inputs.rule_input as indicator_code,
-        harmonised.value::decimal(38, 18) as value
+        cast(harmonised.value as decimal(38, 18)) as value
     from {{ ref('int_harmonisation__rule_input_values') }} as harmonised
     inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
     where harmonised.dataset <> 'be' and harmonised.value is not null

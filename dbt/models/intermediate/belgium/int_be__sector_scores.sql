@@ -103,8 +103,10 @@ assessed as (
     select
         base.*,
         coalesce(scored.known_weight, 0) * 100 / nullif(total_weight.total_weight, 0) as known_weight_pct,
-        coalesce(coalesce(scored.known_weight, 0) * 100
-        >= parameters.min_known_weight_pct * total_weight.total_weight, false) as has_enough_known_weight,
+        coalesce(
+            coalesce(scored.known_weight, 0) * 100 >= parameters.min_known_weight_pct * total_weight.total_weight,
+            false
+        ) as has_enough_known_weight,
         total_weight.total_weight is not null as has_evaluable_indicators,
         scored.weighted_z_sum / nullif(scored.known_weight, 0) as weighted_mean_z_score,
         parameters.min_known_weight_pct

@@ -21,12 +21,12 @@ units as (
 
 slots as (
     select
+        {% for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
+            max(harmonised.value) filter (where inputs.rule_input = '{{ slot }}')::decimal(38, 18) as {{ slot }},
+        {% endfor %}
         harmonised.dataset,
         harmonised.period,
-        harmonised.unit_id,
-        {%- for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
-        max(harmonised.value) filter (where inputs.rule_input = '{{ slot }}')::decimal(38, 18) as {{ slot }}{{ "," if not loop.last }}
-        {%- endfor %}
+        harmonised.unit_id
     from {{ ref('int_harmonisation__rule_input_values') }} as harmonised
     inner join inputs on harmonised.harmonised_code = inputs.harmonised_code
     where harmonised.dataset <> 'berlin'
@@ -40,9 +40,9 @@ other_countries as (
         units.unit_id as plr_id,
         units.unit_name as plr_name,
         units.residents::integer as residents,
-        {%- for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
-        slots.{{ slot }},
-        {%- endfor %}
+        {% for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
+            slots.{{ slot }},
+        {% endfor %}
         'marts.harmonised_indicators (' || units.dataset || '): ' || coalesce(units.source_file, '') as source_file,
         units.source_line::integer as source_line
     from units
@@ -50,6 +50,7 @@ other_countries as (
         on units.dataset = slots.dataset and units.period = slots.period and units.unit_id = slots.unit_id
 )
 
-select * from berlin
+-- the staging model's columns, in the order other_countries lists them
+select * from berlin  -- noqa: AM04
 union all
 select * from other_countries

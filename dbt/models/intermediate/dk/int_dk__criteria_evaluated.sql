@@ -21,10 +21,6 @@ criterion_values as (
     select * from {{ ref('int_dk__criterion_values') }}
 ),
 
-rule_criteria as (
-    select * from {{ ref('int_rules__dk_rule_criteria') }}
-),
-
 rule_pairs as (
     select * from {{ ref('int_dk__rule_pairs') }}
 ),

@@ -12,13 +12,13 @@ with statistics as (
 danish as (
     select
         'dk' as dataset,
-        list_year,
-        area_id,
+        statistics.list_year,
+        statistics.area_id,
         criteria.criterion,
         criteria.value,
         criteria.margin_denominator,
-        source_file,
-        source_line
+        statistics.source_file,
+        statistics.source_line
     from statistics,
         lateral (
             values

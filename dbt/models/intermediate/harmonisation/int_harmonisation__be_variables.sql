@@ -52,16 +52,16 @@ select
                         shares.unemployment_pct, shares.non_eu_origin_pct, shares.single_parent_pct,
                         shares.integration_income_pct
                     ]
-                )::map(varchar, decimal(38, 18))
-            else map()::map(varchar, decimal(38, 18))
+                )::map (varchar, decimal(38, 18))
+            else map()::map (varchar, decimal(38, 18))
         end,
         case
             when fiscal.sector_id is not null
                 then map(
                     ['mean_income_pct_of_urban_region'],
                     [(fiscal.mean_net_taxable_income_eur * 100 / region_income.region_mean_income_eur)::decimal(38, 18)]
-                )::map(varchar, decimal(38, 18))
-            else map()::map(varchar, decimal(38, 18))
+                )::map (varchar, decimal(38, 18))
+            else map()::map (varchar, decimal(38, 18))
         end
     ) as variables,
     map_concat(
@@ -70,19 +70,19 @@ select
                 then map(
                     ['unemployment_pct', 'non_eu_origin_pct', 'single_parent_pct', 'integration_income_pct'],
                     list_resize(
-                        [{'source_file': shares.source_file, 'source_line': shares.source_line::integer}], 4,
-                        {'source_file': shares.source_file, 'source_line': shares.source_line::integer}
+                        [{ 'source_file': shares.source_file, 'source_line': shares.source_line::integer }], 4,
+                        { 'source_file': shares.source_file, 'source_line': shares.source_line::integer }
                     )
                 )
-            else map()::map(varchar, struct(source_file varchar, source_line integer))
+            else map()::map (varchar, struct(source_file varchar, source_line integer))
         end,
         case
             when fiscal.sector_id is not null
                 then map(
                     ['mean_income_pct_of_urban_region'],
-                    [{'source_file': fiscal.source_file, 'source_line': fiscal.source_line::integer}]
+                    [{ 'source_file': fiscal.source_file, 'source_line': fiscal.source_line::integer }]
                 )
-            else map()::map(varchar, struct(source_file varchar, source_line integer))
+            else map()::map (varchar, struct(source_file varchar, source_line integer))
         end
     ) as variable_sources,
     population.source_file,
@@ -92,4 +92,6 @@ left join sectors on population.sector_id = sectors.sector_id
 left join shares on population.statistics_year = shares.statistics_year and population.sector_id = shares.sector_id
 left join fiscal on population.statistics_year = fiscal.statistics_year and population.sector_id = fiscal.sector_id
 left join region_income
-    on fiscal.statistics_year = region_income.statistics_year and sectors.urban_region_code = region_income.urban_region_code
+    on
+        fiscal.statistics_year = region_income.statistics_year
+        and sectors.urban_region_code = region_income.urban_region_code

@@ -11,10 +11,10 @@ context as (
     select
         edition,
         plr_id,
-        map_from_entries(list({'k': lower(indicator_code), 'v': indicator_value::decimal(38, 18)})) as variables,
+        map_from_entries(list({ 'k': lower(indicator_code), 'v': indicator_value::decimal(38, 18) })) as variables,
         map_from_entries(list({
             'k': lower(indicator_code),
-            'v': {'source_file': source_file, 'source_line': source_line::integer}
+            'v': { 'source_file': source_file, 'source_line': source_line::integer }
         })) as variable_sources
     from {{ ref('stg_berlin__mss_context_indicators') }}
     group by edition, plr_id
@@ -39,11 +39,11 @@ select
                 index_indicators.s1, index_indicators.s2, index_indicators.s3, index_indicators.s4,
                 index_indicators.d1, index_indicators.d2, index_indicators.d3, index_indicators.d4
             ]
-        )::map(varchar, decimal(38, 18)),
-        coalesce(context.variables, map()::map(varchar, decimal(38, 18)))
+        )::map (varchar, decimal(38, 18)),
+        coalesce(context.variables, map()::map (varchar, decimal(38, 18)))
     ) as variables,
     coalesce(
-        context.variable_sources, map()::map(varchar, struct(source_file varchar, source_line integer))
+        context.variable_sources, map()::map (varchar, struct(source_file varchar, source_line integer))
     ) as variable_sources,
     index_indicators.source_file,
     index_indicators.source_line

@@ -13,8 +13,8 @@ select
     map(
         ['non_western_pct', 'no_attachment_pct', 'convicted_pct', 'basic_education_pct', 'income_pct_of_region'],
         [non_western_pct, no_attachment_pct, convicted_pct, basic_education_pct, income_pct_of_region]
-    )::map(varchar, decimal(38, 18)) as variables,
-    map()::map(varchar, struct(source_file varchar, source_line integer)) as variable_sources,
+    )::map (varchar, decimal(38, 18)) as variables,
+    map()::map (varchar, struct(source_file varchar, source_line integer)) as variable_sources,
     source_file,
     source_line
 from {{ ref('stg_dk__area_statistics') }}

@@ -1,7 +1,7 @@
--- Per dataset, period and harmonised code: how many units and values, the standardisation of marts.harmonised_indicators over
--- the eligible units with a value (mean, population SD, count, residents-weighted mean). One pass
--- over the values, a few
--- hundred rows out: the public view joins it back instead of window functions over every row.
+-- Per dataset, period and harmonised code: how many units and values, the standardisation of
+-- marts.harmonised_indicators over the eligible units with a value (mean, population SD, count,
+-- residents-weighted mean). One pass over the values, a few hundred rows out: the public view joins
+-- it back instead of window functions over every row.
 with indicator_values as (
     select
         indicator_values.dataset,

@@ -48,12 +48,12 @@ computed as (
             when map_contains(national.variables, mapping.variable_a)
                 then coalesce(
                     national.variable_sources[mapping.variable_a],
-                    {'source_file': national.source_file, 'source_line': national.source_line::integer}
+                    { 'source_file': national.source_file, 'source_line': national.source_line::integer }
                 )
             when map_contains(national.variables, mapping.variable_b)
                 then coalesce(
                     national.variable_sources[mapping.variable_b],
-                    {'source_file': national.source_file, 'source_line': national.source_line::integer}
+                    { 'source_file': national.source_file, 'source_line': national.source_line::integer }
                 )
         end as variable_source
     from national
@@ -62,42 +62,46 @@ computed as (
 )
 
 select
-    dataset,
-    unit_id,
-    unit_name,
-    period,
-    boundary_vintage,
-    residents,
-    harmonised_code,
-    concept,
-    unit,
-    is_context_only,
-    formula,
-    {{ harmonised_source_variable('formula', 'variable_a', 'variable_b', 'constant_value') }} as source_variable,
-    comparability_class,
-    reference_method,
+    computed.dataset,
+    computed.unit_id,
+    computed.unit_name,
+    computed.period,
+    computed.boundary_vintage,
+    computed.residents,
+    computed.harmonised_code,
+    computed.concept,
+    computed.unit,
+    computed.is_context_only,
+    computed.formula,
+    {{ harmonised_source_variable(
+        'computed.formula', 'computed.variable_a', 'computed.variable_b', 'computed.constant_value'
+    ) }} as source_variable,
+    computed.comparability_class,
+    computed.reference_method,
     -- DECIMAL throughout (a sum of two DECIMAL(38, 18) would fall back to DOUBLE): identity and
     -- constant are exact, the arithmetic keeps 12 decimals (products 14)
-    case formula
-        when 'identity' then value_a
-        when 'sum' then (value_a::decimal(26, 12) + value_b::decimal(26, 12))::decimal(38, 18)
-        when 'product_pct' then (value_a::decimal(16, 6) * value_b::decimal(16, 6) * 0.01)::decimal(38, 18)
-        when 'constant' then constant_value::decimal(38, 18)
-        when 'change_2y' then (value_a::decimal(26, 12) - earlier_value_a::decimal(26, 12))::decimal(38, 18)
+    case computed.formula
+        when 'identity' then computed.value_a
+        when 'sum' then (computed.value_a::decimal(26, 12) + computed.value_b::decimal(26, 12))::decimal(38, 18)
+        when 'product_pct'
+            then (computed.value_a::decimal(16, 6) * computed.value_b::decimal(16, 6) * 0.01)::decimal(38, 18)
+        when 'constant' then computed.constant_value::decimal(38, 18)
+        when 'change_2y'
+            then (computed.value_a::decimal(26, 12) - computed.earlier_value_a::decimal(26, 12))::decimal(38, 18)
     end as value,
     case
-        when formula = 'none' then 'not measured in this dataset (see rules.harmonised_indicator_mapping)'
-        when formula = 'constant' then null
-        when not has_variable_a then 'source variable ' || variable_a || ' is not in the sources'
-        when formula in ('sum', 'product_pct') and not has_variable_b
-            then 'source variable ' || variable_b || ' is not in the sources'
-        when formula = 'change_2y' and not has_earlier_a then 'no value two periods earlier'
+        when computed.formula = 'none' then 'not measured in this dataset (see rules.harmonised_indicator_mapping)'
+        when computed.formula = 'constant' then null
+        when not computed.has_variable_a then 'source variable ' || computed.variable_a || ' is not in the sources'
+        when computed.formula in ('sum', 'product_pct') and not computed.has_variable_b
+            then 'source variable ' || computed.variable_b || ' is not in the sources'
+        when computed.formula = 'change_2y' and not computed.has_earlier_a then 'no value two periods earlier'
         when
-            value_a is null
-            or (formula in ('sum', 'product_pct') and value_b is null)
-            or (formula = 'change_2y' and earlier_value_a is null)
+            computed.value_a is null
+            or (computed.formula in ('sum', 'product_pct') and computed.value_b is null)
+            or (computed.formula = 'change_2y' and computed.earlier_value_a is null)
             then 'unknown in the source'
     end as missing_reason,
-    variable_source.source_file,
-    variable_source.source_line
+    computed.variable_source.source_file,
+    computed.variable_source.source_line
 from computed

@@ -10,7 +10,7 @@ with needed as (
         inputs.harmonised_code
     from {{ ref('scenario_rule_inputs') }} as inputs
     inner join {{ ref('rule_families') }} as families on inputs.rules = families.rules
-    inner join {{ ref('harmonised_datasets') }} as datasets on datasets.dataset <> families.home_data
+    inner join {{ ref('harmonised_datasets') }} as datasets on families.home_data <> datasets.dataset
     where inputs.harmonised_code is not null
 )
 

@@ -9,8 +9,9 @@ rule_sets as (
     where rules = 'dk'
 )
 
+-- every column of the seed (resolve_rule_seed selects them with *)
 select
-    resolved.* replace (
+    resolved.* replace (  -- noqa: AM04
         case when rule_sets.rule_version is not null then 0 else resolved.first_list_year end as first_list_year,
         case when rule_sets.rule_version is not null then null else resolved.last_list_year end as last_list_year
     )

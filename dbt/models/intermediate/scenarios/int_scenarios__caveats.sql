@@ -57,9 +57,10 @@ select
         case when rule_sets.data <> families.home_data then 'not evaluable: ' || evaluability.missing end,
         case
             when rule_sets.data <> families.home_data
-                then 'units: ' || target.unit_label || ', about ' || format('{:,}', target.typical_unit_residents)
-                || ' residents, against the ' || home.unit_label || ' (about '
-                || format('{:,}', home.typical_unit_residents) || ') the rules were made for'
+                then
+                    'units: ' || target.unit_label || ', about ' || format('{:,}', target.typical_unit_residents)
+                    || ' residents, against the ' || home.unit_label || ' (about '
+                    || format('{:,}', home.typical_unit_residents) || ') the rules were made for'
         end,
         case when rule_sets.data <> families.home_data then 'frame: ' || target.frame_caveat end,
         case

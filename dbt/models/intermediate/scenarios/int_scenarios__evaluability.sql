@@ -72,9 +72,13 @@ select
         when is_own_data then 'the rule set''s own data'
         when harmonised_code is null then 'no common concept: ' || input_justification
         when coalesce(comparability_class, 'none') = 'none'
-            then data || ' does not measure ' || harmonised_code || ': ' || coalesce(mapping_justification, 'no mapping')
+            then
+                data || ' does not measure ' || harmonised_code || ': '
+                || coalesce(mapping_justification, 'no mapping')
         when n_values = 0
-            then 'no ' || harmonised_code || ' values in the ' || data || ' data (' || coalesce(missing_reason, 'no units') || ')'
+            then
+                'no ' || harmonised_code || ' values in the ' || data || ' data ('
+                || coalesce(missing_reason, 'no units') || ')'
         else harmonised_code || ' (' || comparability_class || ') from ' || source_variable
     end as reason
 from joined

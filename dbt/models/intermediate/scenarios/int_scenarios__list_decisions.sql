@@ -90,11 +90,17 @@ dk as (
         null::varchar as class_label,
         units.residents,
         coalesce(units.source_file, dk_published.source_file) as source_file
-    from (select * from dk_listed union all select * from dk_undecidable) as decisions
+    from (
+        select * from dk_listed
+        union all
+        select * from dk_undecidable
+    ) as decisions
     inner join rule_sets on decisions.rule_set = rule_sets.rule_set and rule_sets.rules = 'dk'
-    left join dk_units
-        as units
-        on rule_sets.data = units.dataset and decisions.list_year = units.list_year and decisions.unit_id = units.area_id
+    left join dk_units as units
+        on
+            rule_sets.data = units.dataset
+            and decisions.list_year = units.list_year
+            and decisions.unit_id = units.area_id
     left join dk_published
         on
             rule_sets.data = 'dk'
@@ -146,7 +152,7 @@ select
     decisions.rule_set,
     rule_sets.rules,
     rule_sets.data,
-    decisions.* exclude (rule_set)
+    decisions.* exclude (rule_set)  -- noqa: RF02
 from (
     select * from dk
     union all
@@ -157,4 +163,8 @@ from (
 inner join rule_sets
     on
         decisions.rule_set = rule_sets.rule_set
-        and rule_sets.rules = case decisions.list_kind when 'special_attention' then 'mss' when 'deprived' then 'be' else 'dk' end
+        and rule_sets.rules = case decisions.list_kind
+            when 'special_attention' then 'mss'
+            when 'deprived' then 'be'
+            else 'dk'
+        end

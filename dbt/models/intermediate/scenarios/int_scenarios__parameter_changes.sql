@@ -5,6 +5,6 @@
     ('be_parameters', 'be'), ('be_indicators', 'be'), ('be_urban_regions', 'be'),
 ] %}
 {% for seed_table, rules in seeds %}
-({{ rule_seed_changes(seed_table, rules) }})
-{{ "union all" if not loop.last }}
+    ({{ rule_seed_changes(seed_table, rules) }})
+    {{ "union all" if not loop.last }}
 {% endfor %}

@@ -10,7 +10,7 @@ select
     status_index::double as index_value,
     status_class_code || dynamic_class_code as class_code,
     overall_class || ' (' || status_class || ' / ' || dynamic_class || ')' as class_label,
-    row_number() over (partition by rule_set, edition order by status_index desc nulls last, plr_id) as unit_rank,
+    row_number() over (partition by rule_set, edition order by status_index desc nulls last, plr_id asc) as unit_rank,
     is_included,
     exclusion_reason
 from {{ ref('int_berlin__mss_area_classes') }}

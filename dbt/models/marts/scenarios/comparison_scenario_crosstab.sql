@@ -15,6 +15,13 @@ definitions as (
     select * from {{ ref('scenario_definitions') }}
 ),
 
+periods as (
+    select distinct
+        units.dataset,
+        units.period
+    from units
+),
+
 scenario_kinds as (
     -- the lists each scenario decides in each period of its data: the Danish lists of the rule
     -- version in force (or pinned) that year, the one list of the index rules
@@ -33,7 +40,7 @@ scenario_kinds as (
         families.list_kinds as list_kind
     from definitions
     inner join {{ ref('rule_families') }} as families on definitions.rules = families.rules
-    inner join (select distinct dataset, period from units) as periods on definitions.data = periods.dataset
+    inner join periods on definitions.data = periods.dataset
     where definitions.rules <> 'dk'
 ),
 

@@ -56,9 +56,11 @@ select
     case
         when definitions.status <> 'ok' then definitions.message
         when units.units is null
-            then 'there is no ' || definitions.data || ' data in the warehouse to apply the ' || definitions.rules
-            || ' rules to'
-        else coalesce(decisions.listed_rows, 0) || ' memberships, ' || coalesce(decisions.undecidable_rows, 0)
+            then
+                'there is no ' || definitions.data || ' data in the warehouse to apply the ' || definitions.rules
+                || ' rules to'
+        else
+            coalesce(decisions.listed_rows, 0) || ' memberships, ' || coalesce(decisions.undecidable_rows, 0)
             || ' undecidable'
     end as message,
     coalesce(decisions.listed_rows, 0) as listed_rows,
