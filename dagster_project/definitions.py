@@ -18,22 +18,25 @@ from dagster_project.defs import automation, ingestion, publish, reports, scenar
 from dagster_project.defs.quality import gx_asset_checks
 from dagster_project.resources import WarehouseBuildResource
 
-_built = dg.Definitions.merge(
-    ingestion.defs,
-    transform.defs,
-    scenarios.defs,
-    dg.Definitions(asset_checks=gx_asset_checks),
-)
-_asset_keys = [key for assets in _built.assets or [] for key in getattr(assets, "keys", [])]
+def _definitions() -> dg.Definitions:
+    built = dg.Definitions.merge(
+        ingestion.defs,
+        transform.defs,
+        scenarios.defs,
+        dg.Definitions(asset_checks=gx_asset_checks),
+    )
+    asset_keys = [key for assets in built.assets or [] for key in getattr(assets, "keys", [])]
+    return dg.Definitions.merge(
+        built,
+        dg.Definitions(assets=[publish.publication_asset(publish.publication_deps(asset_keys))]),
+        reports.defs,
+        scenarios.job_defs,
+        automation.defs,
+        dg.Definitions(
+            resources={"warehouse_build": WarehouseBuildResource()},
+            executor=dg.in_process_executor,
+        ),
+    )
 
-defs = dg.Definitions.merge(
-    _built,
-    dg.Definitions(assets=[publish.publication_asset(publish.publication_deps(_asset_keys))]),
-    reports.defs,
-    scenarios.job_defs,
-    automation.defs,
-    dg.Definitions(
-        resources={"warehouse_build": WarehouseBuildResource()},
-        executor=dg.in_process_executor,
-    ),
-)
+
+defs = _definitions()

@@ -1,12 +1,14 @@
-"""The Dagster definitions: what the graph holds, how it is wired, and what starts a refresh.
+"""The Dagster definitions: what the graph holds, how it is wired, and what starts a run.
 
 The dbt manifest is prepared once for the module (``dbt parse``, as make / CI do), then the one
 entry point ``dagster_project.definitions`` is imported.
 """
 
+import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import dagster as dg
 import pytest
@@ -25,6 +27,7 @@ MART_KEYS = {
     dg.AssetKey(["marts", name])
     for name in (
         "dk_area_criteria",
+        "dk_area_explanation",
         "dk_history_consistency",
         "dk_list_changes",
         "dk_list_counts",
@@ -48,18 +51,9 @@ MART_KEYS |= {
         "mss_context_indicators",
     )
 }
-# Harmonised indicators and scenarios (issue 4): the scenario step's raw tables and the public tables
-SCENARIO_RAW_KEYS = {
-    dg.AssetKey(["raw", t])
-    for t in (
-        "scenario_definitions",
-        "scenario_parameter_changes",
-        "scenario_evaluability",
-        "scenario_list_membership",
-        "scenario_unit_scores",
-    )
-}
-RAW_KEYS |= SCENARIO_RAW_KEYS
+# Scenarios (issues 4, 12): the scenario definitions as override rows the rule models read (one
+# asset, two tables), and the public tables of the scenarios
+SCENARIO_KEYS = {dg.AssetKey(["scenarios", "definitions"]), dg.AssetKey(["scenarios", "parameters"])}
 SCENARIO_MART_KEYS = {
     dg.AssetKey(["marts", name])
     for name in (
@@ -73,7 +67,9 @@ SCENARIO_MART_KEYS = {
         "comparison_scenario_vs_official",
     )
 }
-MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicators"])} | SCENARIO_MART_KEYS
+# what `wijkmonitor refresh` prints besides the Danish lists; kept current by a scenario run too
+SUMMARY_KEY = dg.AssetKey(["marts", "warehouse_summary"])
+MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicators"]), SUMMARY_KEY} | SCENARIO_MART_KEYS
 # Policy facts (issue 5): the curated fact files and their public tables
 RAW_KEYS |= {dg.AssetKey(["raw", t]) for t in ("policy_facts", "policy_co_financing", "policy_documents")}
 MART_KEYS |= {
@@ -90,9 +86,14 @@ MART_KEYS |= {
         "policy_participation_classifications",
     )
 }
+# the marts a scenario run never rebuilds: it carries them over from the published warehouse
+OFFICIAL_MART_KEYS = MART_KEYS - SCENARIO_MART_KEYS - {SUMMARY_KEY}
 PUBLICATION_KEY = dg.AssetKey("publication")
 REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
 DBT_SCHEMAS = {"staging", "intermediate", "marts", "rules"}
+DEFS_MODULES = (
+    "automation", "ingestion", "partitions", "publish", "quality", "reports", "scenarios", "transform",
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +110,13 @@ def asset_graph(defs):
 
 
 @pytest.fixture(scope="module")
-def manifest_keys() -> set[dg.AssetKey]:
-    """[schema, name] of every model and seed in the parsed manifest."""
-    import json
+def manifest(defs) -> dict:
+    return json.loads((dbt_project_dir() / "target" / "manifest.json").read_text(encoding="utf-8"))
 
-    manifest = json.loads((dbt_project_dir() / "target" / "manifest.json").read_text(encoding="utf-8"))
+
+@pytest.fixture(scope="module")
+def manifest_keys(manifest) -> set[dg.AssetKey]:
+    """[schema, name] of every model and seed in the parsed manifest."""
     return {
         dg.AssetKey([node["config"]["schema"], node["name"]])
         for node in manifest["nodes"].values()
@@ -121,15 +124,51 @@ def manifest_keys() -> set[dg.AssetKey]:
     }
 
 
+def ancestors(asset_graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    found, todo = set(), [key]
+    while todo:
+        for parent in asset_graph.get(todo.pop()).parent_keys - found:
+            found.add(parent)
+            todo.append(parent)
+    return found
+
+
 def test_definitions_load(defs):
     dg.Definitions.validate_loadable(defs)
-    assert {job.name for job in defs.resolve_all_job_defs()} >= {"refresh"}
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"refresh", "scenario"}
 
 
-def test_asset_keys_are_exactly_raw_dbt_publication_and_report(asset_graph, manifest_keys):
+def test_each_defs_module_imports_on_its_own():
+    """No import circle in dagster_project/defs: each module imports first, in a fresh import of
+    the package (Dagster itself is imported once)."""
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import dagster
+        import dagster_project.defs as package
+        found = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+        print(",".join(found))
+        for name in found:
+            for loaded in [m for m in sys.modules if m.startswith("dagster_project")]:
+                del sys.modules[loaded]
+            try:
+                importlib.import_module("dagster_project.defs." + name)
+            except Exception as exc:
+                print(f"{name}: {type(exc).__name__}: {exc}")
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo_root(), capture_output=True, text=True, check=False,
+        env={k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    modules, *problems = result.stdout.strip().splitlines()
+    assert tuple(modules.split(",")) == DEFS_MODULES
+    assert problems == []
+
+
+def test_asset_keys_are_exactly_raw_scenarios_dbt_publication_and_report(asset_graph, manifest_keys):
     keys = set(asset_graph.get_all_asset_keys())
     dbt_keys = {k for k in keys if k.path[0] in DBT_SCHEMAS}
-    assert keys - dbt_keys == RAW_KEYS | {PUBLICATION_KEY, REPORT_KEY}
+    assert keys - dbt_keys == RAW_KEYS | SCENARIO_KEYS | {PUBLICATION_KEY, REPORT_KEY}
     assert dbt_keys == manifest_keys
     assert {k for k in dbt_keys if k.path[0] == "marts"} == MART_KEYS
     assert {k.path[0] for k in dbt_keys} == DBT_SCHEMAS
@@ -142,27 +181,33 @@ def test_groups_follow_the_warehouse_schema(asset_graph):
         assert group == expected, key
 
 
-def test_dbt_sources_connect_to_the_raw_assets(asset_graph):
+def test_dbt_sources_connect_to_the_raw_and_scenario_assets(asset_graph):
     for table in ("dk_area_statistics", "dk_national_reference", "dk_published_lists"):
         staging = dg.AssetKey(["staging", f"stg_dk__{table.removeprefix('dk_')}"])
         assert asset_graph.get(staging).parent_keys == {dg.AssetKey(["raw", table])}
+    for table in ("definitions", "parameters"):
+        staging = dg.AssetKey(["staging", f"stg_scenarios__{table}"])
+        assert asset_graph.get(staging).parent_keys == {dg.AssetKey(["scenarios", table])}
 
 
-def test_publication_waits_for_every_mart_and_every_gx_checked_asset(asset_graph):
+def test_publication_waits_for_every_raw_scenario_and_mart_asset(asset_graph):
     from dagster_project.defs.quality import gx_asset_checks
 
     checked = {spec.asset_key for checks in gx_asset_checks for spec in checks.check_specs}
+    assert checked <= MART_KEYS
     parents = asset_graph.get(PUBLICATION_KEY).parent_keys
-    assert parents >= MART_KEYS | checked | RAW_KEYS
+    assert parents == RAW_KEYS | SCENARIO_KEYS | MART_KEYS
     assert asset_graph.get(REPORT_KEY).parent_keys == {PUBLICATION_KEY}
 
 
 def test_every_gx_suite_is_a_blocking_check_on_its_asset(asset_graph):
-    suites = sorted(expectations_dir().glob("*/*.json"))
+    from dagster_project.sources import raw_suites
+
+    mart_suites = sorted(expectations_dir().glob("*/marts.*.json"))
     expected = {
         dg.AssetCheckKey(dg.AssetKey(path.name.removesuffix(".json").split(".", 1)), "gx_suite")
-        for path in suites
-    }
+        for path in mart_suites
+    } | {dg.AssetCheckKey(dg.AssetKey([s.schema, s.table]), "gx_suite") for s in raw_suites()}
     assert {
         dg.AssetCheckKey(dg.AssetKey(["raw", t]), "gx_suite")
         for t in ("dk_area_statistics", "dk_national_reference", "dk_published_lists")
@@ -177,32 +222,55 @@ def test_every_gx_suite_is_a_blocking_check_on_its_asset(asset_graph):
         assert asset_graph.get_check_spec(key).blocking, key
 
 
-def test_scenarios_run_after_the_official_marts_and_before_the_scenario_marts(asset_graph):
-    """The scenario step copies the finished official build; the scenario marts read what it writes."""
-    official_marts = MART_KEYS - SCENARIO_MART_KEYS
-    for key in SCENARIO_RAW_KEYS:
-        assert asset_graph.get(key).parent_keys == official_marts, key
-    staging = dg.AssetKey(["staging", "stg_scenarios__list_membership"])
-    assert asset_graph.get(staging).parent_keys == {dg.AssetKey(["raw", "scenario_list_membership"])}
-    scenario_mart_parents = set().union(*(asset_graph.get(k).parent_keys for k in SCENARIO_MART_KEYS))
-    assert not scenario_mart_parents & SCENARIO_RAW_KEYS  # only through staging
-    assert asset_graph.get(PUBLICATION_KEY).parent_keys >= SCENARIO_MART_KEYS | SCENARIO_RAW_KEYS
+def test_mart_suites_run_in_one_op_and_raw_suites_in_the_op_that_loads_the_table():
+    from dagster_project.defs import ingestion, quality
+
+    [mart_checks] = quality.gx_asset_checks
+    assert mart_checks.node_def.name == quality.OP_NAME == "gx_mart_suites"
+    assert {key.asset_key.path[0] for key in mart_checks.check_keys} == {"marts"}
+    for assets in ingestion.ingestion_assets:
+        # a failed raw suite fails the ingestion step itself: nothing downstream (dbt) runs
+        assert {key.asset_key for key in assets.check_keys} <= set(assets.keys)
+        assert {key.name for key in assets.check_keys} <= {"gx_suite"}
+    raw_checked = {key.asset_key for assets in ingestion.ingestion_assets for key in assets.check_keys}
+    assert raw_checked == RAW_KEYS - {dg.AssetKey(["raw", "policy_documents"])}
 
 
-def test_dbt_tests_are_asset_checks_but_not_the_source_tests(defs, asset_graph):
-    """dbt model tests are checks; source tests are not, so dbt waits for the blocking raw GX checks."""
+def test_the_rule_models_read_the_scenarios(asset_graph):
+    """Scenarios are a rule_set dimension of the rule models: the official lists and every scenario
+    come from the same models, which read the scenarios' override rows."""
+    overrides = dg.AssetKey(["intermediate", "int_scenarios__overrides"])
+    for key in (overrides, dg.AssetKey(["marts", "dk_list_membership"])):
+        assert SCENARIO_KEYS <= ancestors(asset_graph, key), key
+    # the scenarios asset reads the user scenarios of the published warehouse, no asset
+    assert not asset_graph.get(dg.AssetKey(["scenarios", "definitions"])).parent_keys
+
+
+def test_dbt_tests_are_asset_checks_and_the_source_tests_check_the_raw_assets(defs, asset_graph):
     checks = {(key.asset_key, key.name) for key in asset_graph.asset_check_keys}
     assert (
         dg.AssetKey(["marts", "dk_list_membership"]),
         "unique_combination_dk_list_membership_list_year__area_id__list_kind",
     ) in checks
-    assert {name for key, name in checks if key in RAW_KEYS} == {"gx_suite"}
-    dbt_op_checks = {
-        key.asset_key
-        for key in defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
-        if key.name != "gx_suite"
+    assert (
+        dg.AssetKey(["raw", "dk_area_statistics"]),
+        "source_unique_combination_raw_dk_dk_area_statistics_list_year__area_id",
+    ) in checks
+    raw_check_names = {name for key, name in checks if key in RAW_KEYS}
+    assert "gx_suite" in raw_check_names
+    assert {name for name in raw_check_names if name != "gx_suite"}
+    assert all(name.startswith("source_") for name in raw_check_names - {"gx_suite"})
+    # every raw table a contract declares has its dbt source tests
+    source_checked = {key for key, name in checks if key in RAW_KEYS and name.startswith("source_")}
+    assert source_checked == RAW_KEYS - {dg.AssetKey(["raw", "policy_documents"])}
+    # the dbt op runs them (dbt build tests its sources), in the refresh job
+    from dagster_project.defs.transform import dbt_models
+
+    assert {key for key in dbt_models.check_keys if key.asset_key in RAW_KEYS} == {
+        dg.AssetCheckKey(key, name) for key, name in checks if key in RAW_KEYS and name != "gx_suite"
     }
-    assert not dbt_op_checks & RAW_KEYS
+    refresh_checks = defs.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
+    assert {key for key in refresh_checks if key.asset_key in RAW_KEYS and key.name != "gx_suite"}
 
 
 def test_definitions_fail_loudly_without_the_quality_module():
@@ -223,6 +291,33 @@ def test_refresh_job_runs_everything_in_one_process_partitioned_by_list_year(def
     assert set(job.asset_layer.selected_asset_keys) == set(asset_graph.get_all_asset_keys())
     assert job.executor_def.name == "in_process"
     assert job.partitions_def == list_year_partitions
+
+
+def test_scenario_job_selects_the_scenarios_their_models_and_publication_only(defs, asset_graph, manifest):
+    job = defs.resolve_job_def("scenario")
+    selected = set(job.asset_layer.selected_asset_keys)
+    tagged = {
+        dg.AssetKey([node["config"]["schema"], node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and {"rule_sets", "scenarios"} & set(node["config"].get("tags", []))
+    }
+    assert selected == SCENARIO_KEYS | tagged | {PUBLICATION_KEY}
+    assert SCENARIO_MART_KEYS | {SUMMARY_KEY} <= selected
+    assert {
+        dg.AssetKey(["intermediate", "int_rules__dk_rule_criteria"]),
+        dg.AssetKey(["intermediate", "int_dk__criteria_evaluated"]),
+        dg.AssetKey(["intermediate", "int_scenarios__overrides"]),
+        dg.AssetKey(["staging", "stg_scenarios__parameters"]),
+    } <= selected
+    # the official marts, raw tables and seeds are carried over from the published warehouse
+    assert not selected & (OFFICIAL_MART_KEYS | RAW_KEYS | {REPORT_KEY})
+    assert not {key for key in selected if key.path[0] == "rules"}
+    assert job.executor_def.name == "in_process"
+    # the checks of what it builds run too, the mart GX suite of the scenario lists among them
+    checks = job.asset_layer.asset_graph.asset_check_keys
+    assert dg.AssetCheckKey(dg.AssetKey(["marts", "scenario_list_membership"]), "gx_suite") in checks
+    assert not {key for key in checks if key.asset_key in OFFICIAL_MART_KEYS}
 
 
 def test_no_environment_is_changed_by_loading_the_definitions(defs):

@@ -52,5 +52,5 @@ other_countries as (
 
 -- the staging model's columns, in the order other_countries lists them
 select * from berlin  -- noqa: AM04
-union all
+union all by name
 select * from other_countries
