@@ -18,6 +18,7 @@ from dagster_project.defs import automation, ingestion, publish, reports, scenar
 from dagster_project.defs.quality import gx_asset_checks
 from dagster_project.resources import WarehouseBuildResource
 
+
 def _definitions() -> dg.Definitions:
     built = dg.Definitions.merge(
         ingestion.defs,

@@ -60,7 +60,8 @@ class JobContext:
             self.scheduler.kill(process)
             stdout, stderr = process.communicate()
             raise AssertionError(
-                f"{' '.join(map(str, args))} did not finish in {timeout} s:\n{stdout[-3000:]}\n{stderr[-3000:]}"
+                f"{' '.join(map(str, args))} did not finish in {timeout} s:"
+                f"\n{stdout[-3000:]}\n{stderr[-3000:]}"
             ) from None
         finally:
             self.scheduler.forget(process)
@@ -231,9 +232,9 @@ class Scheduler:
                             continue
                         deps = [self._states[d] for d in state.job.deps]
                         if any(d.status == "failed" for d in deps):
-                            state.status, state.error = "failed", RuntimeError(
-                                f"a job it needs failed: {', '.join(d.job.name for d in deps if d.status == 'failed')}"
-                            )
+                            failed = ", ".join(d.job.name for d in deps if d.status == "failed")
+                            state.status = "failed"
+                            state.error = RuntimeError(f"a job it needs failed: {failed}")
                             state.done.set()
                             started = True
                             break
@@ -249,7 +250,8 @@ class Scheduler:
         job = state.job
         workdir = self._root / job.name
         workdir.mkdir(parents=True, exist_ok=True)
-        context = JobContext(job.name, workdir, {d: self._states[d].result for d in job.deps}, self._env, self)
+        results = {d: self._states[d].result for d in job.deps}
+        context = JobContext(job.name, workdir, results, self._env, self)
         try:
             result = job.function(context)
         except BaseException as exc:  # noqa: BLE001 - handed to the tests that need the job

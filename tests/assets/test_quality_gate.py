@@ -1,10 +1,18 @@
 """The Great Expectations suites are blocking asset checks of the real Definitions.
 
-A refresh whose sources pass the door validation (dagster_project/lib/dk_sources.py) but break an
-expectation — a region that is not one of the five Danish regions; the door does not check region
-names — must fail at the check: nothing downstream runs, ``publication`` does not run, and the
-published warehouse is exactly what it was (or still absent). Each test has its own warehouse and
-sources.
+- Raw suites are generated from the source contracts and run inside the ingestion op that loads the
+  table (``dk_sources``, ``berlin_sources``, ``be_sources``, ``policy_sources``); mart suites are the
+  files ``expectations/<system>/marts.*.json``, run in one op (``gx_mart_suites``).
+- Sources that pass the door (``wijkmonitor refresh`` validates them first; it does not check region
+  names) but break an expectation — a region 'Atlantis' that is not one of the five Danish regions —
+  fail at the raw suite, in the ingestion op: nothing downstream runs (no dbt), ``publication`` does
+  not run, and the published warehouse is exactly what it was (or still absent).
+- A mart that breaks its suite (dbt's own tests pass) blocks publication the same way.
+- A missing or malformed suite file fails when the definitions load.
+
+A good refresh is the session's ``bundled_warehouse`` (`make run`, tests/conftest.py): what it
+recorded of every suite is checked here. The failing runs run the refresh job in-process, over a
+copy of it as the published warehouse.
 """
 
 import csv
@@ -14,14 +22,15 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
-from conftest import run_wijkmonitor
+from conftest import completed_output, query, run_wijkmonitor
 
 from dagster_project.lib import gx as gx_adapter
 from dagster_project.lib.config import SOURCES_ENV, WAREHOUSE_ENV, dbt_project_dir, repo_root
 from dagster_project.lib.publish import prepare_dbt_manifest
 
-# One blocking check per suite file in expectations/<system>/ (Denmark, Berlin MSS, Belgium).
+# One blocking check per raw table of the source contracts and per mart suite file.
 CHECKED_ASSETS = [
     ["marts", "be_sector_deprivation"],
     ["marts", "be_urban_region_deprivation"],
@@ -41,9 +50,15 @@ CHECKED_ASSETS = [
     ["raw", "dk_area_statistics"],
     ["raw", "dk_national_reference"],
     ["raw", "dk_published_lists"],
+    ["raw", "policy_co_financing"],
     ["raw", "policy_facts"],
 ]
+RAW_CHECK_STEPS = {
+    "dk": "dk_sources", "berlin": "berlin_sources", "be": "be_sources", "policy": "policy_sources",
+}
+MART_CHECK_STEP = "gx_mart_suites"
 AREA_STATISTICS_CHECK = dg.AssetCheckKey(dg.AssetKey(["raw", "dk_area_statistics"]), "gx_suite")
+MEMBERSHIP_CHECK = dg.AssetCheckKey(dg.AssetKey(["marts", "dk_list_membership"]), "gx_suite")
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +69,13 @@ def definitions():
     return defs
 
 
-@pytest.fixture
-def good_sources(tmp_path) -> Path:
-    target = tmp_path / "sources"
-    shutil.copytree(repo_root() / "sources", target)
-    return target
-
-
-@pytest.fixture
-def atlantis_sources(tmp_path) -> tuple[Path, str]:
-    """Bundled sources with one area moved to region 'Atlantis'; returns (dir, expected failed line)."""
-    target = tmp_path / "atlantis_sources"
-    shutil.copytree(repo_root() / "sources", target)
+def _atlantis_sources(target: Path, danish_only: bool = False) -> tuple[Path, str]:
+    """Bundled sources (or only their dk/) with one area moved to region 'Atlantis'; returns (dir,
+    expected failed line)."""
+    if danish_only:
+        shutil.copytree(repo_root() / "sources" / "dk", target / "dk")
+    else:
+        shutil.copytree(repo_root() / "sources", target)
     path = sorted((target / "dk").glob("area_statistics*.csv"))[0]
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -82,21 +92,35 @@ def atlantis_sources(tmp_path) -> tuple[Path, str]:
     return target, expected_line
 
 
-def _refresh(definitions, monkeypatch, sources: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
-    """What ``wijkmonitor refresh`` runs: the refresh job without a partition (every list year)."""
+def _published_copy(bundled_warehouse: Path, directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    warehouse = directory / "wijkmonitor.duckdb"
+    shutil.copyfile(bundled_warehouse, warehouse)
+    return warehouse
+
+
+def _refresh(definitions, sources: Path, warehouse: Path, selection=None) -> dg.ExecuteInProcessResult:
+    """What ``wijkmonitor refresh`` runs: the refresh job without a partition (every list year); with
+    ``selection``, those assets only (their build file then starts as a copy of the published one)."""
     from dagster_project.defs.automation import REFRESH_JOB_NAME, unpartitioned_refresh_selection
 
-    monkeypatch.setenv(SOURCES_ENV, str(sources))
-    monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
     job = definitions.resolve_job_def(REFRESH_JOB_NAME)
-    selection = unpartitioned_refresh_selection().resolve(definitions.resolve_asset_graph())
-    return job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), asset_selection=sorted(selection), raise_on_error=False
-    )
+    if selection is None:
+        selection = sorted(unpartitioned_refresh_selection().resolve(definitions.resolve_asset_graph()))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(SOURCES_ENV, str(sources))
+        monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
+        return job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), asset_selection=selection, raise_on_error=False
+        )
 
 
 def _started_steps(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+
+
+def _failed_steps(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"}
 
 
 def _gx_evaluations(result: dg.ExecuteInProcessResult) -> dict[dg.AssetCheckKey, object]:
@@ -108,16 +132,31 @@ def _sha256(path: Path) -> str:
 
 
 def test_definitions_have_one_blocking_gx_check_per_suite(definitions):
-    from dagster_project.defs import quality
+    """Raw suites are checks of the ingestion ops that load their tables, mart suites of one op."""
+    from dagster_project.defs import ingestion, quality
 
-    checks = {spec.key: spec for checks_def in quality.gx_asset_checks for spec in checks_def.check_specs}
-    assert sorted(key.asset_key.path for key in checks) == CHECKED_ASSETS
-    assert {key.name for key in checks} == {"gx_suite"}
-    assert all(spec.blocking for spec in checks.values())
+    steps = {}
+    for assets_def in ingestion.ingestion_assets:
+        for spec in assets_def.check_specs:
+            steps[spec.key] = (assets_def.op.name, spec)
+    for checks_def in quality.gx_asset_checks:
+        for spec in checks_def.check_specs:
+            steps[spec.key] = (checks_def.node_def.name, spec)
+    gx_checks = {key: value for key, value in steps.items() if key.name == "gx_suite"}
+    assert sorted(key.asset_key.path for key in gx_checks) == CHECKED_ASSETS
+    assert all(spec.blocking for _, spec in gx_checks.values())
+    for key, (step, _) in gx_checks.items():
+        schema, table = key.asset_key.path
+        if schema == "raw":
+            source = next(s for s in RAW_CHECK_STEPS if table.startswith(f"{s}_"))
+            assert step == RAW_CHECK_STEPS[source], (key, step)
+        else:
+            assert step == MART_CHECK_STEP, (key, step)
     asset_graph = definitions.resolve_asset_graph()
-    assert {key.asset_key for key in checks} <= asset_graph.get_all_asset_keys()
-    assert set(checks) <= set(definitions.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys)
-    assert {key.asset_key for key in checks} <= asset_graph.get(dg.AssetKey("publication")).parent_keys
+    assert {key.asset_key for key in gx_checks} <= asset_graph.get_all_asset_keys()
+    refresh_checks = definitions.resolve_job_def("refresh").asset_layer.asset_graph.asset_check_keys
+    assert set(gx_checks) <= set(refresh_checks)
+    assert {key.asset_key for key in gx_checks} <= asset_graph.get(dg.AssetKey("publication")).parent_keys
 
 
 def test_missing_required_suite_fails_when_definitions_load(tmp_path):
@@ -132,21 +171,39 @@ def test_missing_required_suite_fails_when_definitions_load(tmp_path):
 
 
 def test_malformed_suite_fails_when_definitions_load(tmp_path):
+    """(The raw suites are generated from the source contracts, not files: a mart suite file here.)"""
     from dagster_project.defs import quality
 
     suites = tmp_path / "expectations"
     shutil.copytree(repo_root() / "expectations", suites)
-    (suites / "dk" / "raw.dk_published_lists.json").write_text('{"name": "raw.dk_published_lists",')
-    with pytest.raises(gx_adapter.SuiteDefinitionError, match=r"raw\.dk_published_lists\.json: not valid"):
+    broken = suites / "dk" / "marts.dk_history_consistency.json"
+    broken.write_text('{"name": "marts.dk_history_consistency",')
+    not_valid = r"marts\.dk_history_consistency\.json: not valid"
+    with pytest.raises(gx_adapter.SuiteDefinitionError, match=not_valid):
         quality.build_gx_asset_checks(suites)
 
 
-def test_failed_expectation_blocks_the_first_publication(tmp_path, atlantis_sources):
-    """As a user sees it: `wijkmonitor refresh` exits 1 naming the failed expectation."""
-    sources, expected_line = atlantis_sources
+def test_a_good_refresh_passes_every_suite_and_publishes(bundled_warehouse):
+    """The session's refresh of the bundled sources recorded every suite of the run, each passed."""
+    suites = query(
+        bundled_warehouse,
+        "SELECT suite_name, success, evaluated_expectations, len(failed), result_file "
+        "FROM meta.validation_results ORDER BY suite_name",
+    )
+    assert [name.split(".") for name, *_ in suites] == CHECKED_ASSETS
+    assert all(success and evaluated > 0 and failed == 0 for _, success, evaluated, failed, _ in suites)
+    assert all(Path(result_file).is_file() for *_, result_file in suites)
+    [(run_id,)] = query(bundled_warehouse, "SELECT run_id FROM meta.publications")
+    assert {Path(r[4]).parent.name for r in suites} == {run_id}
+
+
+def test_failed_expectation_blocks_the_first_publication(tmp_path):
+    """As a user sees it: `wijkmonitor refresh` exits 1 naming the failed expectation (dk/ only: the
+    other sources are optional)."""
+    sources, expected_line = _atlantis_sources(tmp_path / "atlantis_sources", danish_only=True)
     warehouse = tmp_path / "warehouse" / "wijkmonitor.duckdb"
     completed = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse)
-    assert completed.returncode == 1
+    assert completed.returncode == 1, completed_output(completed)
     assert expected_line in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not warehouse.exists()
@@ -156,28 +213,27 @@ def test_failed_expectation_blocks_the_first_publication(tmp_path, atlantis_sour
     assert [s["failed"] for s in summary if s["suite_name"] == "raw.dk_area_statistics"] == [[expected_line]]
 
 
-def test_failed_expectation_leaves_the_published_warehouse_unchanged(
-    definitions, monkeypatch, tmp_path, good_sources, atlantis_sources
-):
-    warehouse = tmp_path / "warehouse" / "wijkmonitor.duckdb"
-    good = _refresh(definitions, monkeypatch, good_sources, warehouse)
-    assert good.success is True
-    evaluations = _gx_evaluations(good)
-    assert sorted(key.asset_key.path for key in evaluations) == CHECKED_ASSETS
-    assert all(e.passed for e in evaluations.values())
-    assert "publication" in _started_steps(good)
+@pytest.fixture(scope="module")
+def atlantis_refresh(definitions, bundled_warehouse, tmp_path_factory):
+    """The refresh job in-process on the Atlantis sources, over a copy of the bundled warehouse."""
+    root = tmp_path_factory.mktemp("atlantis")
+    sources, expected_line = _atlantis_sources(root / "sources")
+    warehouse = _published_copy(bundled_warehouse, root / "warehouse")
     published = _sha256(warehouse)
+    result = _refresh(definitions, sources, warehouse)
+    return result, warehouse, published, expected_line
 
-    sources, expected_line = atlantis_sources
-    result = _refresh(definitions, monkeypatch, sources, warehouse)
+
+def test_failed_expectation_leaves_the_published_warehouse_unchanged(atlantis_refresh):
+    result, warehouse, published, expected_line = atlantis_refresh
     assert result.success is False
     evaluation = _gx_evaluations(result)[AREA_STATISTICS_CHECK]
     assert (evaluation.passed, evaluation.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert evaluation.metadata["failed_count"].value == 1
     assert evaluation.metadata["failed"].value == f"- `{expected_line}`"
     assert expected_line in evaluation.description
-    failed_steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"}
-    assert failed_steps == {"raw__dk_area_statistics_gx_suite"}
+    # the raw suites run in the ingestion op that loads the table: that step fails, no other
+    assert _failed_steps(result) == {RAW_CHECK_STEPS["dk"]}
     assert "publication" not in _started_steps(result)
     assert _sha256(warehouse) == published
     assert list((warehouse.parent / ".build").glob("*.duckdb*")) == []
@@ -186,20 +242,46 @@ def test_failed_expectation_leaves_the_published_warehouse_unchanged(
     assert json.loads(detail.read_text(encoding="utf-8"))["success"] is False
 
 
-def test_failed_raw_suite_stops_dbt(definitions, monkeypatch, tmp_path, atlantis_sources):
-    """Nothing downstream of a failed raw suite runs: dbt waits for the blocking raw checks.
-
-    Dagster exempts an op from the blocking checks on an upstream asset when that op has asset
-    checks of its own on it (dagster/_core/definitions/assets/job/asset_job.py, build_node_deps).
-    dbt source tests loaded as asset checks (enable_source_tests_as_checks) are such checks on
-    raw.dk_area_statistics and raw.dk_national_reference, so with them dbt runs anyway.
-    """
-    sources, _ = atlantis_sources
-    result = _refresh(definitions, monkeypatch, sources, tmp_path / "warehouse" / "wijkmonitor.duckdb")
+def test_failed_raw_suite_stops_dbt(atlantis_refresh):
+    """Nothing downstream of a failed raw suite runs: the suite fails the op that loaded the table,
+    and dbt waits for it (dbt source tests as asset checks cannot exempt dbt from a check of another
+    op, as they could when the raw suites were checks of their own ops)."""
+    result, *_ = atlantis_refresh
     assert result.success is False
-    assert {"dk_sources", "raw__dk_area_statistics_gx_suite"} <= _started_steps(result)
+    assert set(RAW_CHECK_STEPS.values()) <= _started_steps(result)
     assert "dbt_models" not in _started_steps(result), (
-        "dbt ran although the blocking GX check on its input raw.dk_area_statistics failed "
-        "(see this test's docstring)"
+        "dbt ran although the blocking GX check on its input raw.dk_area_statistics failed"
     )
-    assert {e.asset_key.path[0] for e in result.get_asset_materialization_events()} == {"raw"}
+    # the raw tables and the scenario definitions (which read no raw table), nothing built by dbt
+    materialized = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
+    assert "raw" in materialized and materialized <= {"raw", "scenarios"}, materialized
+    # the other sources' raw suites were evaluated and passed
+    evaluations = _gx_evaluations(result)
+    assert sorted(key.asset_key.path for key in evaluations) == [p for p in CHECKED_ASSETS if p[0] == "raw"]
+    assert {key for key, e in evaluations.items() if not e.passed} == {AREA_STATISTICS_CHECK}
+
+
+def test_a_failed_mart_suite_blocks_publication(definitions, bundled_warehouse, tmp_path):
+    """dk_list_membership rebuilt from a published warehouse whose rule-version table says V2010 for
+    list year 2022: dbt's tests of the mart pass (rule_version is not null, the keys are unique),
+    its Great Expectations suite does not (V2010 is the rule version of 2010-2012, and only of
+    ghetto lists), and the publication does not run."""
+    warehouse = _published_copy(bundled_warehouse, tmp_path / "warehouse")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "UPDATE intermediate.int_dk__list_years SET rule_version = 'V2010' "
+            "WHERE rule_set = 'official' AND list_year = 2022"
+        )
+    published = _sha256(warehouse)
+    selection = [dg.AssetKey(["marts", "dk_list_membership"]), dg.AssetKey("publication")]
+    result = _refresh(definitions, repo_root() / "sources", warehouse, selection)
+    assert result.success is False
+    started = _started_steps(result)
+    assert {"dbt_models", MART_CHECK_STEP} <= started and "publication" not in started
+    assert _failed_steps(result) == {MART_CHECK_STEP}
+    evaluation = _gx_evaluations(result)[MEMBERSHIP_CHECK]
+    assert (evaluation.passed, evaluation.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    failed = evaluation.metadata["failed"].value
+    assert "list_year" in failed and "V2010" in failed, failed
+    assert _sha256(warehouse) == published
+    assert list((warehouse.parent / ".build").glob("*.duckdb*")) == []

@@ -2,10 +2,12 @@
 
 Every case drops one bad file as ``dk/area_statistics.csv`` into a copy of the bundled sources
 (the loader reads it together with the bundled ``dk/area_statistics_*.csv``) and refreshes over a
-copy of the session's published warehouse (``bundled_warehouse``). The door cases fail in the
-ingestion step, before dbt; the missing list year passes the door and is stopped by the dbt model
-that guards the history (``int_dk__history_requirements``). After each, the published file is
-byte-for-byte what it was, no build file is left and no publication was retained.
+copy of the session's published warehouse (``bundled_warehouse``). The door cases fail before
+Dagster, dbt or Great Expectations load (``wijkmonitor refresh`` validates the sources first); the
+missing list year passes the door and is stopped by the dbt model that guards the history
+(``int_dk__history_requirements``): that refresh is the session's ``gap_refresh``. After each,
+the published file is byte-for-byte what it was, no build file is left and no publication was
+retained.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, cli_env, run_wijkmonitor
+from conftest import GAP_YEAR, REPO_ROOT, cli_env, run_wijkmonitor
 
 SOURCES = REPO_ROOT / "sources"
 NAME = "dk/area_statistics.csv"
@@ -127,7 +129,7 @@ def _sources_with(tmp_path: Path, contents: bytes) -> Path:
 def _assert_nothing_published(warehouse: Path, sha256_before: str) -> None:
     assert _sha256(warehouse) == sha256_before
     assert not Path(f"{warehouse}.wal").exists()
-    assert not list((warehouse.parent / ".build").glob("*.duckdb*"))
+    assert not list((warehouse.parent / ".build").glob("*.duckdb*"))  # (no .build at all is fine)
     assert not (warehouse.parent / ".publications").exists()
 
 
@@ -148,23 +150,19 @@ def test_bad_file_is_refused_at_the_door_with_its_exact_lines(bundled_warehouse,
         "nothing was published",
     ]
     _assert_nothing_published(warehouse, before)
-    assert [p.name for p in (warehouse.parent / ".build").iterdir()] == ["refresh.lock"]
+    # refused before any build started (the command validates the sources before Dagster loads)
+    assert not (warehouse.parent / ".build").exists()
 
 
-def test_a_list_year_missing_from_the_middle_of_the_history_blocks_publication(bundled_warehouse, tmp_path):
-    """The synthetic panel without 2019, as dk/area_statistics.csv: each gap is one line."""
-    warehouse = _published_copy(bundled_warehouse, tmp_path)
-    before = _sha256(warehouse)
-    sources = tmp_path / "sources"
-    shutil.copytree(SOURCES, sources)
-    panel = sources / "dk" / "area_statistics_synthetic_panel.csv"
-    lines = panel.read_text(encoding="utf-8").splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if not line.startswith(f"{MISSING_YEAR},")]
-    assert len(kept) < len(lines)
-    (sources / NAME).write_text("\n".join(kept) + "\n", encoding="utf-8")
-    panel.unlink()
+def test_a_list_year_missing_from_the_middle_of_the_history_blocks_publication(gap_refresh):
+    """The synthetic panel without 2019, as dk/area_statistics.csv: each gap is one line.
 
-    result = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse)
+    The refresh is the session's ``gap_refresh`` (tests/conftest.py), over a copy of the bundled
+    warehouse; test_oracle_agreement.py reads it too."""
+    assert GAP_YEAR == MISSING_YEAR
+    assert (gap_refresh.sources / NAME).is_file()
+    assert not (gap_refresh.sources / "dk" / "area_statistics_synthetic_panel.csv").exists()
+    warehouse, result = gap_refresh.warehouse, gap_refresh.result
 
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
@@ -183,7 +181,7 @@ def test_a_list_year_missing_from_the_middle_of_the_history_blocks_publication(b
     assert lines[-1].startswith(
         f"wijkmonitor: error: {len(lines) - 1} problem(s) block publication; nothing was published"
     )
-    _assert_nothing_published(warehouse, before)
+    _assert_nothing_published(warehouse, gap_refresh.sha256_before)
 
 
 def test_make_run_with_a_bad_area_statistics_file_exits_non_zero_and_keeps_the_warehouse(

@@ -1,56 +1,29 @@
-"""The Belgian atlas approximation end to end: loader → dbt (Belgian seeds and models only) → GX.
+"""The Belgian atlas approximation end to end: loader → dbt → GX.
 
-Each warehouse is a temporary DuckDB file; dbt writes its artifacts and logs to the temporary
-directory (``--target-path`` / ``--log-path``), never to dbt/target.
+The warehouses are the session's (tests/conftest.py): ``bundled_warehouse`` (`make run` of the
+bundled sources, whose be/ is the synthetic sample) and ``danish_only_warehouse`` (a refresh without
+be/). A test that must change a warehouse changes a copy in its temporary directory.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.lib import gx
-from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, repo_root
-from dagster_project.sources import be, load_source, raw_suites
+from dagster_project.sources import raw_suites
 
-DBT = Path(sys.executable).parent / "dbt"
-BELGIAN_SELECTION = [
-    "path:seeds/belgium",
-    "path:models/staging/belgium",
-    "path:models/intermediate/belgium",
-    "path:models/marts/belgium",
-    "be_indicator_source_columns_exist",
-]
 # the raw suites come from the source contract, the mart suites from expectations/be/
 BE_SUITES = [s for s in raw_suites() if s.table.startswith("be_")]
 BE_SUITES += [s for s in gx.suite_files() if s.system == "be"]
 
 
-def build_belgian_warehouse(sources: Path, workdir: Path) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    warehouse = workdir / "be.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        load_source(be.SOURCE, con, sources)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")}
-    env[BUILD_PATH_ENV] = str(warehouse)
-    result = subprocess.run(
-        [str(DBT), "build", "--select", *BELGIAN_SELECTION,
-         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")],
-        cwd=dbt_project_dir(), env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-    return warehouse
-
-
 @pytest.fixture(scope="module")
-def bundled_be(tmp_path_factory) -> Path:
-    return build_belgian_warehouse(repo_root() / "sources", tmp_path_factory.mktemp("be_bundled"))
+def bundled_be(bundled_warehouse) -> Path:
+    return bundled_warehouse
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -140,10 +113,8 @@ def test_gx_suite_catches_a_cut_that_does_not_hold(bundled_be: Path, tmp_path: P
     assert "population_share_before_pct" in result.failed[0]
 
 
-def test_without_be_sources_everything_is_empty_and_the_suites_pass(tmp_path: Path) -> None:
-    sources = tmp_path / "sources"
-    (sources / "dk").mkdir(parents=True)
-    warehouse = build_belgian_warehouse(sources, tmp_path / "build")
+def test_without_be_sources_everything_is_empty_and_the_suites_pass(danish_only_warehouse: Path) -> None:
+    warehouse = danish_only_warehouse
     for table in ("raw.be_sectors", "raw.be_fiscal_income_sectors", "marts.be_sector_deprivation",
                   "marts.be_urban_region_deprivation"):
         assert query(warehouse, f"select count(*) from {table}") == [(0,)], table

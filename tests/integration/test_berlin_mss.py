@@ -1,54 +1,26 @@
 """Berlin MSS end to end: the method of domain/berlin.md on the published 2021 data, the bundled
 synthetic sample, and a refresh without any Berlin file.
 
-The reference test converts the Senate's published table ../shared/reference/berlin/
-mss_2021_index_indicators_plr.csv with the importer, loads it into raw with the loader (the
-z-values are fed as if they were shares: z-standardising z-values returns them), builds the Berlin
-dbt graph (`dbt build --select +path:models/marts/berlin`, target and logs in tmp, so
-dbt/target/manifest.json is never rewritten) into a temporary DuckDB file, and compares with the
-classes the Senate published. A missing reference file fails the test; it never skips.
+The reference tests read the session's ``berlin_reference_warehouse`` (tests/conftest.py): the
+Senate's published table ../shared/reference/berlin/mss_2021_index_indicators_plr.csv converted
+with the importer, loaded into raw with the loader (the z-values are fed as if they were shares:
+z-standardising z-values returns them), and the Berlin dbt graph (``+path:models/marts/berlin``,
+target and logs in tmp, so dbt/target is never rewritten) built into a small DuckDB file; they are
+compared with the classes the Senate published. A missing reference file fails these tests; they
+never skip. The bundled sample is read from the session's ``bundled_warehouse`` (`make run`).
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT, run_wijkmonitor
+from conftest import REFERENCE_INDEX_2021, REPO_ROOT, run_wijkmonitor
 
 from dagster_project.lib import gx
-from dagster_project.lib.config import dbt_project_dir
-from dagster_project.sources import berlin as berlin_sources
 from dagster_project.sources import raw_suites
-
-REFERENCE_INDEX_2021 = (
-    REPO_ROOT / ".." / "shared" / "reference" / "berlin" / "mss_2021_index_indicators_plr.csv"
-)
-DBT = Path(sys.executable).with_name("dbt")
-BERLIN_GRAPH = "+path:models/marts/berlin"
-
-
-def _build_berlin(tmp: Path, sources: Path, indicator_ranges: bool = True) -> Path:
-    """Load the Berlin sources into a fresh DuckDB file and dbt-build the Berlin graph into it."""
-    warehouse = tmp / "berlin.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        berlin_sources.load(con, sources, indicator_ranges=indicator_ranges)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")}
-    env |= {"WIJKMONITOR_BUILD_PATH": str(warehouse), "DBT_PROFILES_DIR": str(dbt_project_dir()),
-            "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    result = subprocess.run(
-        [str(DBT), "build", "--select", BERLIN_GRAPH, "--target-path", str(tmp / "dbt_target"),
-         "--log-path", str(tmp / "dbt_logs"), "--profiles-dir", str(dbt_project_dir())],
-        cwd=dbt_project_dir(), env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-5000:]}\n{result.stderr[-2000:]}"
-    return warehouse
 
 
 def _published_classes() -> dict[str, tuple[str, str]]:
@@ -60,13 +32,10 @@ def _published_classes() -> dict[str, tuple[str, str]]:
         return {row[0]: (row[status].strip(), row[dynamic].strip()) for row in reader}
 
 
-@pytest.fixture(scope="module")
-def reference_2021(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+@pytest.fixture  # per test: no connection stays open while GX opens the file with its own settings
+def reference_2021(berlin_reference_warehouse) -> duckdb.DuckDBPyConnection:
     assert REFERENCE_INDEX_2021.is_file(), f"reference file {REFERENCE_INDEX_2021.resolve()} is missing"
-    tmp = tmp_path_factory.mktemp("berlin_reference")
-    berlin_sources.import_senate(REFERENCE_INDEX_2021, 2021, tmp / "sources" / "berlin")
-    warehouse = _build_berlin(tmp, tmp / "sources", indicator_ranges=False)
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(berlin_reference_warehouse), read_only=True)
     yield con
     con.close()
 
@@ -127,15 +96,14 @@ def test_mss_2021_zvalues_are_the_published_ones(reference_2021):
     ).fetchone() == (536 * 6, 536)
 
 
-def test_mss_2021_output_suite_passes(reference_2021):
-    result = gx.validate_relation(Path(reference_2021.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]),
-        gx.find_suite("marts.mss_planning_area_classes"))
+def test_mss_2021_output_suite_passes(berlin_reference_warehouse):
+    suite = gx.find_suite("marts.mss_planning_area_classes")
+    result = gx.validate_relation(berlin_reference_warehouse, suite)
     assert result.success, result.failed
 
 
-def test_bundled_synthetic_sample(tmp_path):
-    warehouse = _build_berlin(tmp_path, REPO_ROOT / "sources")
+def test_bundled_synthetic_sample(bundled_warehouse):
+    warehouse = bundled_warehouse
     raw = next(s for s in raw_suites() if s.name == "raw.berlin_mss_index_indicators")  # from the contract
     for suite in (raw, gx.find_suite("marts.mss_planning_area_classes")):
         result = gx.validate_relation(warehouse, suite)

@@ -6,7 +6,9 @@
   with a separate read-only connection.
 - Error paths need no refresh: bad arguments, unknown years / areas / kinds, no warehouse, a held
   refresh lock.
-- One scenario run (a Dagster + dbt start) on a copy of the warehouse; the rollback after it.
+- One scenario run (a Dagster + dbt start) on a copy of the warehouse, the session's
+  ``strict_scenario`` (tests/conftest.py, shared with test_scenarios.py); the rollback after it on
+  a copy of that.
 - The refresh summary is printed from the marts of the published warehouse; it is checked
   in-process on the bundled warehouse with the job itself replaced (the job ran for the fixture).
 """
@@ -373,22 +375,28 @@ def test_read_only_commands_never_import_dagster(bundled_warehouse):
 # --- scenarios, publications, rollback ------------------------------------------------------------------
 
 
-def test_a_scenario_run_publishes_and_prints_what_it_published(published_copy):
-    result = wijkmonitor(
-        published_copy, "scenario", "strict", "--rules", "dk", "--param", "no_attachment.threshold=45"
-    )
+def test_a_scenario_run_publishes_and_prints_what_it_published(strict_scenario, tmp_path):
+    # the session's run of this command on a copy of the bundled warehouse (tests/conftest.py)
+    assert strict_scenario.result.args[1:] == ["scenario", "strict", "--rules", "dk", "--param",
+                                               "no_attachment.threshold=45"]
+    result, scenario_warehouse = strict_scenario.result, strict_scenario.warehouse
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # not even the interpreter's leak reports
     lines = result.stdout.splitlines()
     [(publication_id,)] = query(
-        published_copy, "SELECT publication_id FROM meta.publications ORDER BY published_at DESC LIMIT 1"
+        scenario_warehouse, "SELECT publication_id FROM meta.publications ORDER BY published_at DESC LIMIT 1"
     )
-    assert lines[0] == f"published {published_copy}"
+    assert lines[0] == f"published {scenario_warehouse}"
     assert lines[1].startswith(
         f"publication {publication_id} (meta.publications); the previous file is kept as "
     )
     kept = Path(lines[1].rsplit(" ", 1)[-1])
     assert kept.is_file() and kept.parent.name == ".publications"
+    # what follows changes the warehouse: on a copy (with the kept previous publication)
+    published_copy = tmp_path / "wh" / "wijkmonitor.duckdb"
+    published_copy.parent.mkdir()
+    shutil.copyfile(scenario_warehouse, published_copy)
+    shutil.copytree(kept.parent, published_copy.parent / ".publications")
     [(command, status, message)] = query(
         published_copy,
         "SELECT command, status, message FROM marts.scenario_definitions WHERE scenario = 'strict'",

@@ -1,15 +1,15 @@
-"""End to end: `make run` on the bundled sources, into a warehouse in a temporary directory."""
+"""End to end: `make run` on the bundled sources, into a warehouse in a temporary directory.
+
+The run is the session's ``make_run`` (tests/conftest.py): the same `make run` makes the
+``bundled_warehouse`` every other test reads.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import duckdb
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from conftest import completed_output
 
 CONTRACT_COLUMNS = {
     "dk_list_membership": ["list_year", "area_id", "area_name", "list_kind", "rule_version"],
@@ -19,15 +19,10 @@ CONTRACT_COLUMNS = {
 }
 
 
-def test_make_run_publishes_every_list_year(tmp_path: Path) -> None:
-    warehouse = tmp_path / "published" / "wijkmonitor.duckdb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIJKMONITOR_", "MAKE"))}
-    env["WIJKMONITOR_WAREHOUSE"] = str(warehouse)
-    result = subprocess.run(
-        ["make", "--no-print-directory", "run"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_make_run_publishes_every_list_year(make_run) -> None:
+    warehouse, result = make_run.warehouse, make_run.result
+    assert result.args == ["make", "--no-print-directory", "run"]
+    assert result.returncode == 0, completed_output(result)
     assert warehouse.exists()
     # nothing but the published file (and its validation results) is left next to it
     leftovers = {p.name for p in warehouse.parent.iterdir()} - {warehouse.name, "validation"}

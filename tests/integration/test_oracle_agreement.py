@@ -2,26 +2,28 @@
 
 - unit tests of the oracle itself on tiny hand-made cases (values exactly on each line, unknowns,
   1,000 residents, history from published lists, gaps);
-- the bundled synthetic panel produces the cases its docstring promises;
-- seeded random panels, dense in values exactly on the lines, nulls and areas of 999/1000/1001
-  residents, are refreshed with the real ``wijkmonitor refresh`` and
-  ``marts.dk_list_membership`` must equal the oracle's set, row for row;
-- a list year missing in the middle stops the refresh.
+- the bundled synthetic panel produces the cases its docstring promises, and the bundled warehouse
+  (`make run`) equals the oracle on the bundled sources;
+- seeded random panels (tests/panels.py), dense in values exactly on the lines, nulls and areas of
+  999/1000/1001 residents: ``marts.dk_list_membership`` must equal the oracle's set, row for row,
+  on every panel. The panels share the work: those with statistics for every rule version are in
+  one sources directory with the bundled Danish files, refreshed once with the real
+  ``wijkmonitor refresh`` (the session's ``danish_only_warehouse``); those whose hard-status history
+  comes from published lists (a list year has statistics for every area or for none, so they
+  cannot join them) are built by dbt on a small DuckDB file (``published_history_warehouse``);
+- a list year missing in the middle stops the real refresh (the session's ``gap_refresh``).
 """
 
 from __future__ import annotations
 
 import csv
-import os
-import random
-import shutil
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import panels
 import pytest
+from conftest import GAP_YEAR, SOURCES, completed_output, sha256
 from oracle_dk import (
     AreaYear,
     OracleHistoryError,
@@ -29,11 +31,7 @@ from oracle_dk import (
     memberships_from_sources,
 )
 
-from tools.synthetic import COLUMNS, write_bundled
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-WIJKMONITOR = Path(sys.executable).parent / "wijkmonitor"
-REFRESH_TIMEOUT_SECONDS = 600
+from tools.synthetic import write_bundled
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,166 +248,8 @@ def test_bundled_panel_cases(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
-# random panels
+# the warehouse against the oracle
 # --------------------------------------------------------------------------------------------
-# Values exactly on every line of every rule version, and a hair either side.
-LINES = {
-    "non_western_pct": ["50", "30"],
-    "no_attachment_pct": ["40", "30"],
-    "convicted_pct": ["2.70"],  # plus 3x / 2x national, added per year
-    "basic_education_pct": ["50", "60"],
-    "income_pct_of_region": ["55", "65"],
-}
-STRONG = {  # comfortably meeting every rule's line
-    "non_western_pct": "71.3",
-    "no_attachment_pct": "47.2",
-    "convicted_pct": "3.55",
-    "basic_education_pct": "68.4",
-    "income_pct_of_region": "47.5",
-}
-WEAK = {  # comfortably meeting none
-    "non_western_pct": "12.0",
-    "no_attachment_pct": "15.5",
-    "convicted_pct": "0.60",
-    "basic_education_pct": "28.0",
-    "income_pct_of_region": "92.0",
-}
-CRITERIA = tuple(LINES)
-
-
-def _nudge(text: str, rng: random.Random) -> str:
-    step = rng.choice([Decimal("0"), Decimal("0"), Decimal("0.01"), Decimal("-0.01"), Decimal("0.0001")])
-    return format(Decimal(text) + step, "f")
-
-
-def write_random_panel(
-    root: Path,
-    seed: int,
-    statistics_years: list[int],
-    published_years: list[int],
-    areas: int = 80,
-    published_in_statistics_year: int | None = None,
-    national_overrides: dict[int, Decimal] | None = None,
-) -> None:
-    """A seeded panel dense in boundary cases; areas keep their profile from year to year often
-    enough that hard-ghetto / omdannelse streaks (from statistics and published lists) occur."""
-    rng = random.Random(seed)
-    dk = root / "dk"
-    dk.mkdir(parents=True, exist_ok=True)
-    all_years = sorted(set(statistics_years) | set(published_years))
-    national = {
-        year: Decimal(rng.choice(["0.73", "0.68", "0.725", "0.7", "0.81", "0.6667"])) for year in all_years
-    }
-    national[2018] = Decimal("0.73")
-    national.update(national_overrides or {})
-
-    def value(criterion: str, profile: str, year: int) -> str:
-        if profile == "strong":
-            return STRONG[criterion] if rng.random() < 0.9 else rng.choice(["", *LINES[criterion]])
-        if profile == "weak":
-            return WEAK[criterion] if rng.random() < 0.9 else rng.choice(["", *LINES[criterion]])
-        if profile == "preventive":  # around the forebyggelse lines
-            choices = {
-                "non_western_pct": ["30", "30.01", "35.5", "50"],
-                "no_attachment_pct": ["30", "30.01", "33.0", "40"],
-                "convicted_pct": [
-                    format(2 * national[year], "f"),
-                    format(2 * national[year] - Decimal("0.01"), "f"),
-                ],
-                "basic_education_pct": ["60", "60.01", "45.0"],
-                "income_pct_of_region": ["65", "64.99", "60.0", "55"],
-            }[criterion]
-            return rng.choice(choices) if rng.random() < 0.95 else ""
-        # edge: on a line, a hair either side, unknown, or clearly one side
-        lines = list(LINES[criterion])
-        if criterion == "convicted_pct":
-            lines += [format(3 * national[year], "f"), format(2 * national[year], "f")]
-        draw = rng.random()
-        if draw < 0.12:
-            return ""
-        if draw < 0.75:
-            return _nudge(rng.choice(lines), rng)
-        return rng.choice([STRONG[criterion], WEAK[criterion]])
-
-    ids = [f"RND-{seed}-{n:03d}" for n in range(1, areas + 1)]
-    profiles = ["strong", "strong", "weak", "edge", "edge", "preventive"]
-    profile = {area_id: rng.choice(profiles) for area_id in ids}
-    residents_base = {area_id: rng.choice([999, 1000, 1001, 1500, 2500, 4000]) for area_id in ids}
-    rows: list[list[str]] = []
-    for year in statistics_years:
-        for area_id in ids:
-            if rng.random() < 0.15:
-                profile[area_id] = rng.choice(profiles)
-            if rng.random() < 0.08:
-                residents = rng.choice(["", "999", "1000", "1001", "600"])
-            else:
-                residents = str(residents_base[area_id])
-            values = [value(criterion, profile[area_id], year) for criterion in CRITERIA]
-            count = int(residents) if residents else 0
-            denominators = (
-                [str(round(count * share)) for share in (0.65, 0.78, 0.42)] if count else ["", "", ""]
-            )
-            rows.append(
-                [
-                    str(year),
-                    area_id,
-                    f"Tilfældig {area_id}",
-                    "Synby",
-                    "Hovedstaden",
-                    residents,
-                    *values,
-                    *denominators,
-                    "" if rng.random() < 0.1 else "398000",
-                ]
-            )
-    with (dk / "area_statistics_random.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-    with (dk / "national_reference.csv").open("w", encoding="utf-8", newline="") as handle:
-        handle.write("list_year,national_convicted_pct\n")
-        for year in all_years:
-            handle.write(f"{year},{format(national[year], 'f')}\n")
-
-    def published_kinds(year: int, is_hard: bool) -> list[str]:
-        if year >= 2021:
-            return ["udsat", "parallelsamfund"] + (["omdannelsesomraade"] if is_hard else [])
-        if year >= 2018:
-            return ["udsat", "ghetto"] + (["hard_ghetto"] if is_hard else [])
-        return ["ghetto"]
-
-    published: list[list[str]] = []
-    on_list = {area_id: rng.random() < 0.45 for area_id in ids}
-    streak = dict.fromkeys(ids, 0)
-    for year in [*published_years, *([published_in_statistics_year] if published_in_statistics_year else [])]:
-        for area_id in ids:
-            if rng.random() < 0.15:
-                on_list[area_id] = not on_list[area_id]
-            streak[area_id] = streak[area_id] + 1 if on_list[area_id] else 0
-            if on_list[area_id]:
-                for kind in published_kinds(year, streak[area_id] >= 5):
-                    published.append([str(year), area_id, f"Tilfældig {area_id}", kind])
-            elif year >= 2018 and rng.random() < 0.1:
-                published.append([str(year), area_id, f"Tilfældig {area_id}", "udsat"])
-    with (dk / "published_lists.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["list_year", "area_id", "area_name", "list_kind"])
-        writer.writerows(published)
-
-
-def refresh(sources: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WIJKMONITOR_SOURCES": str(sources), "WIJKMONITOR_WAREHOUSE": str(warehouse)}
-    return subprocess.run(
-        [str(WIJKMONITOR), "refresh"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=REFRESH_TIMEOUT_SECONDS,
-        check=False,
-    )
-
-
 def warehouse_memberships(warehouse: Path) -> set[tuple[int, str, str]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute("SELECT list_year, area_id, list_kind FROM marts.dk_list_membership").fetchall()
@@ -429,7 +269,9 @@ def assert_same(actual: set, expected: set) -> None:
 
 def test_random_panel_generator_is_rich(tmp_path):
     """The random panels really are dense in the cases the agreement test is meant to probe."""
-    write_random_panel(tmp_path, 11, list(range(2011, 2025)), [2010], published_in_statistics_year=2016)
+    panels.write_random_panel(
+        tmp_path, 11, list(range(2011, 2025)), [2010], published_in_statistics_year=2016
+    )
     result = memberships_from_sources(tmp_path)
     assert {k for _, _, k in result} >= {
         "ghetto",
@@ -443,70 +285,79 @@ def test_random_panel_generator_is_rich(tmp_path):
     assert ",40," in text and ",1000," in text and ",999," in text and ",," in text
 
 
-PANELS = {
-    # statistics for every rule version (V2010 from 2011) with a little published history before
-    # and a published list for a statistics year (must not change the computed list), merged with
-    # the bundled sources of the repository (synthetic panel + real Table 1 fixture)
-    "all_versions_and_bundled": {
-        "seed": 11,
-        "statistics_years": list(range(2011, 2025)),
-        "published_years": [2010],
-        "published_in_statistics_year": 2016,
-        "with_bundled": True,
-    },
-    # statistics only from 2019: hard-ghetto / omdannelse history 2014-2018 from the published lists
-    "published_history": {
-        "seed": 23,
-        "statistics_years": list(range(2019, 2025)),
-        "published_years": list(range(2014, 2019)),
-    },
-}
+@pytest.mark.parametrize("shape", [panels.ALL_VERSIONS, panels.PUBLISHED_HISTORY], ids=lambda s: s.name)
+def test_every_panel_of_a_shared_directory_is_rich(tmp_path, shape):
+    """Each panel of the shared directories has every list kind its years allow, and hard statuses
+    that rest on years decided by the published lists where the shape has them."""
+    panels.write_shape(tmp_path, shape)
+    result = memberships_from_sources(tmp_path)
+    kinds = {"ghetto", "udsat", "hard_ghetto", "parallelsamfund", "omdannelsesomraade"}
+    kinds.add("forebyggelsesomraade")
+    for seed in shape.seeds:
+        mine = {m for m in result if m[1].startswith(shape.prefix(seed))}
+        assert {k for _, _, k in mine} >= kinds, (seed, sorted({k for _, _, k in mine}))
+        text = (tmp_path / "dk" / f"area_statistics_random_{seed}.csv").read_text(encoding="utf-8")
+        assert ",40," in text and ",1000," in text and ",999," in text and ",1001," in text and ",," in text
+    if shape is panels.PUBLISHED_HISTORY:  # omdannelse in 2021-2022 needs published years 2017-2020
+        assert any(k == "omdannelsesomraade" and y <= 2022 for y, _, k in result)
 
 
-def write_panel(sources: Path, name: str) -> None:
-    """Write the random panel ``name``; with ``with_bundled`` add the repository's bundled Danish
-    files (every area_statistics*.csv, their published lists and national reference) to it, so that
-    one refresh checks both. Area ids do not collide (RND-, SYN-, T1-)."""
-    config = dict(PANELS[name])
-    if not config.pop("with_bundled", False):
-        write_random_panel(sources, **config)
-        return
-    bundled = REPO_ROOT / "sources" / "dk"
-    if not (bundled / "area_statistics_synthetic_panel.csv").exists():
-        pytest.fail(
-            "sources/dk/area_statistics_synthetic_panel.csv missing: run "
-            "python -m tools.synthetic bundled sources"
-        )
-    with (bundled / "national_reference.csv").open(encoding="utf-8") as handle:
-        national = {int(r["list_year"]): Decimal(r["national_convicted_pct"]) for r in csv.DictReader(handle)}
-    write_random_panel(sources, **config, national_overrides=national)
-    for path in bundled.glob("area_statistics*.csv"):
-        shutil.copyfile(path, sources / "dk" / path.name)
-    published = (bundled / "published_lists.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    with (sources / "dk" / "published_lists.csv").open("a", encoding="utf-8") as handle:
-        handle.writelines(published[1:])
+def test_the_bundled_warehouse_agrees_with_the_oracle(bundled_warehouse):
+    """`make run` of the bundled sources (synthetic panel and the real Table 1 fixture)."""
+    assert_same(warehouse_memberships(bundled_warehouse), memberships_from_sources(SOURCES))
 
 
-@pytest.mark.parametrize("name", sorted(PANELS))
-def test_warehouse_agrees_with_oracle_on_random_panel(tmp_path, name):
+PANELS = [
+    *((panels.ALL_VERSIONS, name) for name in ["bundled", *(f"seed {s}" for s in panels.ALL_VERSIONS.seeds)]),
+    *((panels.PUBLISHED_HISTORY, f"seed {s}") for s in panels.PUBLISHED_HISTORY.seeds),
+]
+
+
+def _in_panel(area_id: str, shape: panels.Shape, name: str) -> bool:
+    if name == "bundled":
+        return not area_id.startswith("RND-")
+    return area_id.startswith(shape.prefix(int(name.split()[1])))
+
+
+@pytest.fixture(scope="module")
+def shared_panels(danish_only_run, published_history_warehouse) -> dict[str, tuple[set, set]]:
+    """{shape name: (warehouse memberships, oracle memberships)} of the two shared directories."""
+    compared = {}
+    for shape, run in ((panels.ALL_VERSIONS, danish_only_run),
+                       (panels.PUBLISHED_HISTORY, published_history_warehouse)):
+        warehouse = run.check(f"the build of the {shape.name} panels")
+        compared[shape.name] = (warehouse_memberships(warehouse), memberships_from_sources(run.sources))
+    return compared
+
+
+@pytest.mark.parametrize(("shape", "panel"), PANELS, ids=[f"{s.name}-{p}" for s, p in PANELS])
+def test_warehouse_agrees_with_oracle_on_random_panel(shared_panels, shape, panel):
+    actual, expected = shared_panels[shape.name]
+    mine = {m for m in expected if _in_panel(m[1], shape, panel)}
+    assert len(mine) > 50, f"{panel}: only {len(mine)} memberships"
+    assert_same({m for m in actual if _in_panel(m[1], shape, panel)}, mine)
+
+
+@pytest.mark.parametrize("shape", [panels.ALL_VERSIONS, panels.PUBLISHED_HISTORY], ids=lambda s: s.name)
+def test_warehouse_agrees_with_oracle_on_the_whole_directory(shared_panels, shape):
+    """Symmetric difference 0 over every area of the directory (no row outside the panels either)."""
+    actual, expected = shared_panels[shape.name]
+    assert_same(actual, expected)
+
+
+def test_gap_in_list_years_stops_the_refresh(gap_refresh, tmp_path):
+    """A random panel with a gap is refused by the oracle; the real refresh of sources with a gap
+    (the bundled ones without list year 2019) exits 1 naming the list year and publishes nothing."""
     sources = tmp_path / "sources"
-    write_panel(sources, name)
-    expected = memberships_from_sources(sources)
-    warehouse = tmp_path / "wh.duckdb"
-    completed = refresh(sources, warehouse)
-    assert completed.returncode == 0, f"refresh failed:\n{completed.stdout}\n{completed.stderr}"
-    assert_same(warehouse_memberships(warehouse), expected)
-
-
-def test_gap_in_list_years_stops_the_refresh(tmp_path):
-    sources = tmp_path / "sources"
-    write_random_panel(sources, 5, [2014, 2015, 2016, 2018, 2019, 2020], [2012, 2013], areas=20)
+    panels.write_random_panel(sources, 5, [2014, 2015, 2016, 2018, 2019, 2020], [2012, 2013], areas=20)
     with pytest.raises(OracleHistoryError):
         memberships_from_sources(sources)
-    warehouse = tmp_path / "wh.duckdb"
-    completed = refresh(sources, warehouse)
+    with pytest.raises(OracleHistoryError, match=str(GAP_YEAR)):
+        memberships_from_sources(gap_refresh.sources)
+    completed = gap_refresh.result
     output = completed.stdout + completed.stderr
-    assert completed.returncode != 0, output
-    assert "list year" in output.lower(), output
+    assert completed.returncode == 1, completed_output(completed)
+    assert f"list year {GAP_YEAR}" in output.lower(), output
     assert "Traceback" not in completed.stderr
-    assert not warehouse.exists()
+    assert sha256(gap_refresh.warehouse) == gap_refresh.sha256_before
+    assert not list((gap_refresh.warehouse.parent / ".build").glob("*.duckdb*"))

@@ -2,11 +2,12 @@
 reader polling the published file read-only every 0.2 s, the two publications compared table by
 table, the publication history and the kept previous publications, and rollback.
 
-One scenario per module (``refresh_after_a_kill``), because a refresh costs ~30 s: the session's
-``bundled_warehouse`` is copied in as the published warehouse (publication 1), a second refresh of
-the same sources is killed with SIGKILL once dbt is building, then a third refresh runs to the end
-while a separate process polls the published file. The tests assert what each step left behind.
-Retention and rollback without refreshes are tested on small hand-made warehouse files.
+The refreshes are the session's ``refresh_after_a_kill`` (tests/conftest.py, job ``publication``):
+the session's ``bundled_warehouse`` is copied in as the published warehouse (publication 1), a
+second refresh of the same sources is killed with SIGKILL once dbt is building, then a third
+refresh runs to the end while a separate process polls the published file. The tests assert what
+each step left behind. Retention and rollback without refreshes are tested on small hand-made
+warehouse files.
 """
 
 from __future__ import annotations
@@ -16,41 +17,17 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT, WIJKMONITOR, cli_env, run_wijkmonitor
+from conftest import REPO_ROOT, run_wijkmonitor
 
 from dagster_project.lib import publish as lib_publish
 
 SOURCES = REPO_ROOT / "sources"
-POLL_SECONDS = 0.2
-
-READER = """
-import json, sys, time, duckdb
-from pathlib import Path
-path, log, stop, every = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
-with log.open("w") as out:
-    while not stop.exists():
-        started = time.monotonic()
-        try:
-            with duckdb.connect(path, read_only=True) as con:
-                areas = con.execute("select count(*) from marts.dk_list_membership").fetchone()[0]
-                run_id = con.execute(
-                    "select run_id from meta.publications order by published_at desc limit 1"
-                ).fetchone()[0]
-            out.write(json.dumps({"ok": True, "areas": areas, "run_id": run_id}) + "\\n")
-        except Exception as exc:
-            out.write(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}) + "\\n")
-        out.flush()
-        time.sleep(max(0.0, every - (time.monotonic() - started)))
-"""
 
 
 def _sha256(path: Path) -> str:
@@ -62,86 +39,9 @@ def _query(path: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@dataclass
-class Scenario:
-    warehouse: Path
-    first_sha256: str
-    first_run_id: str
-    build_files_at_kill: list[str]
-    sha256_after_kill: str
-    leftovers_after_kill: list[str]
-    next_refresh: subprocess.CompletedProcess
-    refresh_seconds: float
-    polls: list[dict]
-
-
-def _kill_half_way(warehouse: Path) -> tuple[list[str], list[str]]:
-    """Start a refresh, SIGKILL its process group once dbt builds; (build dir at kill, after)."""
-    build = warehouse.parent / ".build"
-    process = subprocess.Popen(
-        [str(WIJKMONITOR), "refresh"],
-        env=cli_env(SOURCES, warehouse),
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 300
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            # dbt has started writing the build file: ingestion and the raw checks are behind it
-            if list(build.glob("*.duckdb")) and list(build.glob("dbt.*/dbt.log")):
-                break
-            time.sleep(0.05)
-        at_kill = sorted(p.name for p in build.iterdir())
-        os.killpg(process.pid, signal.SIGKILL)
-    finally:
-        process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "the refresh ended before it could be killed"
-    return at_kill, sorted(p.name for p in build.iterdir())
-
-
-@pytest.fixture(scope="module")
-def refresh_after_a_kill(bundled_warehouse, tmp_path_factory) -> Scenario:
-    warehouse = tmp_path_factory.mktemp("published") / "wijkmonitor.duckdb"
-    shutil.copyfile(bundled_warehouse, warehouse)
-    first_sha256 = _sha256(warehouse)
-    [(first_run_id,)] = _query(warehouse, "select run_id from meta.publications")
-
-    at_kill, after_kill = _kill_half_way(warehouse)
-    sha256_after_kill = _sha256(warehouse)
-
-    log, stop = warehouse.parent / "reader.jsonl", warehouse.parent / "reader.stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(warehouse), str(log), str(stop), str(POLL_SECONDS)]
-    )
-    try:
-        time.sleep(1)  # a few polls of the old publication first
-        started = time.monotonic()
-        next_refresh = run_wijkmonitor("refresh", sources=SOURCES, warehouse=warehouse)
-        refresh_seconds = time.monotonic() - started
-        time.sleep(1)  # and a few of the new one
-    finally:
-        stop.touch()
-        reader.wait(timeout=60)
-    polls = [json.loads(line) for line in log.read_text().splitlines()]
-    log.unlink()
-    stop.unlink()
-    return Scenario(
-        warehouse,
-        first_sha256,
-        first_run_id,
-        at_kill,
-        sha256_after_kill,
-        after_kill,
-        next_refresh,
-        refresh_seconds,
-        polls,
-    )
-
-
 def test_a_refresh_killed_half_way_leaves_the_previous_publication(refresh_after_a_kill):
     s = refresh_after_a_kill
+    assert s.killed_returncode == -signal.SIGKILL, "the refresh ended before it could be killed"
     # it was killed while building: its build file (and dbt's folder) existed
     assert any(name.endswith(".duckdb") for name in s.build_files_at_kill), s.build_files_at_kill
     assert any(name.startswith("dbt.") for name in s.build_files_at_kill), s.build_files_at_kill

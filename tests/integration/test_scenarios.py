@@ -3,17 +3,29 @@
 - ``marts.harmonised_indicators`` holds the three datasets with a comparability class on every row;
 - ``wijkmonitor scenario same --rules dk`` reproduces ``marts.dk_list_membership`` exactly;
 - ``--param no_attachment.threshold=45`` and ``--param hard_ghetto.consecutive_years=4`` equal the
-  independent oracle (tests/integration/oracle_dk.py) with the same change, and the official tables
-  are not touched by any of it;
-- the Danish rules on Berlin data report the criteria that are not evaluable and decide
-  'undecidable' rather than 'not met'; with those criteria dropped they decide, and the decisions
-  equal a computation from the harmonised values in this test;
-- a bad parameter is one error line and publishes nothing; user scenarios survive a refresh.
+  independent oracle (tests/integration/oracle_dk.py) with the same change, and the official rows
+  are not touched by a scenario run;
+- the standard scenario ``dk_rules_on_berlin`` drops the criteria Berlin does not measure and
+  reports what is not evaluable; the Danish rules without that (a user scenario) decide
+  'undecidable' rather than 'not met'; with a context file and the missing criteria dropped they
+  decide, and the decisions equal a computation from the harmonised values in this test;
+- a bad request is one error line and publishes nothing; user scenarios survive a refresh and can
+  be removed.
+
+A scenario is rows of the rule models (rule set = scenario), evaluated by the scenario job for the
+scenario a user defines and again by every refresh for every kept one. The runs are the session's
+(tests/conftest.py), none is made here:
+- ``strict_scenario``: ``wijkmonitor scenario strict --rules dk --param no_attachment.threshold=45``
+  on a copy of the bundled warehouse (the ``scenario`` job: only that rule set, incrementally);
+- ``scenario_refresh``: that warehouse with the user scenarios ``same``, ``four_years``,
+  ``dk_adapted`` and ``dk_plain_on_berlin`` kept (conftest.USER_SCENARIOS, stored as the command
+  stores them), refreshed through ``dagster job execute -j refresh`` from the bundled sources plus a
+  synthetic Berlin context file: every kept scenario evaluated by one refresh;
+- ``scenario_removed``: ``wijkmonitor scenario four_years --remove`` on a copy of that.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -21,41 +33,34 @@ from pathlib import Path
 import duckdb
 import oracle_dk
 import pytest
-from conftest import REPO_ROOT, run_wijkmonitor
+from conftest import REPO_ROOT, completed_output, query, run_wijkmonitor, sha256
 
 SOURCES = REPO_ROOT / "sources"
-OFFICIAL_SCHEMAS = ("staging", "intermediate", "rules")
-SCENARIO_MARTS = ("scenario_", "comparison_")
-
-
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+SCENARIO_RELATIONS = ("scenario_", "comparison_", "stg_scenarios__", "int_scenarios__")
 
 
 def official_fingerprints(warehouse: Path) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of all rows) of every relation a scenario must not touch."""
+    """(rows, md5 of all rows) of the official part of every relation of marts, staging,
+    intermediate and rules: the rule models hold every rule set, so only their rule_set = 'official'
+    rows; the warehouse summary lists the scenarios, so only its other topics; the scenarios' own
+    relations not at all."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        relations = [
-            f"{schema}.{name}"
-            for schema, name in con.execute(
-                "SELECT table_schema, table_name FROM information_schema.tables "
-                "WHERE table_schema IN ('marts', 'staging', 'intermediate', 'rules') "
-                "AND NOT starts_with(table_name, 'scenario_') AND NOT starts_with(table_name, 'comparison_') "
-                "AND NOT starts_with(table_name, 'stg_scenarios__')"
-            ).fetchall()
-        ]
-        return {
-            relation: con.execute(
+        relations = con.execute(
+            "SELECT table_schema, table_name, list(column_name) FROM information_schema.columns "
+            "WHERE table_schema IN ('marts', 'staging', 'intermediate', 'rules') GROUP BY ALL"
+        ).fetchall()
+        fingerprints = {}
+        for schema, name, columns in relations:
+            if name.startswith(SCENARIO_RELATIONS):
+                continue
+            where = "rule_set = 'official'" if "rule_set" in columns else "true"
+            if name == "warehouse_summary":
+                where = "topic <> 'scenarios'"
+            fingerprints[f"{schema}.{name}"] = con.execute(
                 f"SELECT count(*), md5(coalesce(string_agg(t::VARCHAR, '|' ORDER BY t::VARCHAR), '')) "
-                f"FROM {relation} AS t"
+                f"FROM (SELECT * FROM {schema}.{name} WHERE {where}) AS t"
             ).fetchone()
-            for relation in relations
-        }
+        return fingerprints
 
 
 def scenario(warehouse: Path, *args: str, sources: Path = SOURCES):
@@ -63,20 +68,13 @@ def scenario(warehouse: Path, *args: str, sources: Path = SOURCES):
 
 
 @pytest.fixture(scope="module")
-def scenario_warehouse(bundled_warehouse, tmp_path_factory) -> dict:
-    """A copy of the bundled warehouse with three scenarios published in turn."""
-    warehouse = tmp_path_factory.mktemp("scenarios") / "wijkmonitor.duckdb"
-    shutil.copyfile(bundled_warehouse, warehouse)
-    before = official_fingerprints(warehouse)
-    results = {}
-    for name, *args in (
-        ("same", "--rules", "dk"),
-        ("strict", "--rules", "dk", "--param", "no_attachment.threshold=45"),
-        ("four_years", "--rules", "dk", "--param", "hard_ghetto.consecutive_years=4"),
-    ):
-        results[name] = scenario(warehouse, name, *args)
-        assert results[name].returncode == 0, results[name].stderr
-    return {"warehouse": warehouse, "before": before, "results": results}
+def strict(strict_scenario) -> Path:
+    return strict_scenario.check("wijkmonitor scenario strict")
+
+
+@pytest.fixture(scope="module")
+def refreshed(scenario_refresh) -> Path:
+    return scenario_refresh.check("dagster job execute -j refresh (with the user scenarios)")
 
 
 # --- harmonised indicators ------------------------------------------------------------------------
@@ -132,10 +130,9 @@ def test_harmonised_values_equal_their_national_variables(bundled_warehouse):
 # --- scenarios on the Danish data -----------------------------------------------------------------
 
 
-def test_same_rules_reproduce_the_official_lists_exactly(scenario_warehouse):
-    warehouse = scenario_warehouse["warehouse"]
+def test_same_rules_reproduce_the_official_lists_exactly(refreshed):
     [(only_scenario, only_official, official)] = query(
-        warehouse,
+        refreshed,
         """
         WITH s AS (SELECT list_year, unit_id, list_kind, rule_version, decided_by
                    FROM marts.scenario_list_membership
@@ -151,12 +148,12 @@ def test_same_rules_reproduce_the_official_lists_exactly(scenario_warehouse):
     assert (only_scenario, only_official) == (0, 0)
     assert official > 300
     assert query(
-        warehouse,
+        refreshed,
         "SELECT count(*) FROM marts.scenario_list_membership WHERE scenario = 'same' "
         "AND decision = 'undecidable'",
     ) == [(0,)]
     assert query(
-        warehouse, "SELECT count(*) FROM marts.scenario_parameter_changes WHERE scenario = 'same'"
+        refreshed, "SELECT count(*) FROM marts.scenario_parameter_changes WHERE scenario = 'same'"
     ) == [(0,)]
 
 
@@ -172,8 +169,7 @@ def _scenario_set(warehouse: Path, name: str) -> set[tuple]:
     }
 
 
-def test_a_stricter_threshold_equals_the_oracle_and_never_lists_more_udsatte(scenario_warehouse, monkeypatch):
-    warehouse = scenario_warehouse["warehouse"]
+def test_a_stricter_threshold_equals_the_oracle_and_never_lists_more_udsatte(strict, monkeypatch):
     for constant in (
         "V2010_NO_ATTACHMENT_GT",
         "V2013_NO_ATTACHMENT_GT",
@@ -182,49 +178,48 @@ def test_a_stricter_threshold_equals_the_oracle_and_never_lists_more_udsatte(sce
     ):
         monkeypatch.setattr(oracle_dk, constant, Decimal("45"))
     expected = oracle_dk.memberships_from_sources(SOURCES)
-    actual = _scenario_set(warehouse, "strict")
+    actual = _scenario_set(strict, "strict")
     assert actual == expected, (sorted(actual - expected)[:10], sorted(expected - actual)[:10])
     official = query(
-        warehouse,
+        strict,
         "SELECT list_year, count(*) FROM marts.dk_list_membership WHERE list_kind = 'udsat' "
         "GROUP BY 1 ORDER BY 1",
     )
-    strict = dict(
+    stricter = dict(
         query(
-            warehouse,
+            strict,
             "SELECT list_year, count(*) FROM marts.scenario_list_membership "
             "WHERE scenario = 'strict' AND list_kind = 'udsat' GROUP BY 1",
         )
     )
-    fewer = {year: count - strict.get(year, 0) for year, count in official}
+    fewer = {year: count - stricter.get(year, 0) for year, count in official}
     print("udsatte areas fewer with no_attachment > 45 instead of > 40, per list year:", fewer)
     assert all(difference >= 0 for difference in fewer.values())
     assert sum(fewer.values()) > 0  # the bundled panel has areas between 40 and 45
     compared = dict(
         query(
-            warehouse,
+            strict,
             "SELECT period, -difference FROM marts.comparison_scenario_vs_official "
             "WHERE scenario = 'strict' AND list_kind = 'udsat'",
         )
     )
     assert compared == fewer
     changes = query(
-        warehouse,
+        strict,
         "SELECT row_key, official_value, scenario_value FROM marts.scenario_parameter_changes "
         "WHERE scenario = 'strict' ORDER BY row_key",
     )
-    assert ("V2021 udsat no_attachment", "40", "45") in changes and len(changes) == 5
+    assert ("no_attachment / udsat / V2021", "40.000000", "45.000000") in changes and len(changes) == 5
 
 
-def test_four_consecutive_years_equal_the_oracle_with_n_4(scenario_warehouse, monkeypatch):
-    warehouse = scenario_warehouse["warehouse"]
+def test_four_consecutive_years_equal_the_oracle_with_n_4(refreshed, monkeypatch):
     monkeypatch.setattr(oracle_dk, "HISTORY_YEARS", 4)
     expected = oracle_dk.memberships_from_sources(SOURCES)
-    assert _scenario_set(warehouse, "four_years") == expected
+    assert _scenario_set(refreshed, "four_years") == expected
     hard = {"hard_ghetto", "omdannelsesomraade"}
     official = {
         (y, a, k)
-        for y, a, k in query(warehouse, "SELECT list_year, area_id, list_kind FROM marts.dk_list_membership")
+        for y, a, k in query(refreshed, "SELECT list_year, area_id, list_kind FROM marts.dk_list_membership")
         if k in hard
     }
     more = {m for m in expected if m[2] in hard} - official
@@ -235,26 +230,61 @@ def test_four_consecutive_years_equal_the_oracle_with_n_4(scenario_warehouse, mo
     assert {m for m in expected if m[2] in hard} >= official  # 4 years asks no more than 5
 
 
-def test_scenarios_never_touch_the_official_tables(scenario_warehouse):
-    after = official_fingerprints(scenario_warehouse["warehouse"])
-    assert after == scenario_warehouse["before"]
+def test_scenarios_never_touch_the_official_tables(bundled_warehouse, strict):
+    """The scenario run published a new file whose official rows are those it started from."""
+    before = official_fingerprints(bundled_warehouse)
+    after = official_fingerprints(strict)
+    assert after == before, {k for k in before if after.get(k) != before[k]}
     assert len(after) > 50
 
 
-def test_the_command_reports_changes_and_the_comparison_with_the_official_lists(scenario_warehouse):
-    out = scenario_warehouse["results"]["strict"].stdout
+def test_the_command_reports_changes_and_the_comparison_with_the_official_lists(strict_scenario):
+    result = strict_scenario.result
+    assert result.returncode == 0 and result.stderr == "", completed_output(result)
+    out = result.stdout
     assert "parameters changed:" in out
-    assert "no_attachment.threshold=45  rules.dk_rule_criteria  V2021 udsat no_attachment" in out
+    lines = [line.split() for line in out.splitlines()]
+    assert [
+        "no_attachment.threshold=45", "dk_rule_criteria", "no_attachment", "/", "udsat", "/", "V2021",
+        "threshold", "40.000000", "45.000000",
+    ] in lines, out
     assert "against the official lists:" in out
-    line = next(line for line in out.splitlines() if line.startswith("2018  udsat"))
-    official, scenario_units = (int(v) for v in line.split()[2:4])
+    line = next(line for line in lines if line[:2] == ["2018", "udsat"])
+    official, scenario_units = (int(v) for v in line[2:4])
     assert scenario_units <= official
 
 
 # --- the Danish rules on Berlin ------------------------------------------------------------------------
 
 
+def _berlin_values(warehouse: Path) -> list[tuple]:
+    """(period, unit, residents, H1, H8) of every Berlin planning area, from the harmonised indicators."""
+    return query(
+        warehouse,
+        """
+        SELECT period, unit_id, any_value(residents),
+               max(value) FILTER (WHERE harmonised_code = 'H1'),
+               max(value) FILTER (WHERE harmonised_code = 'H8')
+        FROM marts.harmonised_indicators WHERE dataset = 'berlin' GROUP BY ALL""",
+    )
+
+
+def _decisions(warehouse: Path, name: str, kinds: tuple[str, ...]) -> dict[tuple, str]:
+    return {
+        (year, unit, kind): decision
+        for year, unit, kind, decision in query(
+            warehouse,
+            "SELECT list_year, unit_id, list_kind, decision FROM marts.scenario_list_membership "
+            f"WHERE scenario = ? AND list_kind IN ({', '.join('?' for _ in kinds)})",
+            [name, *kinds],
+        )
+    }
+
+
 def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehouse):
+    """The standard scenario drops conviction, basic education and income (the MSS measures none of
+    them): udsat is 1 of the 1 measured criterion (no_attachment <- H1 > 40), and the non-western
+    gate of ghetto / parallelsamfund is not evaluable without the context file (undecidable)."""
     evaluability = {
         r[0]: r[1:]
         for r in query(
@@ -271,21 +301,22 @@ def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehou
     assert (
         "k16 is not in the sources" in evaluability["non_western"][2]
     )  # the bundled sample has no context file
-    decisions = dict(
-        query(
-            bundled_warehouse,
-            "SELECT decision, count(*) FROM marts.scenario_list_membership "
-            "WHERE scenario = 'dk_rules_on_berlin' GROUP BY 1",
-        )
-    )
-    print("dk_rules_on_berlin decisions:", decisions)
-    # 2 of 4 with 1 evaluable: never 'listed' for sure, never silently 'not met' where it could tip
-    assert decisions.get("listed", 0) == 0 and decisions["undecidable"] > 0
-    [(caveats,)] = query(
+    [(parameters, caveats)] = query(
         bundled_warehouse,
-        "SELECT caveats FROM marts.scenario_definitions WHERE scenario = 'dk_rules_on_berlin'",
+        "SELECT parameters, caveats FROM marts.scenario_definitions WHERE scenario = 'dk_rules_on_berlin'",
     )
+    for dropped in ("convicted", "basic_education", "income"):
+        assert f"{dropped}.criterion_role=dropped" in parameters
     assert "not evaluable: basic_education" in caveats and "about 7,000 residents" in caveats
+    # independent: udsat = residents >= 1000 and H1 > 40; ghetto / parallelsamfund of those undecidable
+    expected = {}
+    for period, unit, residents, h1, _ in _berlin_values(bundled_warehouse):
+        if residents is not None and residents >= 1000 and h1 is not None and h1 > 40:
+            expected[(period, unit, "udsat")] = "listed"
+            expected[(period, unit, "ghetto" if period < 2021 else "parallelsamfund")] = "undecidable"
+    decisions = _decisions(bundled_warehouse, "dk_rules_on_berlin", ("udsat", "ghetto", "parallelsamfund"))
+    print(f"dk_rules_on_berlin: {len(expected)} expected decisions")
+    assert decisions == expected
     crosstab = query(
         bundled_warehouse,
         "SELECT official_classification, scenario_decision, units FROM marts.comparison_scenario_crosstab "
@@ -299,83 +330,46 @@ def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehou
     assert sum(r[2] for r in crosstab) == areas
 
 
-def _with_context_file(tmp_path: Path) -> Path:
-    """The bundled sources plus a synthetic context file (K16 foreigners %, K17 non-EU % of them)."""
-    sources = tmp_path / "sources"
-    shutil.copytree(SOURCES, sources)
-    rows = ["edition,plr_id,plr_name,indicator_code,indicator_value"]
-    for edition, plr_id, name, s1 in query_csv(SOURCES / "berlin" / "mss_index_indicators.csv"):
-        if s1 is None:
-            continue
-        foreigners = min(Decimal("95"), (s1 * 6).quantize(Decimal("0.1")))
-        rows.append(f"{edition},{plr_id},{name},K16,{foreigners}")
-        rows.append(f"{edition},{plr_id},{name},K17,80.0")
-    (sources / "berlin" / "mss_context_indicators.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return sources
-
-
-def query_csv(path: Path) -> list[tuple]:
-    import csv
-
-    with path.open(encoding="utf-8") as handle:
-        return [
-            (int(r["edition"]), r["plr_id"], r["plr_name"], Decimal(r["s1"]) if r["s1"] else None)
-            for r in csv.DictReader(handle)
-        ]
-
-
-def test_danish_rules_with_the_missing_criteria_dropped_decide_berlin_areas(tmp_path):
-    sources = _with_context_file(tmp_path)
-    warehouse = tmp_path / "warehouse" / "wijkmonitor.duckdb"
-    refreshed = run_wijkmonitor("refresh", sources=sources, warehouse=warehouse, timeout=900)
-    assert refreshed.returncode == 0, refreshed.stderr
+def test_the_danish_rules_with_criteria_berlin_does_not_measure_are_undecidable_never_not_met(refreshed):
+    """A user scenario of the Danish rules on Berlin without dropping anything: 2 of 4 with one
+    criterion measured is never 'listed' for sure, and where it could tip it is 'undecidable'."""
     evaluable = dict(
         query(
-            warehouse,
+            refreshed,
+            "SELECT rule_input, is_evaluable FROM marts.scenario_evaluability "
+            "WHERE scenario = 'dk_plain_on_berlin'",
+        )
+    )
+    assert evaluable["no_attachment"] is True and evaluable["convicted"] is False
+    decisions = dict(
+        query(
+            refreshed,
+            "SELECT decision, count(*) FROM marts.scenario_list_membership "
+            "WHERE scenario = 'dk_plain_on_berlin' GROUP BY 1",
+        )
+    )
+    print("dk_plain_on_berlin decisions:", decisions)
+    assert decisions.get("listed", 0) == 0 and decisions["undecidable"] > 0
+
+
+def test_danish_rules_with_the_missing_criteria_dropped_decide_berlin_areas(scenario_refresh, refreshed):
+    """With a context file (K16 x K17 give H8) and the user scenario dk_adapted (three criteria
+    dropped, udsat 1 of 1 at no_attachment > 20)."""
+    assert "berlin/mss_context_indicators.csv" in {
+        r[0] for r in query(refreshed, "SELECT source_file FROM meta.publication_source_files")
+    }
+    evaluable = dict(
+        query(
+            refreshed,
             "SELECT rule_input, is_evaluable FROM marts.scenario_evaluability "
             "WHERE scenario = 'dk_rules_on_berlin'",
         )
     )
     assert evaluable["non_western"] is True  # K16 x K17 now give H8
-    result = scenario(
-        warehouse,
-        "dk_adapted",
-        "--rules",
-        "dk",
-        "--data",
-        "berlin",
-        "--param",
-        "convicted.criterion_role=dropped",
-        "--param",
-        "basic_education.criterion_role=dropped",
-        "--param",
-        "income.criterion_role=dropped",
-        "--param",
-        "udsat.min_criteria_met=1",
-        "--param",
-        "udsat.no_attachment.threshold=20",
-        sources=sources,
-    )
-    assert result.returncode == 0, result.stderr
-    listed = {
-        (year, unit, kind): decision
-        for year, unit, kind, decision in query(
-            warehouse,
-            "SELECT list_year, unit_id, list_kind, decision FROM marts.scenario_list_membership "
-            "WHERE scenario = 'dk_adapted' AND list_kind IN ('udsat', 'parallelsamfund', 'ghetto')",
-        )
-    }
+    listed = _decisions(refreshed, "dk_adapted", ("udsat", "parallelsamfund", "ghetto"))
     # independent: udsat = residents >= 1000 and H1 > 20; ghetto / parallelsamfund = udsat and H8 > 50
-    values = query(
-        warehouse,
-        """
-        SELECT period, unit_id, any_value(residents),
-               max(value) FILTER (WHERE harmonised_code = 'H1'),
-               max(value) FILTER (WHERE harmonised_code = 'H8')
-        FROM marts.harmonised_indicators WHERE dataset = 'berlin' GROUP BY ALL""",
-    )
     expected = {}
-    for period, unit, residents, h1, h8 in values:
+    for period, unit, residents, h1, h8 in _berlin_values(refreshed):
         if residents is None or residents < 1000 or h1 is None or h1 <= 20:
             continue
         expected[(period, unit, "udsat")] = "listed"
@@ -410,7 +404,7 @@ def untouched_warehouse(bundled_warehouse, tmp_path_factory) -> Path:
         ),
         (
             ("x", "--rules", "dk", "--param", "nosuch.no_attachment.threshold=45"),
-            "--param nosuch.no_attachment.threshold=45: 'nosuch' matches no row of rules.dk_rule_criteria",
+            "--param nosuch.no_attachment.threshold: no row of rules.dk_rule_criteria has the key 'nosuch'",
         ),
         (
             ("x", "--rules", "mss", "--param", "status.sehr_niedrig.lower_bound=1.2"),
@@ -428,6 +422,7 @@ def test_a_bad_request_is_one_error_line_and_publishes_nothing(untouched_warehou
     [line] = result.stderr.splitlines()
     assert line.startswith("wijkmonitor: error: ") and message in line, line
     assert sha256(untouched_warehouse) == before
+    assert not (untouched_warehouse.parent / ".publications").exists()
 
 
 def test_the_help_lists_the_parameter_keys():
@@ -444,25 +439,27 @@ def test_the_help_lists_the_parameter_keys():
         assert key in result.stdout, key
 
 
-def test_user_scenarios_survive_a_refresh_and_can_be_removed(scenario_warehouse):
-    warehouse = scenario_warehouse["warehouse"]
-    strict_before = _scenario_set(warehouse, "strict")
-    refreshed = run_wijkmonitor("refresh", sources=SOURCES, warehouse=warehouse, timeout=900)
-    assert refreshed.returncode == 0, refreshed.stderr
-    kept = query(warehouse, "SELECT scenario, status, is_standard FROM marts.scenario_definitions ORDER BY 1")
+def test_user_scenarios_survive_a_refresh_and_can_be_removed(
+    bundled_warehouse, strict, scenario_refresh, refreshed, scenario_removed
+):
+    kept = query(refreshed, "SELECT scenario, status, is_standard FROM marts.scenario_definitions ORDER BY 1")
     assert (
         ("strict", "ok", False) in kept
         and ("same", "ok", False) in kept
         and ("four_years", "ok", False) in kept
     )
     assert ("mss_on_dk", "ok", True) in kept
-    assert _scenario_set(warehouse, "strict") == strict_before  # evaluated again on the same data
-    listed = scenario(warehouse, "--list")
+    assert _scenario_set(refreshed, "strict") == _scenario_set(strict, "strict")  # evaluated again
+    listed = scenario(refreshed, "--list", sources=scenario_refresh.sources)
     assert listed.returncode == 0 and "four_years" in listed.stdout and "standard" in listed.stdout
-    removed = scenario(warehouse, "four_years", "--remove")
-    assert removed.returncode == 0, removed.stderr
+    removed = scenario_removed.result
+    assert removed.returncode == 0, completed_output(removed)
     assert "scenario four_years removed" in removed.stdout
     assert query(
-        warehouse, "SELECT count(*) FROM marts.scenario_list_membership WHERE scenario = 'four_years'"
+        scenario_removed.warehouse,
+        "SELECT count(*) FROM marts.scenario_list_membership WHERE scenario = 'four_years'",
     ) == [(0,)]
-    assert scenario_warehouse["before"].keys() <= official_fingerprints(warehouse).keys()
+    assert _scenario_set(scenario_removed.warehouse, "strict") == _scenario_set(strict, "strict")
+    assert official_fingerprints(bundled_warehouse).keys() <= official_fingerprints(
+        scenario_removed.warehouse
+    ).keys()
