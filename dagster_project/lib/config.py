@@ -73,6 +73,13 @@ def temporary_environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = previous
 
 
-# How much memory a DuckDB connection of a run may use before it spills to disk: with dbt's own
-# limit (dbt/profiles.yml) it keeps a refresh of a national panel within a few GiB.
-DUCKDB_SETTINGS = {"memory_limit": "1500MB", "preserve_insertion_order": False}
+# How much memory DuckDB may use before it spills to disk, in the ingestion step and in dbt
+# (dbt/profiles.yml reads the same variable with the same default: tests/unit/test_config.py).
+# The default keeps a refresh of 1M area-years within 2 GiB; some operators cannot spill, so a
+# panel ten times larger needs more (README "Configuration": 2800MB at 10M area-years).
+MEMORY_LIMIT_ENV = "WIJKMONITOR_MEMORY_LIMIT"
+MEMORY_LIMIT_DEFAULT = "1200MB"
+DUCKDB_SETTINGS = {
+    "memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT_DEFAULT,
+    "preserve_insertion_order": False,
+}

@@ -1,5 +1,6 @@
 """The analysts' sandbox (lib/sandbox.py), the dbt profile's paths and lib/config.py's path rules."""
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,11 @@ PROFILES = REPO / "dbt" / "profiles.yml"
 
 def render_profile_path(env: dict[str, str], profiles_dir: str = str(REPO / "dbt")) -> str:
     """The DuckDB path of the default target, rendered by dbt's own profile renderer."""
+    return render_profile(env, profiles_dir)["path"]
+
+
+def render_profile(env: dict[str, str], profiles_dir: str = str(REPO / "dbt")) -> dict:
+    """The default target, rendered by dbt's own profile renderer."""
     from argparse import Namespace
 
     from dbt.config.renderer import ProfileRenderer
@@ -32,7 +38,21 @@ def render_profile_path(env: dict[str, str], profiles_dir: str = str(REPO / "dbt
     set_from_args(Namespace(PROFILES_DIR=profiles_dir), None)
     profile = yaml.safe_load(PROFILES.read_text(encoding="utf-8"))["wijkmonitor"]
     assert profile["target"] == "dev"
-    return ProfileRenderer({}).render_data(profile)["outputs"]["dev"]["path"]
+    return ProfileRenderer({}).render_data(profile)["outputs"]["dev"]
+
+
+def test_dbt_and_the_ingestion_read_one_memory_limit_with_one_default(monkeypatch):
+    monkeypatch.delenv(config.MEMORY_LIMIT_ENV, raising=False)
+    assert render_profile({})["settings"]["memory_limit"] == config.MEMORY_LIMIT_DEFAULT
+    assert render_profile({config.MEMORY_LIMIT_ENV: "2800MB"})["settings"]["memory_limit"] == "2800MB"
+    monkeypatch.setenv(config.MEMORY_LIMIT_ENV, "2800MB")
+    reloaded = importlib.reload(config)
+    try:
+        assert reloaded.DUCKDB_SETTINGS["memory_limit"] == "2800MB"
+    finally:
+        monkeypatch.delenv(config.MEMORY_LIMIT_ENV)
+        importlib.reload(config)
+    assert config.DUCKDB_SETTINGS["memory_limit"] == config.MEMORY_LIMIT_DEFAULT
 
 
 def _from(cwd: Path, rendered: str) -> Path:
