@@ -6,6 +6,7 @@
     wijkmonitor publications [--format table|json] / rollback [PUBLICATION_ID]
     wijkmonitor scenario NAME --rules R [--data D] [--param KEY=VALUE ...] | NAME --remove | --list
     wijkmonitor sandbox / load                     the analysts' dbt database
+    wijkmonitor report --year Y [--out DIR]        the annual list report (HTML, CSV, Parquet)
     wijkmonitor import-senate FILE --edition YYYY --out DIR / check-policy [--file F]
 
 Honours WIJKMONITOR_SOURCES and WIJKMONITOR_WAREHOUSE like everything else.
@@ -1114,6 +1115,29 @@ def cmd_load(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
 
 
+# --- report ---------------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The annual list report of a list year from the published marts (lib/report.py)."""
+    from dagster_project.lib import report
+
+    out = args.out if args.out is not None else report.report_dir(warehouse_path())
+    with _published() as con:
+        _require_year_with_lists(con, args.year)
+        try:
+            files = report.write_report(con, args.year, out)
+        except report.ReportError as exc:
+            raise UserError(str(exc)) from None
+        except OSError as exc:
+            raise UserError(f"cannot write the report to {out}: {_first_line(exc)}") from None
+    _out(
+        f"wrote {files.html} ({files.size_bytes / 1000:.0f} kB), publication {files.publication_id}",
+        f"tables as CSV and Parquet: {files.tables_dir}/ ({len(files.tables)} files)",
+    )
+    return 0
+
+
 # --- importers -----------------------------------------------------------------------------------
 
 
@@ -1231,6 +1255,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fresh $WIJKMONITOR_SANDBOX with the raw tables loaded from the sources (no warehouse needed)",
     )
     load.set_defaults(handler=cmd_load)
+
+    report = commands.add_parser(
+        "report", help="the annual list report of a list year: one self-contained HTML file and its tables"
+    )
+    report.add_argument("--year", type=int, required=True, help="the list year")
+    report.add_argument(
+        "--out", type=Path, help="directory to write to (default: reports/ next to the published warehouse)"
+    )
+    report.set_defaults(handler=cmd_report)
 
     senate = commands.add_parser(
         "import-senate", help="convert a Berlin Senate MSS table into the contract file of berlin/"

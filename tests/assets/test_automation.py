@@ -81,8 +81,8 @@ def _publish_fake(warehouse: Path, files: dict[str, str]) -> None:
 
 def _tick(instance, cursor=None):
     """One evaluation of the sensor; its partition requests applied as the daemon applies them."""
-    context = dg.build_sensor_context(instance=instance, cursor=cursor)
-    result = automation.source_files_changed.evaluate_tick(context)
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as context:
+        result = automation.source_files_changed.evaluate_tick(context)
     for request in result.dynamic_partitions_requests:
         if isinstance(request, dg.AddDynamicPartitionsRequest):
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
@@ -255,12 +255,12 @@ def _schedule_tick(instance, year: int):
     definitions = dg.Definitions(
         assets=[_about_a_year], jobs=[automation.refresh_job], schedules=[automation.refresh_new_list_year]
     )
-    context = dg.build_schedule_context(
+    with dg.build_schedule_context(
         instance=instance,
         scheduled_execution_time=datetime(year, 12, 1, 6, 0, tzinfo=COPENHAGEN),
         repository_def=definitions.get_repository_def(),
-    )
-    return automation.refresh_new_list_year.evaluate_tick(context)
+    ) as context:
+        return automation.refresh_new_list_year.evaluate_tick(context)
 
 
 def test_schedule_requests_the_partition_of_that_year_and_syncs_the_partitions(sources, instance):

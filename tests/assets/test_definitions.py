@@ -33,6 +33,11 @@ MART_KEYS = {
         "dk_list_counts",
         "dk_list_membership",
         "dk_published_list_differences",
+        "dk_rules_in_force",
+        "dk_list_change_criteria",
+        "dk_watchlist",
+        "dk_watchlist_by_municipality",
+        "dk_hard_list_history",
         "be_sector_deprivation",
         "be_urban_region_deprivation",
     )
@@ -70,6 +75,8 @@ SCENARIO_MART_KEYS = {
 # what `wijkmonitor refresh` prints besides the Danish lists; kept current by a scenario run too
 SUMMARY_KEY = dg.AssetKey(["marts", "warehouse_summary"])
 MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicators"]), SUMMARY_KEY} | SCENARIO_MART_KEYS
+# the annual list report (issue 14): its marts, and the report asset downstream of the per-year report
+MART_KEYS |= {dg.AssetKey(["marts", "harmonised_indicator_overview"])}
 # Policy facts (issue 5): the curated fact files and their public tables
 RAW_KEYS |= {dg.AssetKey(["raw", t]) for t in ("policy_facts", "policy_co_financing", "policy_documents")}
 MART_KEYS |= {
@@ -90,6 +97,7 @@ MART_KEYS |= {
 OFFICIAL_MART_KEYS = MART_KEYS - SCENARIO_MART_KEYS - {SUMMARY_KEY}
 PUBLICATION_KEY = dg.AssetKey("publication")
 REPORT_KEY = dg.AssetKey(["reports", "dk_list_year"])
+ANNUAL_REPORT_KEY = dg.AssetKey(["reports", "annual_list_report"])
 DBT_SCHEMAS = {"staging", "intermediate", "marts", "rules"}
 DEFS_MODULES = (
     "automation", "ingestion", "partitions", "publish", "quality", "reports", "scenarios", "transform",
@@ -168,7 +176,7 @@ def test_each_defs_module_imports_on_its_own():
 def test_asset_keys_are_exactly_raw_scenarios_dbt_publication_and_report(asset_graph, manifest_keys):
     keys = set(asset_graph.get_all_asset_keys())
     dbt_keys = {k for k in keys if k.path[0] in DBT_SCHEMAS}
-    assert keys - dbt_keys == RAW_KEYS | SCENARIO_KEYS | {PUBLICATION_KEY, REPORT_KEY}
+    assert keys - dbt_keys == RAW_KEYS | SCENARIO_KEYS | {PUBLICATION_KEY, REPORT_KEY, ANNUAL_REPORT_KEY}
     assert dbt_keys == manifest_keys
     assert {k for k in dbt_keys if k.path[0] == "marts"} == MART_KEYS
     assert {k.path[0] for k in dbt_keys} == DBT_SCHEMAS
@@ -177,7 +185,7 @@ def test_asset_keys_are_exactly_raw_scenarios_dbt_publication_and_report(asset_g
 def test_groups_follow_the_warehouse_schema(asset_graph):
     for key in asset_graph.get_all_asset_keys():
         group = asset_graph.get(key).group_name
-        expected = "publication" if key in (PUBLICATION_KEY, REPORT_KEY) else key.path[0]
+        expected = "publication" if key in (PUBLICATION_KEY, REPORT_KEY, ANNUAL_REPORT_KEY) else key.path[0]
         assert group == expected, key
 
 
@@ -198,6 +206,7 @@ def test_publication_waits_for_every_raw_scenario_and_mart_asset(asset_graph):
     parents = asset_graph.get(PUBLICATION_KEY).parent_keys
     assert parents == RAW_KEYS | SCENARIO_KEYS | MART_KEYS
     assert asset_graph.get(REPORT_KEY).parent_keys == {PUBLICATION_KEY}
+    assert asset_graph.get(ANNUAL_REPORT_KEY).parent_keys == {PUBLICATION_KEY}
 
 
 def test_every_gx_suite_is_a_blocking_check_on_its_asset(asset_graph):
@@ -291,6 +300,11 @@ def test_refresh_job_runs_everything_in_one_process_partitioned_by_list_year(def
     assert set(job.asset_layer.selected_asset_keys) == set(asset_graph.get_all_asset_keys())
     assert job.executor_def.name == "in_process"
     assert job.partitions_def == list_year_partitions
+    # the 1 December schedule runs it: the annual list report of the new year is written after the
+    # publication, in the same run
+    assert defs.resolve_schedule_def("refresh_new_list_year").job_name == "refresh"
+    assert ANNUAL_REPORT_KEY in job.asset_layer.selected_asset_keys
+    assert PUBLICATION_KEY in asset_graph.get_ancestor_asset_keys(ANNUAL_REPORT_KEY)
 
 
 def test_scenario_job_selects_the_scenarios_their_models_and_publication_only(defs, asset_graph, manifest):
@@ -311,7 +325,7 @@ def test_scenario_job_selects_the_scenarios_their_models_and_publication_only(de
         dg.AssetKey(["staging", "stg_scenarios__parameters"]),
     } <= selected
     # the official marts, raw tables and seeds are carried over from the published warehouse
-    assert not selected & (OFFICIAL_MART_KEYS | RAW_KEYS | {REPORT_KEY})
+    assert not selected & (OFFICIAL_MART_KEYS | RAW_KEYS | {REPORT_KEY, ANNUAL_REPORT_KEY})
     assert not {key for key in selected if key.path[0] == "rules"}
     assert job.executor_def.name == "in_process"
     # the checks of what it builds run too, the mart GX suite of the scenario lists among them

@@ -111,7 +111,7 @@ def test_the_scenario_help_lists_every_parameter_key(capsys):
         (
             ["refesh"],
             "argument command: invalid choice: 'refesh' (choose from refresh, lists, explain, publications, "
-            "rollback, scenario, sandbox, load, import-senate, check-policy); did you mean refresh? "
+            "rollback, scenario, sandbox, load, report, import-senate, check-policy); did you mean refresh? "
             "(see `wijkmonitor --help`)",
         ),
         (

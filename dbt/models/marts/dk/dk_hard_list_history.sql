@@ -1,0 +1,98 @@
+-- The history behind the hard lists (hard ghetto 2018-2020, omdannelsesomraade from 2021): one row
+-- per list year and area on the list a hard list requires (ghetto / parallelsamfund) in a year whose
+-- rules have a hard list. How long the area has been on the ghetto-family list and on the hard
+-- list, when it reaches the hard list at the earliest if it stays on the ghetto-family list every
+-- year (list_year + consecutive_years - consecutive_ghetto_years), and when it leaves at the
+-- earliest: the next list year, if it leaves the ghetto-family list then (the watchlist lines that
+-- could make it leave are named). Read from the lists, not from the statistics: a small table.
+with hard_rules as (
+    select * from {{ ref('int_rules__dk_list_rules') }}
+    where rule_set = 'official' and consecutive_years is not null
+),
+
+membership as (
+    select * from {{ ref('dk_list_membership') }}
+),
+
+hard_years as (
+    -- every list year an area was on a hard-family list, and the start of each unbroken run
+    select
+        list_year,
+        area_id,
+        list_year - row_number() over (partition by area_id order by list_year) as run
+    from membership
+    where list_family = 'hard_ghetto'
+),
+
+hard_runs as (
+    select
+        list_year,
+        area_id,
+        min(list_year) over (partition by area_id, run) as first_hard_list_year
+    from hard_years
+),
+
+on_required_list as (
+    select
+        membership.list_year,
+        membership.area_id,
+        membership.area_name,
+        membership.municipality,
+        membership.region,
+        membership.residents,
+        membership.rule_version,
+        membership.list_kind as required_list_kind,
+        hard_rules.list_kind as hard_list_kind,
+        hard_rules.consecutive_years,
+        membership.consecutive_ghetto_years
+    from membership
+    inner join hard_rules
+        on membership.rule_version = hard_rules.rule_version and membership.list_kind = hard_rules.requires_list_kind
+),
+
+watched as (
+    select
+        list_year,
+        area_id,
+        list_kind,
+        string_agg(
+            criterion || ' ' || coalesce(margin::varchar || ' ' || margin_unit, percentage_points::varchar || ' pp'),
+            '; ' order by criterion, criterion_list_kind
+        ) as watchlist_criteria
+    from {{ ref('dk_watchlist') }}
+    where direction = 'leave'
+    group by list_year, area_id, list_kind
+)
+
+select
+    on_required_list.list_year,
+    on_required_list.area_id,
+    on_required_list.area_name,
+    on_required_list.municipality,
+    on_required_list.region,
+    on_required_list.residents,
+    on_required_list.rule_version,
+    on_required_list.required_list_kind,
+    on_required_list.hard_list_kind,
+    on_required_list.consecutive_years,
+    on_required_list.consecutive_ghetto_years,
+    on_required_list.list_year - on_required_list.consecutive_ghetto_years + 1 as first_ghetto_list_year,
+    hard_runs.area_id is not null as is_on_hard_list,
+    coalesce(on_required_list.list_year - hard_runs.first_hard_list_year + 1, 0)::integer as hard_list_years,
+    hard_runs.first_hard_list_year,
+    case
+        when hard_runs.area_id is null
+            then on_required_list.list_year + greatest(
+                on_required_list.consecutive_years - on_required_list.consecutive_ghetto_years, 1
+            )
+    end as earliest_hard_list_year,
+    on_required_list.list_year + 1 as earliest_exit_list_year,
+    watched.watchlist_criteria
+from on_required_list
+left join hard_runs
+    on on_required_list.list_year = hard_runs.list_year and on_required_list.area_id = hard_runs.area_id
+left join watched
+    on
+        on_required_list.list_year = watched.list_year
+        and on_required_list.area_id = watched.area_id
+        and on_required_list.required_list_kind = watched.list_kind
