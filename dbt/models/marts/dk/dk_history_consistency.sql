@@ -30,16 +30,19 @@ streaks as (
 ),
 
 known_area_years as (
-    -- the years something is known about an area: its statistics, or a published row naming it
+    -- the years an area's ghetto-family status is known: its statistics, or a published row naming
+    -- it on a ghetto-family list (a row on another list says nothing about that family)
     select
         list_year,
         area_id
     from {{ ref('stg_dk__area_statistics') }}
     union
     select
-        list_year,
-        area_id
-    from {{ ref('stg_dk__published_lists') }}
+        published.list_year,
+        published.area_id
+    from {{ ref('stg_dk__published_lists') }} as published
+    inner join {{ ref('dk_list_kinds') }} as kinds on published.list_kind = kinds.list_kind
+    where kinds.list_family in ('ghetto', 'hard_ghetto')
 ),
 
 on_required_list as (
