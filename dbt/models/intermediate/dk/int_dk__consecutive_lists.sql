@@ -231,12 +231,12 @@ select
     list_kind,
     consecutive_years,
     history_years_on_list,
-    history_list_years::integer [] as history_list_years,
+    history_list_years::integer[] as history_list_years,
     history_years_undecidable,
     history_years_not_on_list,
-    history_not_on_list_years::integer [] as history_not_on_list_years,
+    history_not_on_list_years::integer[] as history_not_on_list_years,
     history_years_missing,
-    history_missing_years::integer [] as history_missing_years,
+    history_missing_years::integer[] as history_missing_years,
     listing_decision,
     listing_decision = 'listed' as is_listed
 from decided

@@ -87,7 +87,7 @@ select
     on_required_list.list_year - on_required_list.consecutive_ghetto_years + 1 as first_ghetto_list_year,
     hard_runs.area_id is not null as is_on_hard_list,
     coalesce(decisions.listing_decision, 'not_listed') as hard_list_decision,
-    coalesce(decisions.history_missing_years, []::integer []) as history_missing_years,
+    coalesce(decisions.history_missing_years, []::integer[]) as history_missing_years,
     coalesce(on_required_list.list_year - hard_runs.first_hard_list_year + 1, 0)::integer as hard_list_years,
     hard_runs.first_hard_list_year,
     case

@@ -67,33 +67,35 @@ window_years as (
     from on_required_list
 ),
 
-window_known as (
+window_status as (
+    -- per window year: is the year in the history, is the area's status known (a year decided by a
+    -- complete published list, or one that holds the area), is it on a ghetto-family list
     select
         window_years.list_year,
         window_years.area_id,
-        count(year_held.list_year) as window_years_in_history,
-        -- known: a year decided by a complete published list, or one that holds the area
-        count(*) filter (
-            where (year_held.list_year is not null and not year_held.has_statistics) or known.area_id is not null
-        ) as window_years_known,
-        count(*) filter (
-            where
-                ((year_held.list_year is not null and not year_held.has_statistics) or known.area_id is not null)
-                and on_list.area_id is null
-        ) as window_years_known_off_list,
-        coalesce(
-            list(window_years.window_year order by window_years.window_year) filter (
-                where not ((year_held.list_year is not null and not year_held.has_statistics) or known.area_id is not null)
-            ),
-            []
-        )::integer [] as expected_missing_years
+        window_years.window_year,
+        year_held.list_year is not null as is_year_held,
+        (year_held.list_year is not null and not year_held.has_statistics) or known.area_id is not null
+            as is_known,
+        on_list.area_id is not null as is_on_list
     from window_years
     left join list_years as year_held on window_years.window_year = year_held.list_year
     left join known_area_years as known
         on window_years.window_year = known.list_year and window_years.area_id = known.area_id
     left join streaks as on_list
         on window_years.window_year = on_list.list_year and window_years.area_id = on_list.area_id
-    group by window_years.list_year, window_years.area_id
+),
+
+window_known as (
+    select
+        list_year,
+        area_id,
+        count(*) filter (where is_year_held) as window_years_in_history,
+        count(*) filter (where is_known and not is_on_list) as window_years_known_off_list,
+        coalesce(list(window_year order by window_year) filter (where not is_known), [])::integer[]
+            as expected_missing_years
+    from window_status
+    group by list_year, area_id
 ),
 
 checked as (
@@ -114,10 +116,10 @@ checked as (
             when window_known.window_years_known_off_list > 0 then 'not_listed'
             else 'history_unknown'
         end as expected_decision,
-        coalesce(history_unknown.history_missing_years, []::integer []) as history_missing_years,
+        coalesce(history_unknown.history_missing_years, []::integer[]) as history_missing_years,
         case
             when window_known.window_years_known_off_list = 0 then window_known.expected_missing_years
-            else []::integer []
+            else []::integer[]
         end as expected_missing_years,
         window_known.window_years_in_history
     from on_required_list

@@ -34,6 +34,11 @@ published as (
     semi join list_years on published_lists.list_year = list_years.list_year
 ),
 
+complete_lists as (
+    select * from published
+    where is_complete_list
+),
+
 computed_against_complete_lists as (
     -- the computed lists of the years that have a complete published list
     select membership.*
@@ -52,7 +57,7 @@ compared as (
         coalesce(published.list_scope, 'complete') as list_scope,
         published.citation
     from computed_against_complete_lists as computed
-    full outer join (select * from published where is_complete_list) as published
+    full outer join complete_lists as published
         on
             computed.list_year = published.list_year
             and computed.area_id = published.area_id
