@@ -29,15 +29,17 @@ streaks as (
     select * from {{ ref('int_dk__ghetto_streaks') }}
 ),
 
-known_area_years as (
-    -- the years an area's ghetto-family status is known: its statistics, or a published row naming
-    -- it on a ghetto-family list (a row on another list says nothing about that family)
+statistics as (
     select
         list_year,
         area_id
     from {{ ref('stg_dk__area_statistics') }}
-    union
-    select
+),
+
+named_on_ghetto_lists as (
+    -- published rows naming an area on a ghetto-family list (a row on another list says nothing
+    -- about that family)
+    select distinct
         published.list_year,
         published.area_id
     from {{ ref('stg_dk__published_lists') }} as published
@@ -68,20 +70,24 @@ window_years as (
 ),
 
 window_status as (
-    -- per window year: is the year in the history, is the area's status known (a year decided by a
-    -- complete published list, or one that holds the area), is it on a ghetto-family list
+    -- per window year: is the year in the history, is the area's ghetto-family status known (a year
+    -- decided by a complete published list, its statistics, or a published row naming it on a
+    -- ghetto-family list), is it on a ghetto-family list
     select
         window_years.list_year,
         window_years.area_id,
         window_years.window_year,
         year_held.list_year is not null as is_year_held,
-        (year_held.list_year is not null and not year_held.has_statistics) or known.area_id is not null
-            as is_known,
+        (year_held.list_year is not null and not year_held.has_statistics)
+        or with_statistics.area_id is not null
+        or named.area_id is not null as is_known,
         on_list.area_id is not null as is_on_list
     from window_years
     left join list_years as year_held on window_years.window_year = year_held.list_year
-    left join known_area_years as known
-        on window_years.window_year = known.list_year and window_years.area_id = known.area_id
+    left join statistics as with_statistics
+        on window_years.window_year = with_statistics.list_year and window_years.area_id = with_statistics.area_id
+    left join named_on_ghetto_lists as named
+        on window_years.window_year = named.list_year and window_years.area_id = named.area_id
     left join streaks as on_list
         on window_years.window_year = on_list.list_year and window_years.area_id = on_list.area_id
 ),
