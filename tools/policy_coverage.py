@@ -39,10 +39,11 @@ NUMBER_WORDS = (
 DIGITS = re.compile(r"(?<![\w])[’']?\d+(?:[.,]\d+)*")
 WORDS = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 LINK = re.compile(r"(https?://|www\.)\S+")
-REFERENCE_WORD = re.compile(
-    r"(?i)(hoofdstuk|paragraaf|kader|tabel|table|figuur|bijlage|§)\s*$"
+REFERENCE_WORD = re.compile(r"(?i)(hoofdstuk|paragraaf|kader|tabel|table|figuur|bijlage|§)\s*$")
+LITERATURE = re.compile(
+    r"\([^()]*?[A-Z][a-zé]+[^()]*?,?\s(19|20)\d\d[a-z]?(;[^()]*)?\)"  # (Peters, 2014)
+    r"|[A-Z][a-z]+\s\((19|20)\d\d\)"  # Ponsaers (2017)
 )
-LITERATURE = re.compile(r"\([^()]*?[A-Z][a-zé]+[^()]*?,?\s(19|20)\d\d[a-z]?(;[^()]*)?\)|[A-Z][a-z]+\s\((19|20)\d\d\)")
 HEADING = re.compile(r"^\s*(\d+(\.\d+)+\s+\S|\d{1,2}\s+[A-Z])")
 LIST_NUMBER = re.compile(r"^\s*\d+\.\s")
 FOOTNOTE = re.compile(r"^\s*\d+\s+(https?://|www\.)")
@@ -114,9 +115,7 @@ def quote_spans(normalised: str, quotes: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def coverage(
-    documents: Path, sources: Path
-) -> dict[str, tuple[int, list[Statement], list[Statement]]]:
+def coverage(documents: Path, sources: Path) -> dict[str, tuple[int, list[Statement], list[Statement]]]:
     """Per document: (facts, statements, uncovered statements)."""
     quotes: dict[str, list[str]] = {}
     for path in sorted((sources / "policy").glob("*.yaml")):

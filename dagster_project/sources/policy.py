@@ -885,6 +885,8 @@ def _check_references(facts: Sequence[Fact], by_file: dict[str, _Problems]) -> N
             criteria.add(values["subject_id"])
     for fact in facts:
         values = fact.values
+        if values["kind"] == "event" and values.get("year") is None and values.get("period_start") is None:
+            _report(by_file[fact.source_file], fact, "year", "an event needs a year (or a period_start)")
         if (
             values["kind"] == "table"
             and values["table_role"] == "reference"
