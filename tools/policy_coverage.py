@@ -33,11 +33,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 NUMBER_WORDS = (
     "twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien zestien "
-    "zeventien achttien negentien twintig dertig veertig vijftig honderd duizend helft derde kwart "
+    "zeventien achttien negentien twintig dertig veertig vijftig honderd duizend helft kwart "
     "vijfde tiental honderdtal"
 ).split()
-DIGITS = re.compile(r"(?<![\w])[’']?\d+(?:[.,]\d+)*")
-WORDS = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+DIGITS = re.compile(r"(?<![\w])[’']?\d+(?:[.,]\d+)*(?<![.,])")
+WORDS = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r"|(?<=een )derde|(?<=twee )derde)\b", re.IGNORECASE)
+# a footnote mark glued to the end of a word or sentence: "in 2018.1 Met", "sociaaldemocratie.3"
+FOOTNOTE_MARK = re.compile(r"(?<=[a-z\.’'”)])(\d{1,2})(?=\s|$)|(?<=\d{4}\.)\d(?=\s)")
+PAGE_REFERENCE = re.compile(r"\bp\.\s?\d+|(19|20)\d\d[a-z]?:\s?\d+(-\d+)?")
 LINK = re.compile(r"(https?://|www\.)\S+")
 REFERENCE_WORD = re.compile(r"(?i)(hoofdstuk|paragraaf|kader|tabel|table|figuur|bijlage|§)\s*$")
 LITERATURE = re.compile(
@@ -88,6 +91,8 @@ def statements(name: str, text: str) -> Iterator[Statement]:
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         skip: list[tuple[int, int]] = [(m.start(), m.end()) for m in LINK.finditer(line)]
         skip += [(m.start(), m.end()) for m in LITERATURE.finditer(line)]
+        skip += [(m.start(), m.end()) for m in PAGE_REFERENCE.finditer(line)]
+        skip += [(m.start(), m.end()) for m in FOOTNOTE_MARK.finditer(line)]
         if PAGE.match(line) or FOOTNOTE.match(line):
             skip.append((0, len(line)))
         for pattern in (HEADING, LIST_NUMBER):
