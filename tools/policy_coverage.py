@@ -4,14 +4,16 @@
 
 The rule (README "Policy facts", coverage): a *quantitative statement* is a number written in the
 text of a document — a run of digits (``5.084``, ``3,4%``, ``2018-2020`` counts twice, ``’70``) or
-a Dutch number word (``twee`` … ``twintig``, ``honderd``, ``duizend``, ``helft``, ``derde``,
-``kwart``, ``vijfde``, ``tiental``, ``honderdtal``). Not counted: page numbers (a line holding only
-digits), footnote marks and footnote lines (a line starting with a number and a link), section,
-box, table and figure numbers (``5.2.1 Maatregelen`` at the start of a line, ``kader 2.2``,
-``tabel 1``, ``Figuur 1``, ``§5.2``), list numbers (``1.`` at the start of a line), links, and
-literature references (a year in brackets after an author: ``(Peters, 2014)``, ``Devroe en
-Ponsaers (2017)``). A statement is *covered* when its position in the document (whitespace-
-normalised, as the quotes are verified) lies inside the quote of at least one fact of that document.
+a Dutch number word (``twee`` … ``twintig``, ``dertig`` … ``vijftig``, ``honderd``, ``duizend``,
+``helft``, ``een derde`` / ``twee derde`` (not the ordinal ``derde``), ``kwart``, ``vijfde``,
+``tiental``, ``honderdtal``). Not counted: page numbers (a line holding only digits), footnote
+lines (a number and a link) and footnote marks glued to a word (``sociaaldemocratie.3``), section,
+box, table and figure numbers (``5.2.1 Maatregelen`` or ``1 Inleiding`` at the start of a line,
+``kader 2.2``, ``tabel 1``, ``Figuur 1``, ``§5.2``), list numbers (``1.`` at the start of a line),
+links, literature references (``(Peters, 2014)``, ``Devroe en Ponsaers (2017)``) and page
+references (``2017: 9``, ``p.4``). A statement is *covered* when its position in the document
+(whitespace-normalised, as the quotes are verified) lies inside the quote of a fact of that
+document.
 
 The count is mechanical: a number inside a quoted phrase is covered even if the fact records
 another number of that phrase, and a number outside every quote is uncovered even if a fact

@@ -42,24 +42,41 @@ local_budgets as (
     where places.place_kind not in ('country', 'continent') and budgets.amount_eur is not null
 ),
 
-national_totals as (
+national_budgets as (
     select
         budgets.fact_id,
         budgets.country_code,
         budgets.programme_id,
         budgets.covers,
-        budgets.source_section,
-        euro.amount_eur
+        budgets.amount_eur::double as amount_eur,
+        budgets.stated_amount_eur::double as stated_amount_eur
     from budgets
     left join places on budgets.place_id = places.place_id
     left join programmes on budgets.programme_id = programmes.programme_id
-    cross join lateral (
-        select unnest([budgets.amount_eur::double, budgets.stated_amount_eur::double]) as amount_eur
-    ) as euro
     where
         (budgets.place_id is null or places.place_kind = 'country')
         and (budgets.funder_level in ('national', 'sector') or programmes.level in ('national', 'sector'))
-        and euro.amount_eur is not null
+),
+
+-- each national total in euro as converted and as the document states it next to the amount
+national_totals as (
+    select
+        fact_id,
+        country_code,
+        programme_id,
+        covers,
+        amount_eur
+    from national_budgets
+    where amount_eur is not null
+    union all
+    select
+        fact_id,
+        country_code,
+        programme_id,
+        covers,
+        stated_amount_eur as amount_eur
+    from national_budgets
+    where stated_amount_eur is not null
 ),
 
 matched as (

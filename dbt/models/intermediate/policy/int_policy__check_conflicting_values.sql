@@ -116,8 +116,9 @@ subject_statements as (
                 when period_start is not null or period_end is not null
                     then format('{}-{}', coalesce(period_start::varchar, ''), coalesce(period_end::varchar, ''))
             end,
-            case when coalesce(value, amount, quantity, target_value) is not null
-                then format('[{}]', coalesce(value, amount, quantity, target_value)::double)
+            case
+                when coalesce(value, amount, quantity, target_value) is not null
+                    then format('[{}]', coalesce(value, amount, quantity, target_value)::double)
             end
         ) as stated
     from facts
@@ -157,7 +158,10 @@ subjects as (
         subject_disagreements.indicators_differ,
         list(subject_statements.fact_id order by subject_statements.fact_id) as fact_ids,
         string_agg(
-            format('{} ({}, {})', subject_statements.stated, subject_statements.fact_id, subject_statements.source_section),
+            format(
+                '{} ({}, {})', subject_statements.stated, subject_statements.fact_id,
+                subject_statements.source_section
+            ),
             '; ' order by subject_statements.fact_id
         ) as statements
     from subject_disagreements

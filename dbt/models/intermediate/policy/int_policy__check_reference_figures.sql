@@ -42,15 +42,17 @@ statements as (
     where facts.kind = 'area_fact' and facts.place_id is not null and facts.value is not null
 ),
 
-nearest as (
+candidates as (
     select
-        statements.fact_id,
-        arg_min(
-            struct_pack(
-                value := refs.value::double, year := refs.year, is_verified := refs.is_verified, citation := refs.citation
-            ),
-            abs(refs.year - statements.statement_year) * 2 + case when refs.is_verified then 0 else 1 end
-        ) as reference
+        statements.*,
+        refs.value::double as reference_value,
+        refs.year as reference_year,
+        refs.is_verified,
+        refs.citation,
+        row_number() over (
+            partition by statements.fact_id
+            order by abs(refs.year - statements.statement_year), case when refs.is_verified then 0 else 1 end
+        ) as preference
     from statements
     inner join {{ ref('policy_reference_figures') }} as refs
         on
@@ -58,18 +60,11 @@ nearest as (
             and statements.indicator = refs.indicator
             and statements.unit = refs.unit
             and abs(refs.year - statements.statement_year) <= statements.max_year_gap
-    group by statements.fact_id
 ),
 
 compared as (
-    select
-        statements.*,
-        nearest.reference.value as reference_value,
-        nearest.reference.year as reference_year,
-        nearest.reference.is_verified as is_verified,
-        nearest.reference.citation as citation
-    from statements
-    inner join nearest on statements.fact_id = nearest.fact_id
+    select * from candidates
+    where preference = 1
 )
 
 select
