@@ -180,6 +180,13 @@ EXPECTED_FINDINGS = [
             "dk-fact-t1-munkebo-income-margin-2015",
         ),
     ),
+    # Table 1: Munkebo's migration-background margin is printed 145; 59.1 % of 1,441 residents is 131
+    # above the line of 50 %
+    (
+        "margins",
+        "warning",
+        ("dk-fact-t1-munkebo-migration-background-margin-2017", "dk-fact-t1-munkebo-residents-2017"),
+    ),
     # 1.2 + 0.35 (both 'ongeveer') of the 'overige 1,5 miljoen'
     (
         "parts_sum",
