@@ -19,38 +19,56 @@ list_years as (
     where dataset = 'dk' and has_statistics
 ),
 
-criterion_lines as (
+paired as (
     select
-        evaluated.rule_set,
-        evaluated.list_year,
-        evaluated.area_id,
-        evaluated.criterion,
-        lines.is_preventive,
-        lines.criterion_list_kind,
-        lines.criterion_role,
-        lines.comparison,
-        evaluated.value,
-        lines.threshold,
-        lines.is_met,
-        lines.margin
+        evaluated.*,
+        rule_pairs.list_kind,
+        rule_pairs.criterion_role,
+        rule_pairs.comparison,
+        rule_pairs.preventive_criterion_role,
+        rule_pairs.preventive_comparison
     from evaluated
     inner join rule_pairs
         on
             evaluated.rule_set = rule_pairs.rule_set
             and evaluated.rule_version = rule_pairs.rule_version
-            and evaluated.criterion = rule_pairs.criterion,
-        lateral (
-            values
-            (
-                false, rule_pairs.list_kind, rule_pairs.criterion_role, rule_pairs.comparison,
-                evaluated.threshold, evaluated.is_met, evaluated.margin
-            ),
-            (
-                true, 'forebyggelsesomraade', rule_pairs.preventive_criterion_role, rule_pairs.preventive_comparison,
-                evaluated.preventive_threshold, evaluated.preventive_is_met, evaluated.preventive_margin
-            )
-        ) as lines (is_preventive, criterion_list_kind, criterion_role, comparison, threshold, is_met, margin)
-    where lines.comparison is not null
+            and evaluated.criterion = rule_pairs.criterion
+),
+
+criterion_lines as (
+    -- a union of the two rules, not a lateral VALUES join (which DuckDB plans as a join back onto
+    -- every criterion row)
+    select
+        rule_set,
+        list_year,
+        area_id,
+        criterion,
+        false as is_preventive,
+        list_kind as criterion_list_kind,
+        criterion_role,
+        comparison,
+        value,
+        threshold,
+        is_met,
+        margin
+    from paired
+    where comparison is not null
+    union all
+    select
+        rule_set,
+        list_year,
+        area_id,
+        criterion,
+        true as is_preventive,
+        'forebyggelsesomraade' as criterion_list_kind,
+        preventive_criterion_role as criterion_role,
+        preventive_comparison as comparison,
+        value,
+        preventive_threshold as threshold,
+        preventive_is_met as is_met,
+        preventive_margin as margin
+    from paired
+    where preventive_comparison is not null
 ),
 
 residents_lines as (
