@@ -881,7 +881,8 @@ def _year_report(con, year: int, wide: bool) -> list[str]:
     order = KIND_ORDER
     columns, counts = _query(
         con,
-        "SELECT list_kind, rule_version, decided_by, area_count AS areas, residents "
+        "SELECT list_kind, rule_version, decided_by, area_count AS areas, residents, "
+        "history_unknown_count AS history_unknown "
         "FROM marts.dk_list_counts "
         f"WHERE list_year = ? ORDER BY {order}",
         [year],

@@ -110,7 +110,7 @@ TABLES: tuple[TableSpec, ...] = (
         "list_counts",
         "marts.dk_list_counts",
         f"""SELECT counts.list_kind, rules.label_da, counts.rule_version, counts.decided_by,
-                   counts.area_count, counts.residents::BIGINT AS residents
+                   counts.area_count, counts.residents::BIGINT AS residents, counts.history_unknown_count
             FROM marts.dk_list_counts AS counts
             LEFT JOIN marts.dk_rules_in_force AS rules USING (list_year, list_kind)
             WHERE counts.list_year = $year ORDER BY {_KIND_ORDER.replace('list_kind', 'counts.list_kind')}""",
@@ -133,7 +133,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "trend",
         "marts.dk_list_counts",
-        f"""SELECT list_year, list_kind, rule_version, decided_by, area_count, residents::BIGINT AS residents
+        f"""SELECT list_year, list_kind, rule_version, decided_by, area_count, residents::BIGINT AS residents,
+                   history_unknown_count
             FROM marts.dk_list_counts WHERE list_year <= $year ORDER BY list_year, {_KIND_ORDER}""",
     ),
     # 2. entries and exits
@@ -179,9 +180,10 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "hard_list_history",
         "marts.dk_hard_list_history",
-        """SELECT hard_list_kind, area_id, area_name, municipality, is_on_hard_list, consecutive_ghetto_years,
-                  first_ghetto_list_year, hard_list_years, first_hard_list_year, earliest_hard_list_year,
-                  earliest_exit_list_year, watchlist_criteria
+        """SELECT hard_list_kind, area_id, area_name, municipality, is_on_hard_list, hard_list_decision,
+                  array_to_string(history_missing_years, ', ') AS history_missing_years,
+                  consecutive_ghetto_years, first_ghetto_list_year, hard_list_years, first_hard_list_year,
+                  earliest_hard_list_year, earliest_exit_list_year, watchlist_criteria
            FROM marts.dk_hard_list_history WHERE list_year = $year
            ORDER BY is_on_hard_list DESC, area_id""",
     ),

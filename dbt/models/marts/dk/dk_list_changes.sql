@@ -104,6 +104,13 @@ select
                 then
                     'on the list in ' || consecutive.history_years_on_list || ' of the last '
                     || consecutive.consecutive_years || ' list years'
+                    || case
+                        when consecutive.listing_decision = 'history_unknown'
+                            then
+                                ', history unknown for '
+                                || array_to_string(list_sort(consecutive.history_missing_years), ', ')
+                        else ''
+                    end
         end,
         criteria_flips.changed_criteria
     ) as reason
