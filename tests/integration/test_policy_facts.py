@@ -101,8 +101,9 @@ def test_the_checks_find_the_two_documented_mistakes_and_name_their_facts(bundle
 # (README "Policy facts and plausibility findings"). A new finding on the same documents is a new
 # false alarm or a new inconsistency found: either way this list must be updated knowingly.
 EXPECTED_FINDINGS = [
-    # §2.5 and §2.4 give Gellerup 'investeringen van 1,3 miljard euro in de wijk', the national
-    # earmark of 10 miljard DKK (1,3 miljard euro) for all hard ghettos 2021-2026
+    # §2.5 and §2.4 give Gellerup 'investeringen van 1,3 miljard euro in de wijk' (spent), exactly the
+    # national earmark of 10 miljard DKK (1,3 miljard euro) for all hard ghettos 2021-2026 (§5.2): as
+    # written they cannot be the same money, so the equality is a suspicion to check, not a contradiction
     (
         "budget_scope",
         "warning",
@@ -153,20 +154,17 @@ EXPECTED_FINDINGS = [
         "warning",
         ("nl-study-fact-interviews-duitsland-1-2", "nl-study-fact-interviews-duitsland-bijlage"),
     ),
-    # Gellerup's income 55 % of the region presented as a hard-ghetto figure; the criterion is < 55 %
-    (
-        "criteria",
-        "warning",
-        ("dk-fact-gellerup-income", "dk-measure-criterion-income-2-4", "dk-measure-criterion-income-5-2"),
-    ),
+    # (no 'criteria' finding: Gellerup's income of 55 % sits on the line of '< 55 %', but the document
+    # does not present it as meeting the criterion: an area needs two of four, and Gellerup meets two)
     # DKK 400 million '(ruim 5 miljoen Euro)' is about EUR 54 million
     ("currency_conversion", "error", ("dk-budget-landsbyggefonden-social-plans",)),
-    # seed 000: residents in deprived areas with their share imply urban regions, not the cities
-    ("implied_total", "warning", ("be-000-fact-antwerpen-residents-deprived",)),
-    ("implied_total", "warning", ("be-000-fact-gent-residents-deprived",)),
-    ("implied_total", "warning", ("be-000-fact-kortrijk-residents-deprived",)),
-    ("implied_total", "warning", ("be-000-fact-leuven-residents-deprived",)),
-    ("implied_total", "warning", ("be-000-fact-oostende-residents-deprived",)),
+    # seed 000: residents in deprived areas with their share imply 1.4-2 times the city's population
+    # (urban regions?); info, as the city populations of the reference seed are unverified
+    ("implied_total", "info", ("be-000-fact-antwerpen-residents-deprived",)),
+    ("implied_total", "info", ("be-000-fact-gent-residents-deprived",)),
+    ("implied_total", "info", ("be-000-fact-kortrijk-residents-deprived",)),
+    ("implied_total", "info", ("be-000-fact-leuven-residents-deprived",)),
+    ("implied_total", "info", ("be-000-fact-oostende-residents-deprived",)),
     # '43 inwoners (3,4%)' of Gellerup's 5.084 residents: 0.85 %
     ("implied_total", "warning", ("dk-fact-gellerup-convicted", "dk-fact-gellerup-residents")),
     # Table 1: Vollsmose's income margin implies a regional mean of ~536,000 kr., the other units of
@@ -187,16 +185,8 @@ EXPECTED_FINDINGS = [
         "warning",
         ("dk-fact-t1-munkebo-migration-background-margin-2017", "dk-fact-t1-munkebo-residents-2017"),
     ),
-    # 1.2 + 0.35 (both 'ongeveer') of the 'overige 1,5 miljoen'
-    (
-        "parts_sum",
-        "info",
-        (
-            "be-budget-stadsvernieuwing-overige",
-            "be-budget-stadsvernieuwing-conceptsubsidie",
-            "be-budget-stadsvernieuwing-thematische-oproep",
-        ),
-    ),
+    # (no 'parts_sum' finding: 'ongeveer 1,2' + 'ongeveer 0,35' of the 'overige 1,5 miljoen' agree
+    # within the rounding of approximate figures)
     # 'Gellerup in Aalborg' (§5.5); 'NeuKölln'; 'Marxsloh'; 'Gropiustadt'
     ("place_names", "error", ("dk-part-gellerup-hard-ghetto-5-5", "dk-fact-gellerup-residents")),
     ("place_names", "info", ("nl-study-part-gropiusstadt-bijlage",)),

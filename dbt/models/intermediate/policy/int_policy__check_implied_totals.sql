@@ -24,7 +24,8 @@ populations as (
         value::double as residents,
         1 as preference,
         null::varchar as source_fact_id,
-        geography || ', ' || citation as source_label
+        geography || ', ' || citation as source_label,
+        coalesce(is_verified, false) as is_verified
     from {{ ref('policy_reference_figures') }}
     where indicator = 'residents'
     union all
@@ -34,7 +35,8 @@ populations as (
         value::double as residents,
         2 as preference,
         fact_id as source_fact_id,
-        'the documents (' || fact_id || ')' as source_label
+        'the documents (' || fact_id || ')' as source_label,
+        true as is_verified  -- the document's own figure: the two statements disagree with each other
     from facts
     where kind = 'area_fact' and indicator = 'residents' and unit = 'persons' and place_id is not null
 ),
@@ -69,7 +71,13 @@ referenced as (
             populations.preference * 1000
             + abs(coalesce(populations.year, 0) - coalesce(implied.year, populations.year, 0))
         )
-            as reference_fact_id
+            as reference_fact_id,
+        arg_min(
+            populations.is_verified,
+            populations.preference * 1000
+            + abs(coalesce(populations.year, 0) - coalesce(implied.year, populations.year, 0))
+        )
+            as is_reference_verified
     from implied
     inner join populations on implied.place_id = populations.place_id
     group by implied.fact_id
@@ -77,7 +85,8 @@ referenced as (
 
 select
     'implied_total' as check_name,
-    'warning' as severity,
+    -- against a reference value nobody has verified (rules.policy_reference_figures.is_verified), info
+    case when referenced.is_reference_verified then 'warning' else 'info' end as severity,
     implied.fact_id as subject,
     format(
         '{:,} is {} % of {:,} residents, but {} has {:,} ({}): {}x; {}',

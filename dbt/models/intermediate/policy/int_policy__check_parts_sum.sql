@@ -2,8 +2,8 @@
 -- - the percentages of one share_group (a whole split into parts) must make 100 within
 --   parts_sum.tolerance_pct_points;
 -- - the parts of a fact (part_of) must not exceed it: exactly stated figures by more than
---   parts_sum.tolerance_pct, approximate ones by more than approximate_tolerance_pct (within it,
---   reported as info);
+--   parts_sum.tolerance_pct, approximate ones ("ongeveer") by more than approximate_tolerance_pct
+--   (within it the figures agree as far as they are stated: no finding);
 -- - the co-financing shares of a programme, where every party (two or more) has one, must make 100;
 -- - a programme's stated number of measures (clusters) must equal the numbered measures (and their
 --   clusters) listed for it - a list the document numbers is its enumeration; examples are not
@@ -133,13 +133,7 @@ where abs(total - 100) > tolerance_points
 union all
 select
     'parts_sum' as check_name,
-    case
-        when
-            (is_whole_approximate or is_part_approximate)
-            and parts_total <= whole_figure * (1 + approximate_pct / 100)
-            then 'info'
-        else 'warning'
-    end as severity,
+    'warning' as severity,
     whole_fact_id as subject,
     format(
         'the parts of {} add up to {:,}, more than the whole of {:,}{}', whole_fact_id, parts_total, whole_figure,
@@ -148,7 +142,10 @@ select
     list_concat([whole_fact_id], part_fact_ids) as fact_ids,
     format('{} = {} > {}', parts, parts_total, whole_figure) as arithmetic
 from parts_checked
-where parts_total > whole_figure * (1 + tolerance_pct / 100)
+where
+    parts_total > whole_figure * (
+        1 + case when is_whole_approximate or is_part_approximate then approximate_pct else tolerance_pct end / 100
+    )
 union all
 select
     'parts_sum' as check_name,
