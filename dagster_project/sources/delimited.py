@@ -32,7 +32,7 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
@@ -275,8 +275,9 @@ def _integral(value: str, double: bool = False) -> str:
     return f"({value} = {whole}({value}) AND {value} BETWEEN {low} AND {high})"
 
 
-def _value_rules(column: Column, value: str) -> list[tuple[str, str]]:
-    """(condition, message SQL) of the rules on a column's stored value (``value``: its SQL)."""
+def _value_rules(column: Column, value: str, other: Callable[[str], str] = _q) -> list[tuple[str, str]]:
+    """(condition, message SQL) of the rules on a column's stored value (``value``: its SQL;
+    ``other(name)``: the SQL of another column's text value, for the ranges that depend on it)."""
     rules = []
     if column.pattern:
         rules.append(
@@ -289,6 +290,17 @@ def _value_rules(column: Column, value: str) -> list[tuple[str, str]]:
         rules.append((f"{value} < {column.minimum}", f"{{v}} || ' is below the minimum {column.minimum:g}'"))
     if column.maximum is not None:
         rules.append((f"{value} > {column.maximum}", f"{{v}} || ' is above the maximum {column.maximum:g}'"))
+    for bound in column.ranges:
+        when = f"{other(bound.column)} = {_sql_string(bound.value)}"
+        kind = f" for {bound.column} {bound.value}"
+        if bound.minimum is not None:
+            rules.append(
+                (f"{when} AND {value} < {bound.minimum}", f"{{v}} || ' is below the minimum {bound.minimum:g}{kind}'")
+            )
+        if bound.maximum is not None:
+            rules.append(
+                (f"{when} AND {value} > {bound.maximum}", f"{{v}} || ' is above the maximum {bound.maximum:g}{kind}'")
+            )
     if column.allowed:
         values = ", ".join(_sql_string(a) for a in column.allowed)
         rules.append(
@@ -560,7 +572,8 @@ def _checks(table: Table) -> list[_Check]:
             checks.append(
                 _Check(column, f"{v} IS NOT NULL AND {x} IS NULL", f"'''' || {t} || ''' is not {noun}'")
             )
-        for condition, message in _value_rules(column, x if column.type in ("int", "decimal") else v):
+        typed = x if column.type in ("int", "decimal") else v
+        for condition, message in _value_rules(column, typed, lambda name: _q(f"v_{name}")):
             checks.append(_Check(column, condition, message.format(t=t, v=v)))
     return checks
 
