@@ -305,7 +305,8 @@ def read_senate_table(path: Path, edition: int) -> SenateTable:
     if z_prefixed and len(z_prefixed) != len(index_cols):
         shares = ", ".join(h for h in index_cols if h not in z_prefixed)
         problems.add(
-            f"both z-values ({', '.join(sorted(z_prefixed))}) and shares ({shares}): one table holds one kind",
+            f"both z-values ({', '.join(sorted(z_prefixed))}) and shares ({shares}): "
+            "one table holds one kind",
             line=1,
         )
     value_kind = Z_VALUE if z_prefixed else SHARE

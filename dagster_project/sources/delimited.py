@@ -294,13 +294,11 @@ def _value_rules(column: Column, value: str, other: Callable[[str], str] = _q) -
         when = f"{other(bound.column)} = {_sql_string(bound.value)}"
         kind = f" for {bound.column} {bound.value}"
         if bound.minimum is not None:
-            rules.append(
-                (f"{when} AND {value} < {bound.minimum}", f"{{v}} || ' is below the minimum {bound.minimum:g}{kind}'")
-            )
+            message = f"{{v}} || ' is below the minimum {bound.minimum:g}{kind}'"
+            rules.append((f"{when} AND {value} < {bound.minimum}", message))
         if bound.maximum is not None:
-            rules.append(
-                (f"{when} AND {value} > {bound.maximum}", f"{{v}} || ' is above the maximum {bound.maximum:g}{kind}'")
-            )
+            message = f"{{v}} || ' is above the maximum {bound.maximum:g}{kind}'"
+            rules.append((f"{when} AND {value} > {bound.maximum}", message))
     if column.allowed:
         values = ", ".join(_sql_string(a) for a in column.allowed)
         rules.append(

@@ -129,7 +129,8 @@ def test_berlin_h1_is_s1_plus_s3_where_the_edition_holds_shares(refreshed, bundl
         refreshed,
         "SELECT h.value, s.s1 + s.s3, h.comparability_class FROM marts.harmonised_indicators h "
         "JOIN staging.stg_berlin__mss_index_indicators s ON h.unit_id = s.plr_id AND h.period = s.edition "
-        "WHERE h.dataset = 'berlin' AND h.harmonised_code = 'H1' AND s.s1 IS NOT NULL AND s.value_kind = 'share'",
+        "WHERE h.dataset = 'berlin' AND h.harmonised_code = 'H1' AND s.s1 IS NOT NULL "
+        "AND s.value_kind = 'share'",
     )
     assert berlin and all(v == expected and c == "proxy" for v, expected, c in berlin)
     assert query(

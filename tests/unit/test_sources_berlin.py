@@ -279,8 +279,10 @@ def test_contract_file_problems_one_line_each(tmp_path):
         "berlin/mss_index_indicators.csv, line 4, column plr_id: "
         "'A1100103' is not a planning-area id (8 digits, or 7 without the leading zero)",
         "berlin/mss_index_indicators.csv, line 4, column residents: -5 is below the minimum 0",
-        "berlin/mss_index_indicators.csv, line 4, column s1: 101 is above the maximum 100 for value_kind share",
-        "berlin/mss_index_indicators.csv, line 4, column d1: -150 is below the minimum -100 for value_kind share",
+        "berlin/mss_index_indicators.csv, line 4, column s1: "
+        "101 is above the maximum 100 for value_kind share",
+        "berlin/mss_index_indicators.csv, line 4, column d1: "
+        "-150 is below the minimum -100 for value_kind share",
         "berlin/mss_index_indicators.csv, line 5: has 12 fields, the header has 13 (truncated file?)",
         "berlin/mss_index_indicators.csv, line 6, column residents: value is required",
         "berlin/mss_index_indicators.csv, line 6, column value_kind: value is required",
