@@ -85,6 +85,23 @@ def test_mss_2021_special_attention_areas_and_residents(reference_2021):
     assert len(districts) == 12 and sum(districts.values()) == 56
 
 
+def test_gropiusstadt_of_the_policy_documents_has_its_real_2021_classes(reference_2021):
+    """The crosswalk's four planning areas of Gropiusstadt (domain/berlin.md) exist in the real data:
+    the policy facts about Gropiusstadt now sit next to the Senate's classes of its areas."""
+    rows = reference_2021.execute(
+        "SELECT c.unit_id, c.period, m.status_class, m.dynamic_class, m.is_special_attention "
+        "FROM marts.policy_participation_classifications AS c "
+        "JOIN marts.mss_planning_area_classes AS m ON c.unit_id = m.plr_id AND c.period = m.edition "
+        "WHERE c.place_id = 'de-gropiusstadt' ORDER BY c.unit_id"
+    ).fetchall()
+    published = _published_classes()
+    assert [(unit, period) for unit, period, *_ in rows] == [
+        ("08300934", 2021), ("08300935", 2021), ("08301036", 2021), ("08301037", 2021)
+    ]
+    assert all((status, dynamic) == published[unit] for unit, _, status, dynamic, _ in rows)
+    assert [unit for unit, *_, special in rows if special] == ["08300934", "08301037"]
+
+
 def test_mss_2021_excluded_areas_have_null_classes_and_a_reason(reference_2021):
     rows = reference_2021.execute(
         "SELECT plr_id, residents, exclusion_reason, status_index, status_class, dynamic_class, "
