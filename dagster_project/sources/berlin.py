@@ -3,8 +3,8 @@
 Files (see ``sources/berlin/CONTRACT.md``; its column tables are checked against this contract):
 - ``berlin/mss_index_indicators.csv`` — one row per planning area (PLR) and MSS edition:
   ``edition, plr_id, plr_name, residents, value_kind, s1..s4, d1..d4``. Without it the raw table
-  exists, empty. ``value_kind`` says what s1..d4 are, per row and so per edition (a dbt test on
-  the staging model refuses an edition with both): ``share`` (% of residents, changes in percentage
+  exists, empty. ``value_kind`` says what s1..d4 are, per row and so per edition (the door
+  refuses an edition with both, naming the rows): ``share`` (% of residents, changes in percentage
   points: ranges 0–100 and ±100) or ``z`` (the Senate's published "standardisierte Anteilswerte
   (z-Werte)": |z| ≤ 10). The door checks each row's values against the range of its kind.
 - ``berlin/mss_context_indicators.csv`` — long form ``edition, plr_id, plr_name, indicator_code,
@@ -48,7 +48,7 @@ EDITIONS = (2013, 2015, 2017, 2019, 2021, 2023)  # the editions seed mss_edition
 EDITIONS_WITHOUT_S2 = (2019, 2021)  # S1, S3, S4 / D1, D3, D4 only
 MIN_RESIDENTS = 300  # seed mss_parameters
 NAMED_OUTLIER = "Gewerbegebiet Bitterfelder Straße"  # seed mss_excluded_areas
-# What s1..d4 of a row are (column value_kind; one kind per edition, a dbt test on staging):
+# What s1..d4 of a row are (column value_kind; one kind per edition: same_within, at the door):
 # "share" — % of the reference population (S) and percentage points over two years (D);
 # "z" — the Senate's published z-values (standardisierte Anteilswerte) of the same indicators.
 SHARE, Z_VALUE = "share", "z"
@@ -84,6 +84,7 @@ INDEX_INDICATORS = Table(
     name="berlin_mss_index_indicators",
     files="berlin/mss_index_indicators.csv",
     key=("edition", "plr_id"),
+    same_within=(("value_kind", ("edition",)),),
     required=False,
     delimiter="auto",
     decimal_comma=True,

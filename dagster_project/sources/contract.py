@@ -111,6 +111,9 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # raw column names; unique across every file of the table
+    # (column, group columns): the column has one value per group across every file of the table,
+    # e.g. ("value_kind", ("edition",)): an edition's indicators are all shares or all z-values
+    same_within: tuple[tuple[str, tuple[str, ...]], ...] = ()
     files: str = ""  # glob relative to the sources directory; "" = written from another table's input
     required: bool = True  # a file must be there (when the source is there)
     delimiter: str = ","  # ",", "|", or "auto": ";" when the header has more ";" than ","

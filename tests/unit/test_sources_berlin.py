@@ -137,13 +137,30 @@ def test_a_share_filed_as_a_z_value_is_refused_at_the_door(tmp_path):
         HEADER
         + "2021,01100101,A,300,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31\n"
         + "2021,01100102,B,300,z,25.3,,1.2,-10.5,0.2,,0.1,0.3\n"
-        + "2021,01100103,C,300,share,25.3,,1.2,10.5,-12,,0.1,0.3\n"
+        + "2023,01100103,C,300,share,25.3,1,1.2,10.5,-12,0,0.1,0.3\n"
         + "2021,01100104,D,300,pct,25.3,,1.2,10.5,-12,,0.1,0.3\n",
     )
     assert _problems(tmp_path) == [
         "berlin/mss_index_indicators.csv, line 3, column s1: 25.3 is above the maximum 10 for value_kind z",
         "berlin/mss_index_indicators.csv, line 3, column s4: -10.5 is below the minimum -10 for value_kind z",
         "berlin/mss_index_indicators.csv, line 5, column value_kind: 'pct' is not one of share, z",
+    ]
+
+
+def test_an_edition_with_shares_and_z_values_is_refused_at_the_door(tmp_path):
+    """One value_kind per edition (same_within): every row that differs from the edition's first is
+    named; another edition may have the other kind."""
+    _write(
+        tmp_path,
+        HEADER
+        + "2021,01100101,A,300,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31\n"
+        + "2021,01100102,B,300,share,5.5,,1.2,7.5,0.2,,0.1,0.3\n"
+        + "2023,01100102,B,300,share,5.5,1,1.2,7.5,0.2,0,0.1,0.3\n"
+        + "2021,01100103,C,300,z,0.5,,1.2,-1.5,0.2,,0.1,0.3\n",
+    )
+    assert _problems(tmp_path) == [
+        "berlin/mss_index_indicators.csv, line 3, column value_kind: 'share', but edition=2021 is 'z' "
+        "(first seen in berlin/mss_index_indicators.csv line 2): one value_kind per edition",
     ]
 
 
