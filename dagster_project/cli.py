@@ -391,8 +391,8 @@ def _margin(value: Any, unit: Any) -> str:
 
 EXPLANATION_SQL = f"""
     SELECT list_kind, rule_summary, rule_version, decided_by, area_name, municipality, region, residents,
-           min_residents, source_file, source_line, history_list_years, history_missing_years,
-           consecutive_years
+           min_residents, source_file, source_line, published_list_scope, published_citation,
+           history_list_years, history_not_on_list_years, history_missing_years, consecutive_years, decision
     FROM marts.dk_area_explanation WHERE area_id = ? AND list_year = ?
     ORDER BY {KIND_ORDER}
 """
@@ -485,16 +485,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
         lines += ["", "criteria (marts.dk_area_criteria):", table(header, rows, wide=args.wide)]
     else:
         lines += ["", f"no statistics for this area in list year {year}: its lists are the published lists"]
-    for kind, *_, history_years, missing, needed in explanation:
-        if history_years is None:
-            continue
-        lines.append("")
-        history = (
-            f"history behind {kind}: on a ghetto / parallelsamfund list in "
-            f"{year_ranges(history_years) or 'none'} of the last {needed} list years"
-            + (f"; not in {', '.join(str(y) for y in missing)}" if missing else "")
-        )
-        lines.append(_wrap(history, args.wide))
+    for kind, *_, scope, citation, history_years, off_list, missing, needed, decision in explanation:
+        if history_years is not None:
+            lines.append("")
+            history = (
+                f"history behind {kind}: on a ghetto / parallelsamfund list in "
+                f"{year_ranges(history_years) or 'none'} of the last {needed} list years"
+                + (f"; not in {', '.join(str(y) for y in off_list)}" if off_list else "")
+                + (
+                    f"; no statistics or published list for the area in {year_ranges(missing)}"
+                    if missing
+                    else ""
+                )
+                + (
+                    f": {kind} is {decision.replace('_', ' ')}, not decided"
+                    if decision == "history_unknown"
+                    else ""
+                )
+            )
+            lines.append(_wrap(history, args.wide))
+        if scope is not None and decided_by == "statistics":
+            source = "a source naming areas only" if scope == "named_areas" else "the complete published list"
+            lines += [
+                "",
+                _wrap(f"published on the {kind} list of {year} by {source}: {citation or ''}", args.wide),
+            ]
     _out(*lines)
     return 0
 

@@ -206,7 +206,7 @@ def job_dbt(ctx: shared_runs.JobContext) -> DbtBuilds:
     build = ctx.workdir / "dbt.duckdb"
     load_raw(build, sources)
     env = dbt_env(build, ctx.env)
-    command = dbt_command("build", "--select", "+dk_list_membership",
+    command = dbt_command("build", "--select", "+dk_list_membership", "+dk_list_history_unknown",
                           "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
                           workdir=ctx.workdir)
     built = ctx.run(command, env=env, cwd=REPO_ROOT / "dbt")

@@ -55,6 +55,7 @@ WEAK = {  # comfortably meeting none
 }
 CRITERIA = tuple(LINES)
 NATIONAL_CHOICES = ["0.73", "0.68", "0.725", "0.7", "0.81", "0.6667"]
+PUBLISHED_HEADER = ["list_year", "area_id", "area_name", "list_kind", "list_scope"]
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,18 @@ def random_panel(
                 ]
             )
 
+    # areas without statistics in a year the others have (about 4 %, drawn apart so that every other
+    # draw stays as it was): their hard-list decisions around it are history_unknown; half of them
+    # are named on that year's ghetto-family list by a published row of scope named_areas instead
+    gaps = random.Random(f"gaps-{seed}")
+    dropped = [row for row in rows if gaps.random() < 0.04]
+    rows = [row for row in rows if row not in dropped]
+    named = [
+        [row[0], row[1], row[2], "parallelsamfund" if int(row[0]) >= 2021 else "ghetto", "named_areas"]
+        for row in dropped
+        if gaps.random() < 0.5
+    ]
+
     def published_kinds(year: int, is_hard: bool) -> list[str]:
         if year >= 2021:
             return ["udsat", "parallelsamfund"] + (["omdannelsesomraade"] if is_hard else [])
@@ -195,9 +208,11 @@ def random_panel(
             streak[area_id] = streak[area_id] + 1 if on_list[area_id] else 0
             if on_list[area_id]:
                 for kind in published_kinds(year, streak[area_id] >= 5):
-                    published.append([str(year), area_id, f"Tilfældig {area_id}", kind])
+                    published.append([str(year), area_id, f"Tilfældig {area_id}", kind, ""])
             elif year >= 2018 and rng.random() < 0.1:
-                published.append([str(year), area_id, f"Tilfældig {area_id}", "udsat"])
+                published.append([str(year), area_id, f"Tilfældig {area_id}", "udsat", ""])
+    keys = {tuple(row[:2] + row[3:4]) for row in published}
+    published += [row for row in named if tuple(row[:2] + row[3:4]) not in keys]
     return rows, published
 
 
@@ -230,7 +245,7 @@ def write_random_panel(
     )
     _write_csv(dk / "area_statistics_random.csv", COLUMNS, rows)
     _write_national(dk / "national_reference.csv", national)
-    _write_csv(dk / "published_lists.csv", ["list_year", "area_id", "area_name", "list_kind"], published)
+    _write_csv(dk / "published_lists.csv", PUBLISHED_HEADER, published)
 
 
 def bundled_national() -> dict[int, Decimal]:
@@ -255,8 +270,10 @@ def write_shape(root: Path, shape: Shape) -> dict[str, str]:
         national.update(bundled_national())
         for path in BUNDLED_DK.glob("area_statistics*.csv"):
             shutil.copyfile(path, dk / path.name)
+        for path in BUNDLED_DK.glob("published_lists_*.csv"):  # the Table 1 statement: a file of its own
+            shutil.copyfile(path, dk / path.name)
         with (BUNDLED_DK / "published_lists.csv").open(encoding="utf-8", newline="") as handle:
-            published += [list(r.values()) for r in csv.DictReader(handle)]
+            published += [[r.get(c) or "" for c in PUBLISHED_HEADER] for r in csv.DictReader(handle)]
     prefixes = {"bundled": ""} if shape.with_bundled else {}
     for seed in shape.seeds:
         rows, panel_published = random_panel(
@@ -267,5 +284,5 @@ def write_shape(root: Path, shape: Shape) -> dict[str, str]:
         published += panel_published
         prefixes[f"seed {seed}"] = shape.prefix(seed)
     _write_national(dk / "national_reference.csv", national)
-    _write_csv(dk / "published_lists.csv", ["list_year", "area_id", "area_name", "list_kind"], published)
+    _write_csv(dk / "published_lists.csv", PUBLISHED_HEADER, published)
     return prefixes

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtCliRuntimeError,
     DagsterDbtTranslator,
@@ -48,7 +49,13 @@ from dagster_dbt import (
 from dagster_dbt.dbt_project import using_dagster_dev
 
 from dagster_project.defs.scenarios import rule_set_only
-from dagster_project.lib.config import BUILD_PATH_ENV, dbt_project_dir, temporary_environment
+from dagster_project.lib.config import (
+    BUILD_PATH_ENV,
+    MEMORY_LIMIT_ENV,
+    dbt_project_dir,
+    memory_limit_for,
+    temporary_environment,
+)
 from dagster_project.lib.diagnostics import publication_blockers
 from dagster_project.lib.publish import dbt_executable, prepare_dbt_manifest
 
@@ -78,6 +85,15 @@ dbt_translator = WijkmonitorDbtTranslator(
 )
 
 
+def raw_row_count(build_path) -> int:
+    """The rows of the raw tables in a build file (DuckDB's table statistics: no scan)."""
+    with duckdb.connect(str(build_path), read_only=True) as con:
+        (rows,) = con.execute(
+            "select coalesce(sum(estimated_size), 0) from duckdb_tables() where schema_name = 'raw'"
+        ).fetchone()
+    return int(rows)
+
+
 def _build(context: dg.AssetExecutionContext):
     dbt: DbtCliResource = context.resources.dbt
     session = context.resources.warehouse_build.session
@@ -87,8 +103,13 @@ def _build(context: dg.AssetExecutionContext):
     scenario = rule_set_only(context.run.run_config or {})
     if scenario:
         args += ["--vars", json.dumps({"rule_set_only": scenario})]
-    context.log.info(f"dbt {' '.join(args)} into {session.build_path}")
-    with temporary_environment(BUILD_PATH_ENV, str(session.build_path)):
+    # the memory limit fits the panel: $WIJKMONITOR_MEMORY_LIMIT, or derived from the raw rows
+    memory_limit = memory_limit_for(raw_row_count(session.build_path))
+    context.log.info(f"dbt {' '.join(args)} into {session.build_path} (DuckDB memory limit {memory_limit})")
+    with (
+        temporary_environment(BUILD_PATH_ENV, str(session.build_path)),
+        temporary_environment(MEMORY_LIMIT_ENV, memory_limit),
+    ):
         try:
             yield from dbt.cli(args, context=context, target_path=session.dbt_target_path).stream()
         except DagsterDbtCliRuntimeError as exc:

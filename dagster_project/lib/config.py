@@ -74,12 +74,28 @@ def temporary_environment(name: str, value: str) -> Iterator[None]:
 
 
 # How much memory DuckDB may use before it spills to disk, in the ingestion step and in dbt
-# (dbt/profiles.yml reads the same variable with the same default: tests/unit/test_config.py).
-# The default keeps a refresh of 1M area-years within 2 GiB; some operators cannot spill, so a
-# panel ten times larger needs more (README "Configuration": 2800MB at 10M area-years).
+# (dbt/profiles.yml reads the same variable with the same default: tests/unit/test_sandbox.py).
+# The default keeps a refresh of 1M area-years within 2 GiB. Some operators cannot spill, so a
+# larger panel needs more: when the variable is not set, the dbt step of a run derives its limit from
+# the number of raw rows it builds on (``memory_limit_for``): 1200MB up to about 1M area-years,
+# 2800MB at 10M, never more than 3400MB (peak RSS is about 0.6 GiB above the limit: within 4 GiB).
 MEMORY_LIMIT_ENV = "WIJKMONITOR_MEMORY_LIMIT"
 MEMORY_LIMIT_DEFAULT = "1200MB"
+MEMORY_LIMIT_BASE_MB = 1000
+MEMORY_LIMIT_MB_PER_MILLION_ROWS = 180
+MEMORY_LIMIT_MAX_MB = 3400
 DUCKDB_SETTINGS = {
     "memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT_DEFAULT,
     "preserve_insertion_order": False,
 }
+
+
+def memory_limit_for(raw_rows: int) -> str:
+    """dbt's DuckDB memory limit for a build on ``raw_rows`` raw rows: ``$WIJKMONITOR_MEMORY_LIMIT``
+    when set, else derived from the size (measured: 1M area-years run within 1200MB, 10M need 2800MB)."""
+    explicit = os.environ.get(MEMORY_LIMIT_ENV)
+    if explicit:
+        return explicit
+    default_mb = int(MEMORY_LIMIT_DEFAULT.removesuffix("MB"))
+    derived = MEMORY_LIMIT_BASE_MB + MEMORY_LIMIT_MB_PER_MILLION_ROWS * raw_rows / 1_000_000
+    return f"{min(MEMORY_LIMIT_MAX_MB, max(default_mb, round(derived)))}MB"

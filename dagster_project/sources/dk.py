@@ -4,7 +4,8 @@ Files (see ``sources/dk/CONTRACT.md``; its column tables are checked against thi
 - ``dk/area_statistics.csv`` and every ``dk/area_statistics_<label>.csv``: read as one table;
   ``(list_year, area_id)`` must be unique across them.
 - ``dk/national_reference.csv``
-- ``dk/published_lists.csv`` (optional)
+- ``dk/published_lists.csv`` and every ``dk/published_lists_<label>.csv`` (optional): read as one
+  table; ``(list_year, area_id, list_kind)`` must be unique across them.
 
 Values are kept as received: decimals are DECIMAL(38,18), never binary floating point, so a value
 exactly on a threshold stays exactly on it.
@@ -32,6 +33,10 @@ LIST_KINDS = (
 REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR = 1990, 2100
 STATISTICS_FILES = "dk/area_statistics*.csv"
+PUBLISHED_FILES = "dk/published_lists*.csv"
+# how much of a list a published row stands for: the whole list of that year (an area not on it is
+# not on the list), or only the areas a document names (an area it does not name is unknown)
+LIST_SCOPES = ("complete", "named_areas")
 
 
 def _list_year(**kwargs) -> Column:
@@ -87,15 +92,26 @@ NATIONAL_REFERENCE = Table(
 
 PUBLISHED_LISTS = Table(
     name="dk_published_lists",
-    files="dk/published_lists.csv",
+    files=PUBLISHED_FILES,
     key=("list_year", "area_id", "list_kind"),
     required=False,
-    description="dk/published_lists.csv: official list memberships as published.",
+    description=(
+        "dk/published_lists.csv and every dk/published_lists_*.csv: official list memberships as "
+        "published, each with how much of the list it stands for and where it is published."
+    ),
     columns=(
         _list_year(),
         Column("area_id", "text", not_null=True),
         Column("area_name", "text"),
         Column("list_kind", "text", not_null=True, allowed=LIST_KINDS),
+        Column(
+            "list_scope",
+            "text",
+            required=False,
+            allowed=LIST_SCOPES,
+            description="complete (empty: complete), or named_areas: a document names the area only",
+        ),
+        Column("citation", "text", required=False, description="where the row is published"),
     ),
 )
 
@@ -134,7 +150,7 @@ def missing_statistics_message(year: int, directory: Path, statistics_years: Ite
 
 @dataclass(frozen=True)
 class SourceListYears:
-    """The list years of the Danish sources: with statistics, and known from the published lists."""
+    """The list years of the Danish sources: with statistics, and known from complete published lists."""
 
     statistics: tuple[int, ...]
     published: tuple[int, ...]
@@ -148,16 +164,33 @@ class SourceListYears:
         return [str(year) for year in self.all]
 
 
-def _distinct_years(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> set[int]:
-    """Distinct integer ``list_year`` values of CSV files; a file DuckDB cannot read adds none."""
+def _distinct_years(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path], complete_lists_only: bool = False
+) -> set[int]:
+    """Distinct integer ``list_year`` values of CSV files; a file DuckDB cannot read adds none.
+    ``complete_lists_only``: published lists without the rows that name areas only
+    (``list_scope`` named_areas), which do not make a list year."""
 
     def scan(paths: Sequence[Path]) -> set[int]:
+        source = """
+            read_csv(?, header = true, all_varchar = true, union_by_name = true,
+                     delim = ',', quote = '"', ignore_errors = true, null_padding = true)
+        """
+        scope = ""
+        if complete_lists_only:
+            names = {
+                row[0]
+                for row in con.execute(
+                    f"DESCRIBE SELECT * FROM {source}", [[str(p) for p in paths]]
+                ).fetchall()
+            }
+            if "list_scope" in names:
+                scope = f"AND coalesce(trim(list_scope), '') <> '{LIST_SCOPES[1]}'"
         rows = con.execute(
-            """
+            f"""
             SELECT DISTINCT TRY_CAST(trim(list_year) AS INTEGER) AS year
-            FROM read_csv(?, header = true, all_varchar = true, union_by_name = true,
-                          delim = ',', quote = '"', ignore_errors = true, null_padding = true)
-            WHERE year BETWEEN ? AND ?
+            FROM {source}
+            WHERE year BETWEEN ? AND ? {scope}
             """,
             [[str(p) for p in paths], FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR],
         ).fetchall()
@@ -184,5 +217,5 @@ def source_list_years(directory: Path | None = None) -> SourceListYears:
     published_files = [p for p in sorted(directory.glob(PUBLISHED_LISTS.files)) if p.is_file()]
     with duckdb.connect() as con:
         statistics = _distinct_years(con, statistics_files)
-        published = _distinct_years(con, published_files)
+        published = _distinct_years(con, published_files, complete_lists_only=True)
     return SourceListYears(tuple(sorted(statistics)), tuple(sorted(published)))

@@ -69,7 +69,7 @@ _DOCUMENT_HINT = "a document file name (no folders)"
 # --- vocabularies ---------------------------------------------------------------------------------
 
 VOCABULARIES: dict[str, tuple[str, ...]] = {
-    "kind": ("programme", "budget", "measure", "area_fact", "participation", "target"),
+    "kind": ("programme", "budget", "measure", "area_fact", "participation", "target", "event", "table"),
     "country": ("BE", "DE", "DK", "NL", "EU"),
     # who runs / pays: the EU, the national (federal) state, a region (Land, Flemish region or
     # community, Brussels region, VGC), a municipality, or a non-governmental sector body
@@ -117,9 +117,14 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
         "rank",
         "years",
         "km2",
+        "times",
     ),
     "participation_status": ("participating", "designated", "left", "funded", "planned"),
     "target_comparison": ("at_most", "at_least", "exactly"),
+    # a criterion's comparison: more_than and less_than are strict (a value on the line fails)
+    "criterion_comparison": ("more_than", "at_least", "less_than", "at_most"),
+    # a table fact: the table itself (its caption, with its rows counted) or a mention of it
+    "table_role": ("caption", "reference"),
 }
 
 
@@ -205,10 +210,17 @@ FACTS = Table(
         _text("place", "the place the fact is about, spelt as in the document"),
         _text("place_in", "the larger place the document puts `place` in, spelt as written"),
         _year("year"),
+        Column(
+            "month", "int", required=False, minimum=1, maximum=12, description="the month of `year`, 1-12"
+        ),
         _year("period_start"),
         _year("period_end"),
         Column("domains", "text_list", required=False, allowed=VOCABULARIES["domain"]),
         _text("note", "curator's remark"),
+        _id(
+            "subject_id",
+            "shared by every statement of the same event, rule or figure in different sections",
+        ),
         _id(
             "programme_id", "referenced by budgets, measures, participation, targets", references="programme"
         ),
@@ -257,6 +269,25 @@ FACTS = Table(
         _year("target_year"),
         _number("target_value"),
         _vocab("target_comparison", "target_comparison"),
+        _id("example_of", "fact_id of the measure this one is an example of", references="fact"),
+        _vocab("criterion_comparison", "criterion_comparison"),
+        _id(
+            "criterion",
+            "subject_id of the criterion (a measure) the value is measured against",
+            references="criterion",
+        ),
+        Column(
+            "meets_criterion",
+            "bool",
+            required=False,
+            description="the document presents the value as meeting its criterion",
+        ),
+        _id("margin_of", "fact_id of the value this margin belongs to", references="fact"),
+        _id("listed_in_table", "table_id of the table that lists what the value counts", references="table"),
+        _id("table_id", "the table: the same id for its caption and every mention of it"),
+        _text("table_label", "the table's name as written here ('Tabel 2.1', 'tabel 1')"),
+        _vocab("table_role", "table_role"),
+        _count("row_count", "the rows (units) the table lists, counted"),
     ),
     variants=(
         Variant(
@@ -309,6 +340,11 @@ FACTS = Table(
                 "amount_min",
                 "amount_max",
                 "currency",
+                "example_of",
+                "indicator",
+                "unit",
+                "criterion_comparison",
+                "reference_place",
             ),
             required=("name",),
         ),
@@ -326,6 +362,10 @@ FACTS = Table(
                 "share_group",
                 "part_of",
                 "reference_place",
+                "criterion",
+                "meets_criterion",
+                "margin_of",
+                "listed_in_table",
             ),
             required=("indicator", "indicator_label", "value", "unit"),
             requires_common=("place",),
@@ -350,6 +390,16 @@ FACTS = Table(
                 "target_comparison",
             ),
             required=("indicator", "indicator_label", "unit", "target_value"),
+        ),
+        Variant(
+            "event",
+            ("name", "name_en", "programme_id", "description"),
+            required=("name",),
+        ),
+        Variant(
+            "table",
+            ("table_id", "table_label", "table_role", "row_count", "description"),
+            required=("table_id", "table_label", "table_role"),
         ),
     ),
 )
@@ -814,6 +864,51 @@ def _check_references(facts: Sequence[Fact], by_file: dict[str, _Problems]) -> N
                 )
             else:
                 programmes[programme_id] = fact
+    tables: dict[str, Fact] = {}
+    criteria: set[str] = set()
+    for fact in facts:
+        values = fact.values
+        if values["kind"] == "table" and values["table_role"] == "caption":
+            table_id = values["table_id"]
+            if table_id in tables:
+                first = tables[table_id]
+                _report(
+                    by_file[fact.source_file],
+                    fact,
+                    "table_id",
+                    f"table {table_id!r} already has its caption in {first.source_file} line "
+                    f"{first.source_line} (one caption per table; mention it elsewhere as a reference)",
+                )
+            else:
+                tables[table_id] = fact
+        if values["kind"] == "measure" and values.get("criterion_comparison") and values.get("subject_id"):
+            criteria.add(values["subject_id"])
+    for fact in facts:
+        values = fact.values
+        if values["kind"] == "event" and values.get("year") is None and values.get("period_start") is None:
+            _report(by_file[fact.source_file], fact, "year", "an event needs a year (or a period_start)")
+        if (
+            values["kind"] == "table"
+            and values["table_role"] == "reference"
+            and values["table_id"] not in tables
+        ):
+            _report(
+                by_file[fact.source_file],
+                fact,
+                "table_id",
+                f"no table fact with table_role caption for {values['table_id']!r}",
+            )
+        if (
+            values["kind"] == "measure"
+            and values.get("criterion_comparison")
+            and values.get("subject_id") is None
+        ):
+            _report(
+                by_file[fact.source_file],
+                fact,
+                "subject_id",
+                "a criterion (criterion_comparison) needs a subject_id for the values to name",
+            )
     referencing = [c for c in FACTS.columns if c.references]
     for fact in facts:
         fact_id = fact.values["fact_id"]
@@ -827,6 +922,17 @@ def _check_references(facts: Sequence[Fact], by_file: dict[str, _Problems]) -> N
                     fact,
                     column.name,
                     f"no programme fact with programme_id {value!r}",
+                )
+            elif column.references == "table" and value not in tables:
+                _report(
+                    by_file[fact.source_file], fact, column.name, f"no table fact with table_id {value!r}"
+                )
+            elif column.references == "criterion" and value not in criteria:
+                _report(
+                    by_file[fact.source_file],
+                    fact,
+                    column.name,
+                    f"no measure with criterion_comparison and subject_id {value!r}",
                 )
             elif column.references == "fact":
                 if value not in seen:

@@ -38,6 +38,7 @@ MART_KEYS = {
         "dk_watchlist",
         "dk_watchlist_by_municipality",
         "dk_hard_list_history",
+        "dk_list_history_unknown",
         "be_sector_deprivation",
         "be_urban_region_deprivation",
     )

@@ -64,7 +64,8 @@ def test_all_ten_table1_areas_are_ghettos_under_v2018(bundled_warehouse: Path) -
     assert [r[0] for r in listed] == [f"T1-{i:02d}" for i in range(1, 11)]
     for area_id, kinds, rule_version in listed:
         assert rule_version == "V2018"
-        # ghetto and udsat; not hard: the warehouse holds no ghetto history for these real areas.
+        # ghetto and udsat; not on the hard list: the warehouse holds no ghetto history for these
+        # real areas, so that decision is history_unknown (test below), not 'not hard'.
         assert kinds == ["ghetto", "udsat"], area_id
 
 
@@ -99,3 +100,85 @@ def test_bracketed_margin_agrees_within_rounding(criteria, area_id, area_name, c
         assert difference > tolerance, "a known inconsistency no longer shows: update the contract note"
         return
     assert difference <= tolerance, f"{area_name} {criterion}: margin {margin} vs printed ({bracket})"
+
+
+# --- the document's statement: hard ghettos in 2018, with a history the sources do not hold ---------
+STATEMENT_FILE = Path(__file__).resolve().parents[2] / "sources" / "dk" / "published_lists_seed003_table1.csv"
+SEED_003 = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "003_cc9b7d97bebc1d87.txt"
+TABLE1_AREAS = [f"T1-{n:02d}" for n in range(1, 11)]
+MISSING_YEARS = [2014, 2015, 2016, 2017]
+
+
+def _statement() -> list[dict[str, str]]:
+    with STATEMENT_FILE.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_statement_is_published_with_a_verbatim_citation_of_seed_003() -> None:
+    """The ten rows name the Table 1 areas on the 2018 hard-ghetto list, as named areas only; every
+    quoted passage of the citation is in the document (line breaks of the PDF extraction aside)."""
+    rows = _statement()
+    assert sorted(r["area_id"] for r in rows) == TABLE1_AREAS
+    assert {(r["list_year"], r["list_kind"], r["list_scope"]) for r in rows} == {
+        ("2018", "hard_ghetto", "named_areas")
+    }
+    document = " ".join(SEED_003.read_text(encoding="utf-8").split())  # fails loudly without ../shared
+    for row in rows:
+        quotes = row["citation"].split('"')[1::2]
+        assert len(quotes) == 3, row["citation"]
+        for quote in quotes:
+            assert quote in document, quote
+
+
+def test_table1_areas_are_history_unknown_for_hard_ghetto_2018(bundled_warehouse: Path) -> None:
+    """Acceptance (issue 13): no statistics before 2018 -> hard_ghetto 2018 is history_unknown with
+    the years 2014-2017, never 'not hard'; the counts keep them apart; the consistency check, the
+    explanation and the comparison with the document's statement all say so."""
+    year_kind = "list_year = 2018 and list_kind = 'hard_ghetto'"
+    with duckdb.connect(str(bundled_warehouse), read_only=True) as con:
+        unknown = con.execute(
+            f"""select area_id, decision, history_list_years, history_missing_years
+            from marts.dk_list_history_unknown where {year_kind} and area_id like 'T1-%' order by area_id"""
+        ).fetchall()
+        hard_listed = con.execute(
+            f"select count(*) from marts.dk_list_membership where {year_kind} and area_id like 'T1-%'"
+        ).fetchone()[0]
+        counts = con.execute(
+            f"""select area_count, history_unknown_count,
+                (select count(*) from marts.dk_list_membership where {year_kind}),
+                (select count(*) from marts.dk_list_history_unknown where {year_kind})
+            from marts.dk_list_counts where {year_kind}"""
+        ).fetchall()
+        consistency = con.execute(
+            """select area_id, decision, expected_decision, history_missing_years, is_consistent
+            from marts.dk_history_consistency where list_year = 2018 and area_id like 'T1-%'
+            order by area_id"""
+        ).fetchall()
+        explanation = con.execute(
+            f"""select area_id, decision, rule_summary, history_missing_years, published_list_scope,
+                published_citation
+            from marts.dk_area_explanation where {year_kind} and area_id like 'T1-%' order by area_id"""
+        ).fetchall()
+        differences = con.execute(
+            """select area_id, is_in_computed, is_in_published, computed_decision, list_scope, citation,
+                history_missing_years
+            from marts.dk_published_list_differences where list_year = 2018 and area_id like 'T1-%'
+            order by area_id"""
+        ).fetchall()
+    assert unknown == [(a, "history_unknown", [2018], MISSING_YEARS) for a in TABLE1_AREAS]
+    assert hard_listed == 0
+    [(area_count, history_unknown_count, listed, undecided)] = counts
+    assert (area_count, history_unknown_count) == (listed, undecided) and history_unknown_count >= 10
+    assert consistency == [
+        (a, "history_unknown", "history_unknown", MISSING_YEARS, True) for a in TABLE1_AREAS
+    ]
+    citations = {r["area_id"]: r["citation"] for r in _statement()}
+    assert [r[:2] + r[3:] for r in explanation] == [
+        (a, "history_unknown", MISSING_YEARS, "named_areas", citations[a]) for a in TABLE1_AREAS
+    ]
+    for row in explanation:
+        assert row[2].startswith("history unknown: on the ghetto list; ")
+        assert "no statistics or published list for the area in 2014, 2015, 2016, 2017" in row[2]
+    assert differences == [
+        (a, False, True, "history_unknown", "named_areas", citations[a], MISSING_YEARS) for a in TABLE1_AREAS
+    ]

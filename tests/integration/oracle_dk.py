@@ -16,15 +16,22 @@ Semantics (the team's decision, see the session brief):
 - V2018/V2021 udsat: >= 2 of {no_attachment > 40, convicted >= 3 x national, basic_education > 60,
   income < 55}; ghetto (V2018) / parallelsamfund (V2021) = udsat and non_western > 50;
 - hard_ghetto (V2018) / omdannelsesomraade (V2021): ghetto-family status in each of the last 5 list
-  years, the current one included. A year's ghetto-family status is the computed one when the year
-  has statistics (any area_statistics row), else the published list (kinds ghetto, parallelsamfund,
-  hard_ghetto, omdannelsesomraade);
+  years, the current one included. An area's ghetto-family status in a year is the computed one
+  when the area has statistics that year; else, when the year has statistics (for other areas), a
+  published row naming the area (kinds ghetto, parallelsamfund, hard_ghetto, omdannelsesomraade)
+  makes it a ghetto-family year and nothing else is known; else the year's complete published list
+  decides (an area not on it is not ghetto-family). Three outcomes: every window year ghetto-family
+  -> hard; a known year off the ghetto family -> not hard (whatever the unknown years); else
+  ``history_unknown`` with the unknown years (``compute_lists``). Published rows come in two scopes:
+  ``complete`` (the whole list of the year; column list_scope empty or absent) and ``named_areas``
+  (a document names the area; absence says nothing, and such rows alone do not make a list year);
 - V2021 forebyggelsesomraade: non_western > 30 and >= 2 of {no_attachment > 30,
   convicted >= 2 x national, basic_education > 60, income < 65}, and not udsat that year;
 - output is nested (hard_ghetto also ghetto and udsat; parallelsamfund also udsat; omdannelsesomraade
   also parallelsamfund and udsat); years without statistics output the published rows as given;
-- a list year missing between the first and the last year present, or a year Y-4..Y needed for a
-  hard/omdannelse decision with neither statistics nor published rows, raises ``OracleHistoryError``.
+- a list year (statistics or a complete published list) missing between the first and the last
+  year present, or a year Y-4..Y needed for a hard/omdannelse decision with neither statistics nor
+  a complete published list, raises ``OracleHistoryError``.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ LIST_KINDS = frozenset(
 )
 
 Membership = tuple[int, str, str]  # (list_year, area_id, list_kind)
+HistoryUnknown = dict[Membership, tuple[int, ...]]  # hard-list decision -> the unknown window years
 
 
 class OracleHistoryError(ValueError):
@@ -165,15 +173,17 @@ def read_national_reference(dk_dir: Path) -> dict[int, Decimal]:
         }
 
 
-def read_published_lists(dk_dir: Path) -> set[Membership]:
-    path = dk_dir / "published_lists.csv"
-    if not path.exists():
-        return set()
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {
-            (int(record["list_year"]), record["area_id"], record["list_kind"])
-            for record in csv.DictReader(handle)
-        }
+def read_published_lists(dk_dir: Path, scope: str = "complete") -> set[Membership]:
+    """The published rows of ``scope`` (``complete``: also an empty or absent list_scope)."""
+    rows: set[Membership] = set()
+    for path in sorted(dk_dir.glob("published_lists*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows |= {
+                (int(record["list_year"]), record["area_id"], record["list_kind"])
+                for record in csv.DictReader(handle)
+                if ((record.get("list_scope") or "").strip() or "complete") == scope
+            }
+    return rows
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -237,32 +247,63 @@ def compute_memberships(
     statistics: Iterable[AreaYear],
     national_reference: dict[int, Decimal],
     published: set[Membership],
+    named: set[Membership] | None = None,
 ) -> set[Membership]:
     """All (list_year, area_id, list_kind) memberships, computed where statistics exist."""
+    return compute_lists(statistics, national_reference, published, named)[0]
+
+
+def compute_lists(
+    statistics: Iterable[AreaYear],
+    national_reference: dict[int, Decimal],
+    published: set[Membership],
+    named: set[Membership] | None = None,
+) -> tuple[set[Membership], HistoryUnknown]:
+    """(memberships, history_unknown): ``published`` are rows of complete published lists,
+    ``named`` rows that only name areas; history_unknown maps each hard-list decision the history
+    cannot make to its unknown window years."""
+    named = named or set()
     by_year: dict[int, list[AreaYear]] = defaultdict(list)
     for row in statistics:
         by_year[row.list_year].append(row)
     published_by_year: dict[int, set[Membership]] = defaultdict(set)
     for membership in published:
         published_by_year[membership[0]].add(membership)
+    named_by_year: dict[int, set[Membership]] = defaultdict(set)
+    for membership in named:
+        named_by_year[membership[0]].add(membership)
 
     present = set(by_year) | set(published_by_year)
     if not present:
-        return set()
+        return set(), {}
     missing = [year for year in range(min(present), max(present) + 1) if year not in present]
     if missing:
         raise OracleHistoryError(f"list year(s) {missing} missing between {min(present)} and {max(present)}")
 
     result: set[Membership] = set()
-    ghetto_family: dict[int, set[str]] = {}  # computed or published ghetto-family areas per year
+    unknown: HistoryUnknown = {}
+    ghetto_family: dict[int, set[str]] = {}  # areas known to be ghetto-family per year
+    # areas whose status is known per year; None: every area (a complete published list decides)
+    known: dict[int, set[str] | None] = {}
 
     for year in sorted(present):
         if year not in by_year:
-            result |= published_by_year[year]
-            ghetto_family[year] = {
-                area for (_, area, kind) in published_by_year[year] if kind in GHETTO_FAMILY
-            }
+            rows_of_year = published_by_year[year] | named_by_year[year]
+            result |= rows_of_year
+            ghetto_family[year] = {area for (_, area, kind) in rows_of_year if kind in GHETTO_FAMILY}
+            known[year] = None
             continue
+
+        with_statistics = {row.area_id for row in by_year[year]}
+        # published rows for areas the statistics of the year do not hold
+        published_only = {
+            (area, kind)
+            for (_, area, kind) in published_by_year[year] | named_by_year[year]
+            if area not in with_statistics
+        }
+        published_ghettos = {area for area, kind in published_only if kind in GHETTO_FAMILY}
+        # a published row on another list (udsat, ...) says nothing about the ghetto family
+        known[year] = with_statistics | published_ghettos
 
         version = rule_version(year)
         national = national_reference.get(year)
@@ -271,19 +312,18 @@ def compute_memberships(
             decide = ghetto_v2010 if version == "V2010" else ghetto_v2013
             ghettos = {row.area_id for row in rows if decide(row)}
             result |= {(year, area, "ghetto") for area in ghettos}
-            ghetto_family[year] = ghettos
+            ghetto_family[year] = ghettos | published_ghettos
             continue
 
         udsatte = {row.area_id for row in rows if udsat(row, national)}
         ghettos = {row.area_id for row in rows if ghetto_v2018(row, national)}
-        ghetto_family[year] = ghettos
+        ghetto_family[year] = ghettos | published_ghettos
         window = range(year - HISTORY_YEARS + 1, year)
         lacking = [past for past in window if past not in ghetto_family]
         if lacking:
             raise OracleHistoryError(
                 f"list year(s) {lacking} needed to decide hard/omdannelse status in {year} are missing"
             )
-        hard = {area for area in ghettos if all(area in ghetto_family[past] for past in window)}
         ghetto_kind, hard_kind = (
             ("ghetto", "hard_ghetto")
             if version == "V2018"
@@ -292,6 +332,22 @@ def compute_memberships(
                 "omdannelsesomraade",
             )
         )
+        hard = set()
+        for area in ghettos:
+            off_list = [
+                past
+                for past in window
+                if area not in ghetto_family[past] and (known[past] is None or area in known[past])
+            ]
+            unknown_years = tuple(
+                past
+                for past in window
+                if area not in ghetto_family[past] and known[past] is not None and area not in known[past]
+            )
+            if not off_list and not unknown_years:
+                hard.add(area)
+            elif not off_list:
+                unknown[(year, area, hard_kind)] = unknown_years
         result |= {(year, area, "udsat") for area in udsatte}
         result |= {(year, area, ghetto_kind) for area in ghettos}
         result |= {(year, area, hard_kind) for area in hard}
@@ -299,12 +355,20 @@ def compute_memberships(
             result |= {
                 (year, row.area_id, "forebyggelsesomraade") for row in rows if forebyggelse(row, national)
             }
-    return result
+    return result, unknown
+
+
+def lists_from_sources(sources_dir: Path) -> tuple[set[Membership], HistoryUnknown]:
+    """Read ``<sources_dir>/dk/*.csv``: the memberships and the history_unknown decisions."""
+    dk_dir = Path(sources_dir) / "dk"
+    return compute_lists(
+        read_area_statistics(dk_dir),
+        read_national_reference(dk_dir),
+        read_published_lists(dk_dir),
+        read_published_lists(dk_dir, "named_areas"),
+    )
 
 
 def memberships_from_sources(sources_dir: Path) -> set[Membership]:
     """Read ``<sources_dir>/dk/*.csv`` and return the memberships the rules imply."""
-    dk_dir = Path(sources_dir) / "dk"
-    return compute_memberships(
-        read_area_statistics(dk_dir), read_national_reference(dk_dir), read_published_lists(dk_dir)
-    )
+    return lists_from_sources(sources_dir)[0]

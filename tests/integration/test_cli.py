@@ -309,6 +309,29 @@ def test_explain_shows_the_history_behind_a_hard_status(bundled_warehouse):
     )
 
 
+def test_explain_a_hard_list_the_history_cannot_decide(bundled_warehouse):
+    """A Table 1 area in 2018: no statistics before 2018, so hard_ghetto is history unknown with the
+    years 2014-2017 - said in the decision table and the history line - and the document that names
+    it a hard ghetto is cited (all from marts.dk_area_explanation)."""
+    result = wijkmonitor(bundled_warehouse, "explain", "T1-05", "--year", "2018", "--wide")
+    assert result.returncode == 0, result.stderr
+    [(summary, citation)] = query(
+        bundled_warehouse,
+        "SELECT rule_summary, published_citation FROM marts.dk_area_explanation "
+        "WHERE area_id = 'T1-05' AND list_year = 2018 AND list_kind = 'hard_ghetto'",
+    )
+    lines = result.stdout.splitlines()
+    assert f"hard_ghetto  {summary}" in lines
+    assert summary.startswith("history unknown: ")
+    assert (
+        "history behind hard_ghetto: on a ghetto / parallelsamfund list in 2018 of the last 5 list years; "
+        "no statistics or published list for the area in 2014–2017: "
+        "hard_ghetto is history unknown, not decided"
+    ) in lines
+    assert lines[-1] == f"published on the hard_ghetto list of 2018 by a source naming areas only: {citation}"
+    assert citation.startswith("seed 003 (Verwey-Jonker Instituut 2019, 003_cc9b7d97bebc1d87.txt) §5.2")
+
+
 def test_explain_an_area_below_the_minimum_and_a_year_decided_by_the_published_list(bundled_warehouse):
     below = wijkmonitor(bundled_warehouse, "explain", "SYN-030", "--year", "2016")
     assert below.returncode == 0, below.stderr

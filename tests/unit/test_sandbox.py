@@ -55,6 +55,28 @@ def test_dbt_and_the_ingestion_read_one_memory_limit_with_one_default(monkeypatc
     assert config.DUCKDB_SETTINGS["memory_limit"] == config.MEMORY_LIMIT_DEFAULT
 
 
+def test_the_dbt_memory_limit_is_derived_from_the_panel_unless_set(monkeypatch):
+    monkeypatch.delenv(config.MEMORY_LIMIT_ENV, raising=False)
+    assert config.memory_limit_for(5_000) == config.MEMORY_LIMIT_DEFAULT  # the bundled sources
+    assert config.memory_limit_for(1_000_000) == "1200MB"  # measured: 1M area-years run within it
+    assert config.memory_limit_for(10_000_000) == "2800MB"  # measured: 10M need it (1200MB ran out)
+    assert config.memory_limit_for(100_000_000) == f"{config.MEMORY_LIMIT_MAX_MB}MB"  # RSS within 4 GiB
+    monkeypatch.setenv(config.MEMORY_LIMIT_ENV, "900MB")
+    assert config.memory_limit_for(10_000_000) == "900MB"  # what the user set wins
+
+
+def test_the_raw_row_count_reads_the_raw_schema_of_the_build_file(tmp_path):
+    from dagster_project.defs.transform import raw_row_count
+
+    path = tmp_path / "build.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create schema marts")
+        con.execute("create table raw.dk_area_statistics as select range as id from range(2500)")
+        con.execute("create table raw.berlin_mss_index_indicators as select range as id from range(500)")
+        con.execute("create table marts.big as select range as id from range(10000)")
+    assert raw_row_count(path) == 3000
+
+
 def _from(cwd: Path, rendered: str) -> Path:
     """Where DuckDB opens ``rendered`` when dbt runs in ``cwd``."""
     return Path(os.path.normpath(cwd / rendered))

@@ -274,6 +274,38 @@ def test_unknown_list_kind_and_missing_file(tmp_path: Path) -> None:
     ]
 
 
+def test_published_lists_of_several_files_with_scope_and_citation(tmp_path: Path) -> None:
+    """dk/published_lists*.csv form one table: the old four-column file (its rows: complete lists) and
+    a document's statement naming areas only, with its citation; a wrong scope is named at the door,
+    and so is a key repeated across the files. Rows that only name areas make no list year."""
+    root = write_sources(tmp_path)
+    statement = root / "dk" / "published_lists_document.csv"
+    statement.write_text(
+        "list_year,area_id,area_name,list_kind,list_scope,citation\n"
+        '2017,A9,Nine,hard_ghetto,named_areas,"doc §5.2: ""quoted"""\n'
+    )
+    con = duckdb.connect()
+    assert load(con, root)["dk_published_lists"] == 2
+    rows = con.execute(
+        "select list_year, area_id, list_scope, citation, source_file from raw.dk_published_lists order by 1"
+    ).fetchall()
+    assert rows == [
+        (2017, "A9", "named_areas", 'doc §5.2: "quoted"', "dk/published_lists_document.csv"),
+        (2018, "A1", None, None, "dk/published_lists.csv"),
+    ]
+    assert dk.source_list_years(root).published == (2018,)
+    statement.write_text("list_year,area_id,area_name,list_kind,list_scope\n2018,A1,x,ghetto,some\n")
+    problems = problems_for(root)
+    assert (
+        "dk/published_lists_document.csv, line 2, column list_scope: "
+        "'some' is not one of complete, named_areas"
+    ) in problems
+    # (2018, A1, ghetto) is in both files
+    assert any(
+        "published_lists_document.csv" in p and "published_lists.csv line" in p for p in problems
+    ), problems
+
+
 def test_missing_statistics_message() -> None:
     assert dk.missing_statistics_message(2026, Path("/s"), [2014, 2015, 2016, 2019]) == (
         "no statistics for list year 2026 in /s/dk/area_statistics*.csv "

@@ -62,6 +62,57 @@ BUDGET = """\
     covers: federal share
 """
 
+TABLE = """\
+  - fact_id: t-caption
+    kind: table
+    source_document: doc_0001.txt
+    source_section: "Hoofdstuk 1"
+    source_quote: "Hoofdstuk 1"
+    country: DK
+    table_id: t1
+    table_label: Tabel 1
+    table_role: caption
+    row_count: 10
+"""
+CRITERION = """\
+  - fact_id: c-income
+    kind: measure
+    source_document: doc_0001.txt
+    source_section: "Hoofdstuk 1"
+    source_quote: "Gellerup in Aarhus"
+    country: DK
+    name: Inkomen minder dan 55%
+    subject_id: income
+    indicator: income
+    unit: pct
+    quantity: 55
+    criterion_comparison: less_than
+"""
+AREA = """\
+  - fact_id: a-income
+    kind: area_fact
+    source_document: doc_0001.txt
+    source_section: "Hoofdstuk 1"
+    source_quote: "Gellerup in Aarhus"
+    country: DK
+    place: Gellerup
+    indicator: income
+    indicator_label: inkomen
+    value: 55
+    unit: pct
+"""
+EVENT = """\
+  - fact_id: e-in-force
+    kind: event
+    source_document: doc_0001.txt
+    source_section: "Hoofdstuk 1"
+    source_quote: "Hoofdstuk 1"
+    country: DK
+    name: van kracht
+    year: 2018
+    month: 6
+"""
+
 
 @pytest.fixture
 def documents(tmp_path) -> Path:
@@ -135,8 +186,11 @@ def test_the_bundled_facts_cover_the_programmes_and_budgets_the_spec_names():
         and f.values.get("programme_id") == "dk-ghetto-law"
         and f.values.get("measure_number")
     ]
-    assert len(measures) >= 22  # the 22 measures of the Danish law (the document's box lists 23 bullets)
+    # the 22 measures of the Danish law; the box's 23rd bullet is an example of measure 16
+    assert len(measures) == 22
     assert len({m.values.get("cluster_number") for m in measures}) == 5
+    examples = {f.values["fact_id"]: f.values["example_of"] for f in load.facts if f.values.get("example_of")}
+    assert examples == {"dk-measure-ghetto-law-17": "dk-measure-ghetto-law-16"}
 
 
 # --- broken files -------------------------------------------------------------------------------------
@@ -264,6 +318,47 @@ def test_every_problem_names_file_line_entry_and_field(tmp_path, documents):
             "facts:\n" + PROGRAMME.replace("source_document: doc_0001.txt", "source_document: other.txt"),
             "field source_document: no document 'other.txt' among doc_0001.txt",
         ),
+        # tables: a mention needs its caption, a table one caption; a count names an existing table
+        (
+            "facts:\n" + TABLE.replace("table_role: caption", "table_role: reference"),
+            "field table_id: no table fact with table_role caption for 't1'",
+        ),
+        (
+            "facts:\n" + TABLE + TABLE.replace("fact_id: t-caption", "fact_id: t-again"),
+            "field table_id: table 't1' already has its caption in policy/broken.yaml line 2",
+        ),
+        (
+            "facts:\n" + AREA + "    listed_in_table: t9\n",
+            "field listed_in_table: no table fact with table_id 't9'",
+        ),
+        (
+            "facts:\n" + TABLE.replace("table_role: caption", "table_role: footnote"),
+            "field table_role: expected one of",
+        ),
+        # criteria: a value names an existing criterion; a criterion needs its subject_id
+        (
+            "facts:\n" + CRITERION + AREA + "    criterion: wealth\n",
+            "field criterion: no measure with criterion_comparison and subject_id 'wealth'",
+        ),
+        (
+            "facts:\n" + CRITERION.replace("    subject_id: income\n", ""),
+            "field subject_id: a criterion (criterion_comparison) needs a subject_id",
+        ),
+        (
+            "facts:\n" + AREA + "    meets_criterion: yes please\n",
+            "field meets_criterion: expected true or false",
+        ),
+        ("facts:\n" + AREA + "    margin_of: nothing\n", "field margin_of: no fact 'nothing'"),
+        # events: a month is 1-12, an event needs a year or a period; examples name a fact
+        ("facts:\n" + EVENT.replace("month: 6", "month: 13"), "field month: expected a whole number >= 1"),
+        (
+            "facts:\n" + EVENT.replace("    year: 2018\n    month: 6\n", ""),
+            "field year: an event needs a year",
+        ),
+        (
+            "facts:\n" + CRITERION + "    example_of: c-missing\n",
+            "field example_of: no fact 'c-missing'",
+        ),
     ],
 )
 def test_a_broken_file_is_refused_with_a_line_naming_where(tmp_path, documents, body, expected):
@@ -271,6 +366,33 @@ def test_a_broken_file_is_refused_with_a_line_naming_where(tmp_path, documents, 
     found = problems(sources, documents)
     assert any(expected in line for line in found), found
     assert all(line.startswith("policy/broken.yaml") for line in found), found
+
+
+def test_tables_criteria_margins_events_and_examples_load(tmp_path, documents):
+    margin = AREA.replace("fact_id: a-income", "fact_id: a-margin").replace("value: 55", "value: 16447")
+    margin = margin.replace("unit: pct", "unit: dkk_per_person") + "    margin_of: a-income\n"
+    example = CRITERION.replace("fact_id: c-income", "fact_id: c-example").replace(
+        "    subject_id: income\n", ""
+    )
+    example = example.replace("    criterion_comparison: less_than\n", "") + "    example_of: c-income\n"
+    body = (
+        "facts:\n"
+        + TABLE
+        + TABLE.replace("fact_id: t-caption", "fact_id: t-mention").replace("caption", "reference")
+        + CRITERION
+        + AREA
+        + "    criterion: income\n    meets_criterion: true\n    listed_in_table: t1\n"
+        + margin
+        + EVENT
+        + example
+    )
+    load = ps.read(sources_with(tmp_path, facts__yaml=body), documents)
+    values = {f.values["fact_id"]: f.values for f in load.facts}
+    assert values["a-income"]["meets_criterion"] is True and values["a-income"]["criterion"] == "income"
+    assert values["a-margin"]["margin_of"] == "a-income"
+    assert values["e-in-force"]["month"] == 6
+    assert values["t-mention"]["table_role"] == "reference" and values["t-caption"]["row_count"] == 10
+    assert values["c-example"]["example_of"] == "c-income"
 
 
 def test_a_fact_file_with_another_extension_is_reported_not_ignored(tmp_path, documents):
@@ -305,10 +427,12 @@ def test_the_fact_schema_is_the_one_of_the_raw_table():
         "place",
         "place_in",
         "year",
+        "month",
         "period_start",
         "period_end",
         "domains",
         "note",
+        "subject_id",
     ]
     assert [v.value for v in ps.FACTS.variants] == list(ps.VOCABULARIES["kind"])
     for variant in ps.FACTS.variants:

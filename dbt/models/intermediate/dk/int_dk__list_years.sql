@@ -1,5 +1,5 @@
 -- One row per rule set of the Danish rules and list year its data holds (statistics, or for the
--- Danish data a published list), with the rule version in force that year (or the version a
+-- Danish data a complete published list), with the rule version in force that year (or the version a
 -- scenario pins for every year) and where its list comes from.
 {{ rule_set_model_config() }}
 with rule_sets as (
@@ -15,10 +15,12 @@ statistics_years as (
 ),
 
 published_years as (
+    -- a year of a complete published list; rows that only name areas do not make a list year
     select distinct
         'dk' as dataset,
         list_year
     from {{ ref('stg_dk__published_lists') }}
+    where is_complete_list
 ),
 
 all_years as (

@@ -5,6 +5,10 @@
 -- Differences within conflicting_values.tolerance_pct (rounding) pass, within approximate_tolerance_pct
 -- when one of the statements is approximate ("ongeveer", "ruim"). Budgets that are parts of another
 -- (part_of) or have parts are not statements of the same figure as their siblings or whole.
+-- Facts sharing a subject_id state the same event, rule or figure (the ghetto law coming into force,
+-- from when a rule applies) in different sections: their dates (year and month, period start and
+-- end, each where both give it) must agree, their figures (value, amount, quantity, target)
+-- within the tolerances above, and what they measure (indicator, where both give one).
 with facts as (
     select * from {{ ref('int_policy__facts_resolved') }}
 ),
@@ -92,6 +96,85 @@ grouped_with_tolerance as (
     cross join tolerance
 ),
 
+subject_statements as (
+    select
+        subject_id,
+        fact_id,
+        source_section,
+        year,
+        month,
+        period_start,
+        period_end,
+        indicator,
+        coalesce(value, amount, quantity, target_value)::double as figure,
+        value_qualifier <> 'exact' or amount_qualifier <> 'exact' as is_approximate,
+        concat_ws(
+            ' ',
+            indicator,
+            case when year is not null then concat_ws('-', year::varchar, lpad(month::varchar, 2, '0')) end,
+            case
+                when period_start is not null or period_end is not null
+                    then format('{}-{}', coalesce(period_start::varchar, ''), coalesce(period_end::varchar, ''))
+            end,
+            case
+                when coalesce(value, amount, quantity, target_value) is not null
+                    then format('[{}]', coalesce(value, amount, quantity, target_value)::double)
+            end
+        ) as stated
+    from facts
+    where subject_id is not null
+),
+
+subject_disagreements as (
+    select
+        one.subject_id,
+        bool_or(
+            one.year <> other.year
+            or (one.year = other.year and one.month <> other.month)
+            or one.period_start <> other.period_start
+            or one.period_end <> other.period_end
+        ) as dates_differ,
+        bool_or(
+            abs(one.figure - other.figure) * 100
+            > case
+                when one.is_approximate or other.is_approximate then tolerance.approximate_tolerance_pct
+                else tolerance.tolerance_pct
+            end
+            * greatest(abs(one.figure), abs(other.figure))
+        ) as figures_differ,
+        bool_or(one.indicator <> other.indicator) as indicators_differ
+    from subject_statements as one
+    inner join subject_statements as other
+        on one.subject_id = other.subject_id and one.fact_id < other.fact_id
+    cross join tolerance
+    group by one.subject_id
+),
+
+subjects as (
+    select
+        subject_disagreements.subject_id,
+        subject_disagreements.dates_differ,
+        subject_disagreements.figures_differ,
+        subject_disagreements.indicators_differ,
+        list(subject_statements.fact_id order by subject_statements.fact_id) as fact_ids,
+        string_agg(
+            format(
+                '{} ({}, {})', subject_statements.stated, subject_statements.fact_id,
+                subject_statements.source_section
+            ),
+            '; ' order by subject_statements.fact_id
+        ) as statements
+    from subject_disagreements
+    inner join subject_statements on subject_disagreements.subject_id = subject_statements.subject_id
+    where
+        subject_disagreements.dates_differ
+        or subject_disagreements.figures_differ
+        or subject_disagreements.indicators_differ
+    group by
+        subject_disagreements.subject_id, subject_disagreements.dates_differ, subject_disagreements.figures_differ,
+        subject_disagreements.indicators_differ
+),
+
 per_year_against_total as (
     select
         per_year.programme_id,
@@ -143,3 +226,19 @@ select
     format('{} x {} = {} vs {}', per_year_amount, years, implied_total, stated_total) as arithmetic
 from per_year_against_total
 where abs(implied_total - stated_total) * 100 > tolerance_pct * greatest(implied_total, stated_total)
+union all
+select
+    'conflicting_values' as check_name,
+    'warning' as severity,
+    subject_id as subject,
+    format(
+        '{} statements of {} give different {}: {}', len(fact_ids), subject_id,
+        concat_ws(
+            ' and ', case when dates_differ then 'dates' end, case when figures_differ then 'figures' end,
+            case when indicators_differ then 'indicators (what is measured)' end
+        ),
+        statements
+    ) as message,
+    fact_ids,
+    format('subject_id {}: {}', subject_id, statements) as arithmetic
+from subjects

@@ -2,7 +2,8 @@
 -- - a count larger than the total it is said to be part of ("109 van de 596");
 -- - a count whose stated share (share_pct) disagrees with count / total;
 -- - a count of persons, households or children larger than the residents of the same place (the
---   documents' own residents figures of that place, nearest year, or rules.policy_reference_populations).
+--   documents' own residents figures of that place, nearest year, or the residents of
+--   rules.policy_reference_figures).
 with facts as (
     select * from {{ ref('int_policy__facts_resolved') }}
 ),
@@ -26,10 +27,11 @@ residents as (
     select
         place_id,
         year,
-        residents::double as residents,
-        'rules.policy_reference_populations' as source,
-        'rules.policy_reference_populations (' || citation || ')' as source_label
-    from {{ ref('policy_reference_populations') }}
+        value::double as residents,
+        'rules.policy_reference_figures' as source,
+        'rules.policy_reference_figures (' || citation || ')' as source_label
+    from {{ ref('policy_reference_figures') }}
+    where indicator = 'residents'
 ),
 
 shares as (

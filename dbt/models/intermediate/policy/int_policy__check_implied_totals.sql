@@ -1,5 +1,5 @@
 -- Check: a count with its share of the residents implies a total (count / share x 100); compared
--- with the population of the place it is attributed to (rules.policy_reference_populations, else
+-- with the population of the place it is attributed to (the residents of rules.policy_reference_figures, else
 -- the documents' own residents figure of that place, nearest year). Further than
 -- implied_total.ratio_limit either way is a finding that says which way: larger suggests a larger
 -- geography than the place (e.g. an urban region for a city), smaller a sub-population.
@@ -21,11 +21,12 @@ populations as (
     select
         place_id,
         year,
-        residents::double as residents,
+        value::double as residents,
         1 as preference,
         null::varchar as source_fact_id,
         geography || ', ' || citation as source_label
-    from {{ ref('policy_reference_populations') }}
+    from {{ ref('policy_reference_figures') }}
+    where indicator = 'residents'
     union all
     select
         place_id,

@@ -6,7 +6,8 @@
 --   reported as info);
 -- - the co-financing shares of a programme, where every party (two or more) has one, must make 100;
 -- - a programme's stated number of measures (clusters) must equal the numbered measures (and their
---   clusters) listed for it - a list the document numbers is its enumeration; examples are not.
+--   clusters) listed for it - a list the document numbers is its enumeration; examples are not
+--   (a bullet worded as an example of another measure has example_of and is not counted).
 with facts as (
     select * from {{ ref('int_policy__facts_resolved') }}
 ),
@@ -95,7 +96,7 @@ measure_lists as (
         count(*) as measures,
         list(fact_id order by fact_id) as fact_ids
     from facts
-    where kind = 'measure' and measure_number is not null
+    where kind = 'measure' and measure_number is not null and example_of_fact_id is null
     group by programme_id, coalesce(cluster, cluster_number::varchar, '')
 ),
 

@@ -71,7 +71,11 @@ dk_undecidable as (
     from {{ ref('int_dk__consecutive_lists') }} as consecutive
     inner join dk_list_years as list_years
         on consecutive.rule_set = list_years.rule_set and consecutive.list_year = list_years.list_year
-    where consecutive.listing_decision = 'undecidable' and {{ rule_set_scope('consecutive.rule_set') }}
+    -- a hard list whose history is unknown (history_unknown) is, in a scenario's two-valued shape,
+    -- undecidable as well: never dropped as 'not listed'
+    where
+        consecutive.listing_decision in ('undecidable', 'history_unknown')
+        and {{ rule_set_scope('consecutive.rule_set') }}
 ),
 
 dk as (

@@ -1,7 +1,9 @@
 -- Why an area is or is not on each list of a list year (official rules): one row per list year x
 -- area x list kind of that year's rule version. What `wijkmonitor explain` prints, so that no rule
 -- is evaluated a second time outside dbt: the counts, gates, required / excluded lists and the
--- history come from the rule models (official rule set), the summary line is composed here. A view:
+-- history come from the rule models (official rule set), the summary line is composed here. A hard
+-- list whose window has years nothing is known about is 'history_unknown' (int_dk__consecutive_lists),
+-- with those years. A view:
 -- read one area at a time (explain), it costs nothing to build.
 {{ config(materialized='view') }}
 with list_years as (
@@ -29,10 +31,12 @@ published as (
 ),
 
 on_published_list as (
-    select distinct
+    select
         list_year,
         area_id,
-        list_kind
+        list_kind,
+        list_scope,
+        citation
     from published
 ),
 
@@ -120,13 +124,10 @@ decided as (
         end as is_on_excluded_list,
         history.history_years_on_list::integer as history_years_on_list,
         history.history_list_years,
-        case
-            when history.area_id is not null
-                then list_filter(
-                    range(candidates.list_year - candidates.consecutive_years + 1, candidates.list_year + 1),
-                    lambda y: not list_contains(history.history_list_years, y)  -- noqa: RF02
-                )::integer[]
-        end as history_missing_years
+        history.history_not_on_list_years,
+        history.history_missing_years,
+        on_published.list_scope as published_list_scope,
+        on_published.citation as published_citation
     from candidates
     left join rule_outcomes
         on
@@ -198,10 +199,25 @@ select
                         'on the ghetto / parallelsamfund list in ' || history_years_on_list || ' of the last '
                         || consecutive_years || ' list years, needs ' || consecutive_years
                         || case
-                            when len(history_missing_years) > 0
-                                then ' (not in ' || array_to_string(history_missing_years, ', ') || ')'
+                            when len(history_not_on_list_years) > 0
+                                then ' (not in ' || array_to_string(history_not_on_list_years, ', ') || ')'
                             else ''
                         end
+            end,
+            case
+                when len(history_missing_years) > 0
+                    then
+                        'no statistics or published list for the area in '
+                        || array_to_string(history_missing_years, ', ')
+            end,
+            case
+                when decided_by = 'statistics' and published_list_scope is not null
+                    then
+                        case
+                            when published_list_scope = 'named_areas' then 'a published source names it on the list'
+                            else 'on the published list'
+                        end
+                        || ' (published_citation)'
             end
         )
     end as rule_summary,
@@ -221,7 +237,10 @@ select
     consecutive_years,
     history_years_on_list,
     history_list_years,
+    history_not_on_list_years,
     history_missing_years,
+    published_list_scope,
+    published_citation,
     source_file,
     source_line
 from decided

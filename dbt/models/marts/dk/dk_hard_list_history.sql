@@ -4,7 +4,10 @@
 -- list, when it reaches the hard list at the earliest if it stays on the ghetto-family list every
 -- year (list_year + consecutive_years - consecutive_ghetto_years), and when it leaves at the
 -- earliest: the next list year, if it leaves the ghetto-family list then (the watchlist lines that
--- could make it leave are named). Read from the lists, not from the statistics: a small table.
+-- could make it leave are named). The hard-list decision of the year is given as well: where it is
+-- history_unknown (some window year unknown for the area), the run behind the hard list may be
+-- longer than the known one, and earliest_hard_list_year is the earliest year the known history
+-- alone would give. Read from the lists, not from the statistics: a small table.
 with hard_rules as (
     select * from {{ ref('int_rules__dk_list_rules') }}
     where rule_set = 'official' and consecutive_years is not null
@@ -50,6 +53,11 @@ on_required_list as (
         on membership.rule_version = hard_rules.rule_version and membership.list_kind = hard_rules.requires_list_kind
 ),
 
+decisions as (
+    select * from {{ ref('int_dk__consecutive_lists') }}
+    where rule_set = 'official'
+),
+
 watched as (
     select
         list_year,
@@ -78,6 +86,8 @@ select
     on_required_list.consecutive_ghetto_years,
     on_required_list.list_year - on_required_list.consecutive_ghetto_years + 1 as first_ghetto_list_year,
     hard_runs.area_id is not null as is_on_hard_list,
+    coalesce(decisions.listing_decision, 'not_listed') as hard_list_decision,
+    coalesce(decisions.history_missing_years, []::integer[]) as history_missing_years,
     coalesce(on_required_list.list_year - hard_runs.first_hard_list_year + 1, 0)::integer as hard_list_years,
     hard_runs.first_hard_list_year,
     case
@@ -91,6 +101,11 @@ select
 from on_required_list
 left join hard_runs
     on on_required_list.list_year = hard_runs.list_year and on_required_list.area_id = hard_runs.area_id
+left join decisions
+    on
+        on_required_list.list_year = decisions.list_year
+        and on_required_list.area_id = decisions.area_id
+        and on_required_list.hard_list_kind = decisions.list_kind
 left join watched
     on
         on_required_list.list_year = watched.list_year

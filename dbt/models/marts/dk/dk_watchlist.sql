@@ -15,85 +15,38 @@ list_years as (
     where rule_set = 'official' and has_statistics
 ),
 
-rule_pairs as (
-    select * from {{ ref('int_dk__rule_pairs') }}
-    where rule_set = 'official'
-),
-
 outcomes as (
     select * from {{ ref('int_dk__list_rules_evaluated') }}
     where rule_set = 'official' and dataset = 'dk'
 ),
 
-criterion_lines as (
-    -- every criterion under the rule of its main list and under the forebyggelse rule, one pass
+lines as (
+    -- the lines (int_dk__criterion_lines: each criterion under its main list's rule and under the
+    -- forebyggelse rule, and the residents minimum) within the margin of the seed
     select
-        evaluated.list_year,
-        evaluated.area_id,
-        evaluated.criterion,
+        lines.list_year,
+        lines.area_id,
+        lines.criterion,
         lines.criterion_list_kind,
         lines.criterion_role,
         lines.comparison,
-        evaluated.value,
+        lines.value,
         lines.threshold,
         lines.is_met,
         lines.margin,
-        abs(evaluated.value - lines.threshold) as percentage_points,
+        case when lines.criterion <> 'residents' then abs(lines.value - lines.threshold) end as percentage_points,
         margins.max_margin,
         margins.max_percentage_points
-    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
-    inner join rule_pairs
-        on evaluated.rule_version = rule_pairs.rule_version and evaluated.criterion = rule_pairs.criterion
-    inner join margins on evaluated.criterion = margins.criterion,
-        lateral (
-            values
-            (
-                rule_pairs.list_kind, rule_pairs.criterion_role, rule_pairs.comparison,
-                evaluated.threshold, evaluated.is_met, evaluated.margin
-            ),
-            (
-                'forebyggelsesomraade', rule_pairs.preventive_criterion_role, rule_pairs.preventive_comparison,
-                evaluated.preventive_threshold, evaluated.preventive_is_met, evaluated.preventive_margin
-            )
-        ) as lines (criterion_list_kind, criterion_role, comparison, threshold, is_met, margin)
+    from {{ ref('int_dk__criterion_lines') }} as lines
+    inner join margins on lines.criterion = margins.criterion
     where
-        evaluated.rule_set = 'official'
-        and evaluated.dataset = 'dk'
-        and evaluated.value is not null
-        and lines.comparison is not null
-        and lines.criterion_role in ('count', 'gate')
+        lines.rule_set = 'official'
+        and lines.value is not null
+        and lines.criterion_role in ('count', 'gate', 'minimum')
         and (
             abs(lines.margin) <= margins.max_margin
-            or abs(evaluated.value - lines.threshold) <= margins.max_percentage_points
+            or (lines.criterion <> 'residents' and abs(lines.value - lines.threshold) <= margins.max_percentage_points)
         )
-),
-
-residents_lines as (
-    -- the minimum number of residents: one line for every list of the year
-    select
-        statistics.list_year,
-        statistics.area_id,
-        'residents' as criterion,
-        null::varchar as criterion_list_kind,
-        'minimum' as criterion_role,
-        '>=' as comparison,
-        statistics.residents::decimal(38, 18) as value,
-        list_years.min_residents::decimal(38, 18) as threshold,
-        statistics.residents >= list_years.min_residents as is_met,
-        (statistics.residents - list_years.min_residents)::decimal(18, 2) as margin,
-        null::decimal(38, 18) as percentage_points,
-        margins.max_margin,
-        margins.max_percentage_points
-    from {{ ref('stg_dk__area_statistics') }} as statistics
-    inner join list_years on statistics.list_year = list_years.list_year
-    inner join margins on margins.criterion = 'residents'
-    where abs(statistics.residents - list_years.min_residents) <= margins.max_margin
-),
-
-lines as (
-    select * from criterion_lines
-    union all
-    select * from residents_lines
 ),
 
 flipped as (

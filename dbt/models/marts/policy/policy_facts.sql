@@ -39,11 +39,13 @@ select
     facts.currency,
     facts.amount_basis,
     facts.year,
+    facts.month,
     facts.period_start,
     facts.period_end,
     facts.domains,
     facts.description,
     facts.note,
+    facts.subject_id,
     facts.source_file,
     facts.source_line
 from facts

@@ -16,6 +16,16 @@ with findings as (
     select * from {{ ref('int_policy__check_counts') }}
     union all
     select * from {{ ref('int_policy__check_implied_totals') }}
+    union all
+    select * from {{ ref('int_policy__check_table_references') }}
+    union all
+    select * from {{ ref('int_policy__check_criteria') }}
+    union all
+    select * from {{ ref('int_policy__check_margins') }}
+    union all
+    select * from {{ ref('int_policy__check_reference_figures') }}
+    union all
+    select * from {{ ref('int_policy__check_budget_scope') }}
 ),
 
 facts as (

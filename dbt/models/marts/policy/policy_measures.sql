@@ -14,6 +14,7 @@ select
     measures.cluster,
     measures.cluster_number,
     measures.measure_number,
+    measures.example_of_fact_id,
     measures.description,
     measures.domains,
     measures.quantity,

@@ -1,0 +1,76 @@
+-- Every line an area-year is held against, one row each: a criterion under the rule of its main list
+-- (ghetto, udsat or the gate) and, alongside, under the forebyggelse rule (is_preventive), and the
+-- minimum number of residents (criterion 'residents', role 'minimum', is_preventive null: it holds
+-- for every list). Value, threshold, outcome and margin as evaluated. What the list-change marts
+-- compare year on year and the watchlist holds against its margins: one place for both. A view, so
+-- a reader's filter (the areas that changed, the lines within a margin) reaches the tables below.
+{{ config(materialized='view') }}
+with evaluated as (
+    select * from {{ ref('int_dk__criteria_evaluated') }}
+    where dataset = 'dk'
+),
+
+rule_pairs as (
+    select * from {{ ref('int_dk__rule_pairs') }}
+),
+
+list_years as (
+    select * from {{ ref('int_dk__list_years') }}
+    where dataset = 'dk' and has_statistics
+),
+
+criterion_lines as (
+    select
+        evaluated.rule_set,
+        evaluated.list_year,
+        evaluated.area_id,
+        evaluated.criterion,
+        lines.is_preventive,
+        lines.criterion_list_kind,
+        lines.criterion_role,
+        lines.comparison,
+        evaluated.value,
+        lines.threshold,
+        lines.is_met,
+        lines.margin
+    from evaluated
+    inner join rule_pairs
+        on
+            evaluated.rule_set = rule_pairs.rule_set
+            and evaluated.rule_version = rule_pairs.rule_version
+            and evaluated.criterion = rule_pairs.criterion,
+        lateral (
+            values
+            (
+                false, rule_pairs.list_kind, rule_pairs.criterion_role, rule_pairs.comparison,
+                evaluated.threshold, evaluated.is_met, evaluated.margin
+            ),
+            (
+                true, 'forebyggelsesomraade', rule_pairs.preventive_criterion_role, rule_pairs.preventive_comparison,
+                evaluated.preventive_threshold, evaluated.preventive_is_met, evaluated.preventive_margin
+            )
+        ) as lines (is_preventive, criterion_list_kind, criterion_role, comparison, threshold, is_met, margin)
+    where lines.comparison is not null
+),
+
+residents_lines as (
+    select
+        list_years.rule_set,
+        statistics.list_year,
+        statistics.area_id,
+        'residents' as criterion,
+        null::boolean as is_preventive,
+        null::varchar as criterion_list_kind,
+        'minimum' as criterion_role,
+        '>=' as comparison,
+        statistics.residents::decimal(38, 18) as value,
+        list_years.min_residents::decimal(38, 18) as threshold,
+        coalesce(statistics.residents >= list_years.min_residents, false) as is_met,
+        (statistics.residents - list_years.min_residents)::decimal(18, 2) as margin
+    from {{ ref('stg_dk__area_statistics') }} as statistics
+    inner join list_years on statistics.list_year = list_years.list_year
+)
+
+select * from criterion_lines
+union all
+select * from residents_lines
