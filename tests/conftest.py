@@ -4,22 +4,23 @@ Every end-to-end property reads a warehouse made once per session (a job of test
 prepared in the background while other tests run; what each job is, is said in its function below):
 
     fixture                       job                  what
-    make_run / bundled_warehouse  bundled              `make run`: a refresh of the bundled sources
+    make_run / bundled_warehouse  bundled              `make run`: a refresh of the bundled sources (Berlin:
+                                                       the Senate's real MSS 2021 tables, z-values)
     danish_only_warehouse         danish_only          a refresh of dk/ only: the bundled Danish files
                                                        plus the random oracle panels of shape ALL_VERSIONS
     published_history_warehouse   dbt                  dbt on a small DuckDB file: the oracle panels
-                                                       whose history comes from published lists ...
+                                                       whose history comes from published lists
     gap_refresh                   gap                  a refresh stopped by a list year missing from the
                                                        history (over a copy of the bundled warehouse)
     strict_scenario               strict               `wijkmonitor scenario strict --rules dk --param
                                                        no_attachment.threshold=45` on a copy of the bundled
     scenario_refresh              scenario_refresh     that warehouse with more user scenarios, refreshed
                                                        through `dagster job execute -j refresh` from the
-                                                       bundled sources plus a Berlin context file
+                                                       bundled sources with the synthetic Berlin sample
+                                                       of shares (tests/fixtures/berlin, three editions)
+                                                       instead of the real one, plus a context file
     scenario_removed              scenario_removed     `wijkmonitor scenario four_years --remove` on a copy
     refresh_after_a_kill          publication          a refresh killed half-way, then one with a reader
-    berlin_reference_warehouse    dbt                  ... and the Senate's MSS 2021 table
-                                                       (../shared/reference)
     dbt_unit_tests                dbt                  `dbt test --select test_type:unit` on a copy of bundled
 
 A test that runs a whole refresh itself does so only when it tests that refresh; the rest read
@@ -53,6 +54,7 @@ BIN = Path(sys.executable).parent
 WIJKMONITOR = BIN / "wijkmonitor"
 DBT = BIN / "dbt"
 REFERENCE_INDEX_2021 = SHARED / "reference" / "berlin" / "mss_2021_index_indicators_plr.csv"
+BERLIN_SAMPLE = REPO_ROOT / "tests" / "fixtures" / "berlin"  # synthetic shares, editions 2019-2023
 SESSION_ENV = dict(os.environ)  # what the shared runs see, whatever a test monkeypatches later
 
 
@@ -117,19 +119,16 @@ def dbt_command(*args: str, workdir: Path) -> list[str]:
     return [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
 
 
-def load_raw(warehouse: Path, sources: Path, berlin_without_ranges: bool = False) -> None:
+def load_raw(warehouse: Path, sources: Path) -> None:
     """What a refresh's ingestion and ``scenarios`` steps write before dbt: every source's raw tables
     (absent sources empty) and the standard scenarios."""
     from dagster_project.lib import scenario_definitions
     from dagster_project.sources import SOURCES as SOURCE_CONTRACTS
-    from dagster_project.sources import berlin, load_source
+    from dagster_project.sources import load_source
 
     with duckdb.connect(str(warehouse)) as con:
         for item in SOURCE_CONTRACTS:
-            if item.name == "berlin" and berlin_without_ranges:
-                berlin.load(con, sources, indicator_ranges=False)
-            else:
-                load_source(item, con, sources)
+            load_source(item, con, sources)
         scenario_definitions.write_tables(con, scenario_definitions.standard_definitions())
 
 
@@ -183,8 +182,7 @@ def job_danish_only(ctx: shared_runs.JobContext) -> Run:
 class DbtBuilds:
     """The dbt runs on small DuckDB files (job ``dbt``)."""
 
-    panels: Run  # the published-history oracle panels and the Senate's MSS 2021 table, built
-    reference_loaded: bool
+    panels: Run  # the published-history oracle panels, built
     unit_tests: Run  # `dbt test --select test_type:unit` on a copy of the bundled warehouse
     unit_results: Path  # its run_results.json
 
@@ -194,41 +192,32 @@ def job_dbt(ctx: shared_runs.JobContext) -> DbtBuilds:
 
     1. The oracle panels whose hard-status history comes from published lists (panels.PUBLISHED_HISTORY:
        a list year has statistics for every area or for none, so they cannot share the directory of
-       the others) as dk/, and the Senate's published MSS 2021 table (../shared/reference/berlin)
-       converted with the importer as berlin/, loaded with the loaders — Berlin without the share
-       ranges: the z-values are fed as if they were shares (z-standardising z-values returns them) —
-       and the Danish and Berlin graphs built (``dbt build``, unit tests excluded).
+       the others) as dk/, loaded with the loaders, and the Danish graph built (``dbt build``, unit
+       tests excluded). (The Senate's MSS 2021 tables are bundled sources: the Berlin reference tests
+       read the ``bundled`` refresh.)
     2. ``dbt test --select test_type:unit`` on a copy of the bundled warehouse (the unit tests read the
        built seeds), at the same path, so dbt's partial parse of step 1 is valid (its profile hash
-       holds the database path).
-    A missing reference file fails the Berlin reference tests (berlin_reference_warehouse); it never
-    skips, and the other two still run."""
+       holds the database path)."""
     import panels
-
-    from dagster_project.sources import berlin
 
     bundled: Run = ctx.deps["bundled"]
     sources = ctx.workdir / "sources"
     panels.write_shape(sources, panels.PUBLISHED_HISTORY)
-    reference_loaded = REFERENCE_INDEX_2021.is_file()
-    if reference_loaded:
-        berlin.import_senate(REFERENCE_INDEX_2021, 2021, sources / "berlin")
     build = ctx.workdir / "dbt.duckdb"
-    load_raw(build, sources, berlin_without_ranges=True)
+    load_raw(build, sources)
     env = dbt_env(build, ctx.env)
     command = dbt_command("build", "--select", "+dk_list_membership", "+dk_list_history_unknown",
-                          "+path:models/marts/berlin",
                           "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
                           workdir=ctx.workdir)
     built = ctx.run(command, env=env, cwd=REPO_ROOT / "dbt")
-    warehouse = build.rename(ctx.workdir / "panels_and_berlin.duckdb")
+    warehouse = build.rename(ctx.workdir / "panels.duckdb")
     shutil.copyfile(bundled.check("make run"), build)
     unit = ctx.run(dbt_command("test", "--select", "test_type:unit", workdir=ctx.workdir), env=env,
                    cwd=REPO_ROOT / "dbt")
     unit_results = ctx.workdir / "unit_tests_run_results.json"
     if (ctx.workdir / "target" / "run_results.json").is_file():
         shutil.copyfile(ctx.workdir / "target" / "run_results.json", unit_results)
-    return DbtBuilds(Run(warehouse, built, sources), reference_loaded, Run(build, unit), unit_results)
+    return DbtBuilds(Run(warehouse, built, sources), Run(build, unit), unit_results)
 
 
 GAP_YEAR = 2019
@@ -320,11 +309,14 @@ def with_context_file(sources: Path) -> Path:
 def job_scenario_refresh(ctx: shared_runs.JobContext) -> Run:
     """The strict scenario's warehouse with more user scenarios kept (USER_SCENARIOS), refreshed
     through the Dagster command line (`dagster job execute -j refresh`, no partition) from the
-    bundled sources plus a Berlin context file."""
+    bundled sources with Berlin replaced by the synthetic sample of shares (BERLIN_SAMPLE: three
+    editions, what the Danish rules on Berlin and the class changes need) plus a context file."""
     strict: Run = ctx.deps["strict"]
     warehouse = copy_warehouse(strict.check("the strict scenario run"), ctx.workdir / "wh")
     store_user_scenarios(warehouse)
-    sources = with_context_file(Path(shutil.copytree(SOURCES, ctx.workdir / "sources")))
+    sources = Path(shutil.copytree(SOURCES, ctx.workdir / "sources", ignore=shutil.ignore_patterns("berlin")))
+    shutil.copytree(BERLIN_SAMPLE, sources / "berlin", ignore=shutil.ignore_patterns("*.md"))
+    sources = with_context_file(sources)
     home = ctx.workdir / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("")
@@ -436,7 +428,7 @@ JOBS = [
     shared_runs.Job("danish_only", job_danish_only, fixtures=("danish_only_warehouse", "danish_only_run")),
     shared_runs.Job("gap", job_gap, ("bundled",), fixtures=("gap_refresh",)),
     shared_runs.Job("dbt", job_dbt, ("bundled",),
-                    fixtures=("published_history_warehouse", "berlin_reference_warehouse", "dbt_unit_tests")),
+                    fixtures=("published_history_warehouse", "dbt_unit_tests")),
     shared_runs.Job("scenario_removed", job_scenario_removed, ("scenario_refresh",),
                     fixtures=("scenario_removed",)),
 ]
@@ -558,15 +550,6 @@ def scenario_removed() -> Run:
 @pytest.fixture(scope="session")
 def refresh_after_a_kill() -> KilledAndRefreshed:
     return _shared("publication")
-
-
-@pytest.fixture(scope="session")
-def berlin_reference_warehouse() -> Path:
-    """The Senate's MSS 2021 table built by dbt (job ``dbt``); fails when the reference file is missing."""
-    builds = _shared("dbt")
-    if not builds.reference_loaded:
-        pytest.fail(f"reference file {REFERENCE_INDEX_2021.resolve()} is missing", pytrace=False)
-    return builds.panels.check("the dbt build of the published-history panels and the Berlin reference")
 
 
 @pytest.fixture(scope="session")

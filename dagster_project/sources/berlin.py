@@ -2,7 +2,11 @@
 
 Files (see ``sources/berlin/CONTRACT.md``; its column tables are checked against this contract):
 - ``berlin/mss_index_indicators.csv`` — one row per planning area (PLR) and MSS edition:
-  ``edition, plr_id, plr_name, residents, s1..s4, d1..d4``. Without it the raw table exists, empty.
+  ``edition, plr_id, plr_name, residents, value_kind, s1..s4, d1..d4``. Without it the raw table
+  exists, empty. ``value_kind`` says what s1..d4 are, per row and so per edition (the door
+  refuses an edition with both, naming the rows): ``share`` (% of residents, changes in percentage
+  points: ranges 0–100 and ±100) or ``z`` (the Senate's published "standardisierte Anteilswerte
+  (z-Werte)": |z| ≤ 10). The door checks each row's values against the range of its kind.
 - ``berlin/mss_context_indicators.csv`` — long form ``edition, plr_id, plr_name, indicator_code,
   indicator_value``: the Senate's context indicators K01..K17, kept alongside the index.
 
@@ -15,7 +19,8 @@ decimal comma or point, ids with or without the leading zero) into the contract 
     python -m dagster_project.sources.berlin import-senate FILE --edition 2021 --out DIR
 
 An index table (``zS1``/``S1`` … ``zD4``/``D4``) becomes ``DIR/mss_index_indicators.csv`` (the
-z-values of a "standardisierte Anteilswerte" table go into s1/s3/s4 and d1/d3/d4); a context table
+z-values of a "standardisierte Anteilswerte" table go into s1/s3/s4 and d1/d3/d4 with value_kind
+``z``, the shares of an "Anteilswerte" table with value_kind ``share``); a context table
 (``K01`` …) becomes ``DIR/mss_context_indicators.csv``. Rows of other editions already in the output
 file are kept; rows of the same edition are replaced. (A published table has a few hundred rows:
 the importer reads it with Python's csv module.)
@@ -35,7 +40,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources import delimited
-from dagster_project.sources.contract import Column, Source, Table, plausible, where, where_all
+from dagster_project.sources.contract import Column, Range, Source, Table, plausible, where, where_all
 from dagster_project.sources.errors import FileProblems, SourceValidationError
 from dagster_project.sources.raw import LoadResult
 
@@ -43,6 +48,15 @@ EDITIONS = (2013, 2015, 2017, 2019, 2021, 2023)  # the editions seed mss_edition
 EDITIONS_WITHOUT_S2 = (2019, 2021)  # S1, S3, S4 / D1, D3, D4 only
 MIN_RESIDENTS = 300  # seed mss_parameters
 NAMED_OUTLIER = "Gewerbegebiet Bitterfelder Straße"  # seed mss_excluded_areas
+# What s1..d4 of a row are (column value_kind; one kind per edition: same_within, at the door):
+# "share" — % of the reference population (S) and percentage points over two years (D);
+# "z" — the Senate's published z-values (standardisierte Anteilswerte) of the same indicators.
+SHARE, Z_VALUE = "share", "z"
+VALUE_KINDS = (SHARE, Z_VALUE)
+# The plausible band of a z-value: |z| <= 10. The published MSS 2021 z-values lie within ±6.6, and a
+# z-value over n areas can never exceed sqrt(n - 1) (about 23 for 536 areas); a value beyond 10 is
+# almost surely a share filed under the wrong kind.
+Z_BAND = 10
 STATUS_INDICATORS = ("s1", "s2", "s3", "s4")
 DYNAMIC_INDICATORS = ("d1", "d2", "d3", "d4")
 PLR_ID = Column(
@@ -70,24 +84,42 @@ INDEX_INDICATORS = Table(
     name="berlin_mss_index_indicators",
     files="berlin/mss_index_indicators.csv",
     key=("edition", "plr_id"),
+    same_within=(("value_kind", ("edition",)),),
     required=False,
     delimiter="auto",
     decimal_comma=True,
     description=(
         "berlin/mss_index_indicators.csv (optional): one row per planning area and MSS edition, "
-        "status shares s1..s4 and dynamics d1..d4."
+        "status indicators s1..s4 and dynamics d1..d4, as shares or as z-values (value_kind)."
     ),
     columns=(
         _edition(),
         PLR_ID,
         Column("plr_name", "text"),
         Column("residents", "int", not_null=True, minimum=0),
+        Column(
+            "value_kind",
+            "text",
+            not_null=True,
+            allowed=VALUE_KINDS,
+            description="what s1..d4 are: shares (%, percentage points) or the Senate's z-values",
+        ),
         *(
-            Column(name, "decimal", minimum=0, maximum=100, description="status indicator, % (0–100)")
+            Column(
+                name,
+                "decimal",
+                ranges=(Range("value_kind", SHARE, 0, 100), Range("value_kind", Z_VALUE, -Z_BAND, Z_BAND)),
+                description="status indicator: % (0–100), or its z-value",
+            )
             for name in STATUS_INDICATORS
         ),
         *(
-            Column(name, "decimal", minimum=-100, maximum=100, description="change in percentage points")
+            Column(
+                name,
+                "decimal",
+                ranges=(Range("value_kind", SHARE, -100, 100), Range("value_kind", Z_VALUE, -Z_BAND, Z_BAND)),
+                description="change in percentage points, or its z-value",
+            )
             for name in DYNAMIC_INDICATORS
         ),
     ),
@@ -165,22 +197,9 @@ SOURCE = Source(
 )
 
 
-def without_indicator_ranges(table: Table = INDEX_INDICATORS) -> Table:
-    """The index contract without the 0–100 / ±100 ranges of s1..d4 — only for feeding the Senate's
-    published z-values through the method (the reference test), never in a refresh."""
-    indicators = {*STATUS_INDICATORS, *DYNAMIC_INDICATORS}
-    return replace(
-        table,
-        columns=tuple(
-            replace(c, minimum=None, maximum=None) if c.name in indicators else c for c in table.columns
-        ),
-    )
-
-
-def load(con: duckdb.DuckDBPyConnection, directory: Path, indicator_ranges: bool = True) -> LoadResult:
+def load(con: duckdb.DuckDBPyConnection, directory: Path) -> LoadResult:
     """Validate and load the Berlin files into ``raw.berlin_*`` (absent files: empty tables)."""
-    tables = None if indicator_ranges else [without_indicator_ranges(), CONTEXT_INDICATORS]
-    return delimited.load(SOURCE, con, directory, tables)
+    return delimited.load(SOURCE, con, directory)
 
 
 # --- the Senate's published layout ----------------------------------------------------------------
@@ -188,7 +207,7 @@ def load(con: duckdb.DuckDBPyConnection, directory: Path, indicator_ranges: bool
 _PLR_ID = re.compile(r"^\d{7,8}$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _THOUSANDS_DOT = re.compile(r"^\d{1,3}(\.\d{3})+$")
-_INDEX_COLUMN = re.compile(r"^z?\s*([SD])\s*([1-4])$", re.IGNORECASE)
+_INDEX_COLUMN = re.compile(r"^(z?)\s*([SD])\s*([1-4])$", re.IGNORECASE)
 _CONTEXT_COLUMN = re.compile(r"^K\s*(\d{1,2})$", re.IGNORECASE)
 _ID_COLUMN = re.compile(r"^(PLR|Planungsraum)[ _-]*(ID|Nr|Nummer|Schlüssel)?$", re.IGNORECASE)
 _NAME_COLUMN = re.compile(r"^(PLR|Planungsraum)[ _-]*(Name|Bezeichnung)$", re.IGNORECASE)
@@ -272,7 +291,9 @@ def read_senate_table(path: Path, edition: int) -> SenateTable:
     id_col = next((h for h in header if _ID_COLUMN.match(h)), None)
     name_col = next((h for h in header if _NAME_COLUMN.match(h)), None)
     residents_col = next((h for h in header if _RESIDENTS_COLUMN.match(h)), None)
-    index_cols = {h: f"{m.group(1).lower()}{m.group(2)}" for h in header if (m := _INDEX_COLUMN.match(h))}
+    index_matches = {h: m for h in header if (m := _INDEX_COLUMN.match(h))}
+    index_cols = {h: f"{m.group(2).lower()}{m.group(3)}" for h, m in index_matches.items()}
+    z_prefixed = {h for h, m in index_matches.items() if m.group(1)}
     context_cols = {h: f"K{int(m.group(1)):02d}" for h in header if (m := _CONTEXT_COLUMN.match(h))}
     if id_col is None:
         problems.add("no planning-area id column (PLR-ID)", line=1)
@@ -282,6 +303,14 @@ def read_senate_table(path: Path, edition: int) -> SenateTable:
         problems.add("neither index columns (zS1/S1 … zD4/D4) nor context columns (K01 …)", line=1)
     if index_cols and residents_col is None:
         problems.add("no residents column (EW …)", line=1)
+    if z_prefixed and len(z_prefixed) != len(index_cols):
+        shares = ", ".join(h for h in index_cols if h not in z_prefixed)
+        problems.add(
+            f"both z-values ({', '.join(sorted(z_prefixed))}) and shares ({shares}): "
+            "one table holds one kind",
+            line=1,
+        )
+    value_kind = Z_VALUE if z_prefixed else SHARE
     if problems:
         raise SourceValidationError(problems.all())
     position = {h: i for i, h in enumerate(header)}
@@ -293,7 +322,7 @@ def read_senate_table(path: Path, edition: int) -> SenateTable:
             continue
         plr_name = fields[position[name_col]] if name_col else ""
         if index_cols:
-            row = {"edition": str(edition), "plr_id": plr_id, "plr_name": plr_name}
+            row = {"edition": str(edition), "plr_id": plr_id, "plr_name": plr_name, "value_kind": value_kind}
             residents = _number(fields[position[residents_col]], integer=True)
             if residents is None:
                 problems.add(

@@ -37,6 +37,17 @@ NUMERIC_TYPES = ("int", "decimal", "year")
 
 
 @dataclass(frozen=True)
+class Range:
+    """A range that holds only on the rows whose ``column`` (a text column of the same table) is
+    ``value``: e.g. s1 within 0–100 where value_kind is ``share``, within ±10 where it is ``z``."""
+
+    column: str
+    value: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of a raw table and what the door checks about it."""
 
@@ -47,6 +58,7 @@ class Column:
     not_null: bool = False  # every row must have a value
     minimum: float | None = None
     maximum: float | None = None
+    ranges: tuple[Range, ...] = ()  # ranges that depend on another column's value (Range)
     allowed: tuple[str, ...] = ()  # the value must be one of these
     pattern: str = ""  # the (normalised) value must match this anchored regex
     pattern_hint: str = ""  # "'x' is not <hint>"
@@ -99,6 +111,9 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # raw column names; unique across every file of the table
+    # (column, group columns): the column has one value per group across every file of the table,
+    # e.g. ("value_kind", ("edition",)): an edition's indicators are all shares or all z-values
+    same_within: tuple[tuple[str, tuple[str, ...]], ...] = ()
     files: str = ""  # glob relative to the sources directory; "" = written from another table's input
     required: bool = True  # a file must be there (when the source is there)
     delimiter: str = ","  # ",", "|", or "auto": ";" when the header has more ";" than ","

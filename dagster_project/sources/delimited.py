@@ -32,7 +32,7 @@ import codecs
 import csv
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import count
@@ -275,8 +275,9 @@ def _integral(value: str, double: bool = False) -> str:
     return f"({value} = {whole}({value}) AND {value} BETWEEN {low} AND {high})"
 
 
-def _value_rules(column: Column, value: str) -> list[tuple[str, str]]:
-    """(condition, message SQL) of the rules on a column's stored value (``value``: its SQL)."""
+def _value_rules(column: Column, value: str, other: Callable[[str], str] = _q) -> list[tuple[str, str]]:
+    """(condition, message SQL) of the rules on a column's stored value (``value``: its SQL;
+    ``other(name)``: the SQL of another column's text value, for the ranges that depend on it)."""
     rules = []
     if column.pattern:
         rules.append(
@@ -289,6 +290,15 @@ def _value_rules(column: Column, value: str) -> list[tuple[str, str]]:
         rules.append((f"{value} < {column.minimum}", f"{{v}} || ' is below the minimum {column.minimum:g}'"))
     if column.maximum is not None:
         rules.append((f"{value} > {column.maximum}", f"{{v}} || ' is above the maximum {column.maximum:g}'"))
+    for bound in column.ranges:
+        when = f"{other(bound.column)} = {_sql_string(bound.value)}"
+        kind = f" for {bound.column} {bound.value}"
+        if bound.minimum is not None:
+            message = f"{{v}} || ' is below the minimum {bound.minimum:g}{kind}'"
+            rules.append((f"{when} AND {value} < {bound.minimum}", message))
+        if bound.maximum is not None:
+            message = f"{{v}} || ' is above the maximum {bound.maximum:g}{kind}'"
+            rules.append((f"{when} AND {value} > {bound.maximum}", message))
     if column.allowed:
         values = ", ".join(_sql_string(a) for a in column.allowed)
         rules.append(
@@ -560,7 +570,8 @@ def _checks(table: Table) -> list[_Check]:
             checks.append(
                 _Check(column, f"{v} IS NOT NULL AND {x} IS NULL", f"'''' || {t} || ''' is not {noun}'")
             )
-        for condition, message in _value_rules(column, x if column.type in ("int", "decimal") else v):
+        typed = x if column.type in ("int", "decimal") else v
+        for condition, message in _value_rules(column, typed, lambda name: _q(f"v_{name}")):
             checks.append(_Check(column, condition, message.format(t=t, v=v)))
     return checks
 
@@ -610,7 +621,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         return None
     table = file.table
     rejects, rows, marks = file.temp_table("rejects"), file.temp_table("rows"), file.temp_table("marks")
-    keys = "".join(f", {_q(k)}" for k in table.key)
+    keys = "".join(f", {_q(k)}" for k in _tracked(table))
     every_cell = ", ".join(_q(c.name) for c in table.file_columns)  # every cell read and cast (or rejected)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT _line - 1 AS _rn{keys}, "
@@ -643,7 +654,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         GROUP BY q
         """
     )
-    located_keys = "".join(f", r.{_q(k)}" for k in table.key)
+    located_keys = "".join(f", r.{_q(k)}" for k in _tracked(table))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {located} AS "
         f"SELECT (r._rn + 1 + coalesce(s.shift, 0))::INTEGER AS _line{located_keys}, r._flag "
@@ -663,7 +674,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
     if not file.problems:
         return None  # the fast path was only cautious (a blank line, a tab, a cell of spaces)
     located_keys = _keyed(file, f"(SELECT * FROM {located} WHERE NOT _flag)")
-    exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in table.key)
+    exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in _tracked(table))
     return located_keys + " UNION ALL " + _keyed(file, f"(SELECT _line, {exact_keys} FROM {checked})")
 
 
@@ -780,17 +791,63 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, files: Sequence[_File]) -> None:
         file.temp_tables.clear()
 
 
+def _tracked(table: Table) -> tuple[str, ...]:
+    """The columns the checks across rows read: the key, and the columns of ``same_within``."""
+    named = [*table.key, *(name for column, group in table.same_within for name in (*group, column))]
+    return tuple(dict.fromkeys(named))
+
+
 def _keyed(file: _File, relation: str, line: str = "_line") -> str:
-    """SQL of a file's (source_file, source_line, key columns) for the duplicate check."""
-    keys = ", ".join(_q(k) for k in file.table.key)
+    """SQL of a file's (source_file, source_line, key and same_within columns) for the checks
+    across rows (duplicate keys, one value per group)."""
+    keys = ", ".join(_q(k) for k in _tracked(file.table))
     return f"SELECT {_sql_string(file.name)} AS source_file, {line} AS source_line, {keys} FROM {relation}"
+
+
+def _mixed_values(
+    con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]
+) -> None:
+    """Report every row whose ``same_within`` column differs from the value its group has on its
+    first row (the first file and line), at the row's file and line."""
+    for name, group in table.same_within:
+        column = table.column(name)
+        groups = ", ".join(_q(g) for g in group)
+        known = f"{_q(name)} IS NOT NULL" + "".join(f" AND {_q(g)} IS NOT NULL" for g in group)
+        if column.allowed:  # a value outside the allowed ones is reported as such already
+            known += f" AND {_q(name)} IN ({', '.join(_sql_string(a) for a in column.allowed)})"
+        rows = con.execute(
+            f"""
+            WITH known AS (SELECT * FROM {relation} WHERE {known}),
+            first AS (
+                SELECT {groups}, min({{'file': source_file, 'line': source_line, 'value': {_q(name)}}}) AS f
+                FROM known GROUP BY ALL
+            )
+            SELECT known.source_file, known.source_line, known.{_q(name)}, first.f, {groups}
+            FROM known INNER JOIN first USING ({groups})
+            WHERE known.{_q(name)} <> first.f.value
+            ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}
+            """
+        ).fetchall()
+        for source_file, line, value, first, *values in rows:
+            pairs = zip(group, values, strict=True)
+            described = ", ".join(f"{table.column(g).in_file}={v}" for g, v in pairs)
+            files[source_file].problems.add(
+                f"'{value}', but {described} is '{first['value']}' (first seen in {first['file']} line "
+                f"{first['line']}): one {column.in_file} per {', '.join(group)}",
+                line=line,
+                column=column.in_file,
+                phase=DUPLICATE,
+            )
 
 
 def _check_keys(
     con: duckdb.DuckDBPyConnection, table: Table, files: Sequence[_File], keyed: list[str]
 ) -> None:
-    if table.key and keyed:
-        _duplicates(con, table, "(" + " UNION ALL ".join(keyed) + ")", {f.name: f for f in files})
+    if keyed and (table.key or table.same_within):
+        relation = "(" + " UNION ALL ".join(keyed) + ")"
+        if table.key:
+            _duplicates(con, table, relation, {f.name: f for f in files})
+        _mixed_values(con, table, relation, {f.name: f for f in files})
 
 
 def _exactly(con: duckdb.DuckDBPyConnection, file: _File, insert: bool) -> str | None:
@@ -808,7 +865,7 @@ def _exactly(con: duckdb.DuckDBPyConnection, file: _File, insert: bool) -> str |
         ).fetchone()[0]
     _value_problems(con, file, checked)
     keys = file.temp_table("keys")
-    key_list = "".join(f", {_q('x_' + k)} AS {_q(k)}" for k in file.table.key)
+    key_list = "".join(f", {_q('x_' + k)} AS {_q(k)}" for k in _tracked(file.table))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {keys} AS SELECT _line{key_list} FROM {checked}")
     if not insert:
         file.rows = con.execute(f"SELECT count(*) FROM {keys}").fetchone()[0]
@@ -862,7 +919,7 @@ def validate(
                 if keys is not None:
                     repeats += 1  # not known: look
                     keyed.append(keys)
-            if repeats or len(keyed) > 1:
+            if repeats or len(keyed) > 1 or table.same_within:
                 _check_keys(con, table, files, keyed)
             for file in files:
                 problems.extend(file.problems.all())

@@ -26,6 +26,14 @@ def type_cell(table: Table, column: Column) -> str:
             text = f"{column.type} ≤ {_number(high)}"
         else:
             text = column.type
+        for bound in column.ranges:
+            low, high = bound.minimum, bound.maximum
+            span = (
+                f"{_number(low)}–{_number(high)}"
+                if low is not None and high is not None
+                else f"≥ {_number(low)}" if low is not None else f"≤ {_number(high)}"
+            )
+            text += f"; {span} if {bound.column} {bound.value}"
     elif column.allowed:
         text = "one of " + ", ".join(column.allowed)
     elif column.pattern:

@@ -46,6 +46,19 @@ def expectations(table: Table) -> list[dict[str, Any]]:
                 if v is not None
             }
             items.append(_expectation("expect_column_values_to_be_between", column=column.name, **bounds))
+        for bound in column.ranges:
+            limits = {
+                k: v for k, v in (("min_value", bound.minimum), ("max_value", bound.maximum)) if v is not None
+            }
+            items.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"The range of {column.name} where {bound.column} is {bound.value}.",
+                    column=column.name,
+                    row_condition=where(bound.column, "==", bound.value),
+                    **limits,
+                )
+            )
         if column.allowed and column.type == "text":
             items.append(
                 _expectation(

@@ -1,13 +1,13 @@
-"""Berlin MSS end to end: the method of domain/berlin.md on the published 2021 data, the bundled
-synthetic sample, and a refresh without any Berlin file.
+"""Berlin MSS end to end: the method of domain/berlin.md on the published 2021 data, the synthetic
+sample of shares, and a refresh without any Berlin file.
 
-The reference tests read the session's ``berlin_reference_warehouse`` (tests/conftest.py): the
-Senate's published table ../shared/reference/berlin/mss_2021_index_indicators_plr.csv converted
-with the importer, loaded into raw with the loader (the z-values are fed as if they were shares:
-z-standardising z-values returns them), and the Berlin dbt graph (``+path:models/marts/berlin``,
-target and logs in tmp, so dbt/target is never rewritten) built into a small DuckDB file; they are
-compared with the classes the Senate published. A missing reference file fails these tests; they
-never skip. The bundled sample is read from the session's ``bundled_warehouse`` (`make run`).
+The reference tests read the published warehouse of the session's default refresh
+(``bundled_warehouse``: `make run` on the bundled sources, whose Berlin files are the Senate's MSS 2021
+tables converted by the importer, z-values declared as such): its classes are compared with the
+classes the Senate published in ../shared/reference/berlin/mss_2021_index_indicators_plr.csv. A
+missing reference file fails these tests; they never skip. The synthetic sample of shares
+(tests/fixtures/berlin: editions 2019, 2021, 2023) is read from the ``scenario_refresh`` warehouse,
+the one shared run that refreshes with it.
 """
 
 from __future__ import annotations
@@ -33,11 +33,26 @@ def _published_classes() -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture  # per test: no connection stays open while GX opens the file with its own settings
-def reference_2021(berlin_reference_warehouse) -> duckdb.DuckDBPyConnection:
+def reference_2021(bundled_warehouse) -> duckdb.DuckDBPyConnection:
     assert REFERENCE_INDEX_2021.is_file(), f"reference file {REFERENCE_INDEX_2021.resolve()} is missing"
-    con = duckdb.connect(str(berlin_reference_warehouse), read_only=True)
+    con = duckdb.connect(str(bundled_warehouse), read_only=True)
     yield con
     con.close()
+
+
+def test_the_published_warehouse_holds_the_bundled_senate_tables(reference_2021):
+    """The default refresh published Berlin from the bundled files: the MSS 2021 z-values (542 areas)
+    and context indicators, declared value_kind z, and nothing else."""
+    assert reference_2021.execute(
+        "SELECT source_file, row_count FROM meta.publication_source_files "
+        "WHERE starts_with(source_file, 'berlin/') ORDER BY 1"
+    ).fetchall() == [
+        ("berlin/mss_context_indicators.csv", 542 * 14),
+        ("berlin/mss_index_indicators.csv", 542),
+    ]
+    assert reference_2021.execute(
+        "SELECT edition, value_kind, count(*) FROM raw.berlin_mss_index_indicators GROUP BY ALL"
+    ).fetchall() == [(2021, "z", 542)]
 
 
 def test_mss_2021_reproduces_every_published_class(reference_2021):
@@ -70,6 +85,23 @@ def test_mss_2021_special_attention_areas_and_residents(reference_2021):
     assert len(districts) == 12 and sum(districts.values()) == 56
 
 
+def test_gropiusstadt_of_the_policy_documents_has_its_real_2021_classes(reference_2021):
+    """The crosswalk's four planning areas of Gropiusstadt (domain/berlin.md) exist in the real data:
+    the policy facts about Gropiusstadt now sit next to the Senate's classes of its areas."""
+    rows = reference_2021.execute(
+        "SELECT c.unit_id, c.period, m.status_class, m.dynamic_class, m.is_special_attention "
+        "FROM marts.policy_participation_classifications AS c "
+        "JOIN marts.mss_planning_area_classes AS m ON c.unit_id = m.plr_id AND c.period = m.edition "
+        "WHERE c.place_id = 'de-gropiusstadt' ORDER BY c.unit_id"
+    ).fetchall()
+    published = _published_classes()
+    assert [(unit, period) for unit, period, *_ in rows] == [
+        ("08300934", 2021), ("08300935", 2021), ("08301036", 2021), ("08301037", 2021)
+    ]
+    assert all((status, dynamic) == published[unit] for unit, _, status, dynamic, _ in rows)
+    assert [unit for unit, *_, special in rows if special] == ["08300934", "08301037"]
+
+
 def test_mss_2021_excluded_areas_have_null_classes_and_a_reason(reference_2021):
     rows = reference_2021.execute(
         "SELECT plr_id, residents, exclusion_reason, status_index, status_class, dynamic_class, "
@@ -96,14 +128,45 @@ def test_mss_2021_zvalues_are_the_published_ones(reference_2021):
     ).fetchone() == (536 * 6, 536)
 
 
-def test_mss_2021_output_suite_passes(berlin_reference_warehouse):
-    suite = gx.find_suite("marts.mss_planning_area_classes")
-    result = gx.validate_relation(berlin_reference_warehouse, suite)
-    assert result.success, result.failed
+def test_mss_2021_suites_pass(bundled_warehouse):
+    raw = next(s for s in raw_suites() if s.name == "raw.berlin_mss_index_indicators")  # from the contract
+    for suite in (raw, gx.find_suite("marts.mss_planning_area_classes")):
+        result = gx.validate_relation(bundled_warehouse, suite)
+        assert result.success, result.failed
 
 
-def test_bundled_synthetic_sample(bundled_warehouse):
-    warehouse = bundled_warehouse
+def test_mss_2021_z_values_are_never_read_as_shares(reference_2021):
+    """The harmonised indicators built from s1..d4 (H1 = S1 + S3, H2, H3, H11) are empty with the
+    reason for a z-value edition; those from the context indicators (shares as published) have values;
+    the Danish rules on Berlin find no_attachment (H1) not evaluable and say why."""
+    rows = {
+        code: (values, reasons)
+        for code, values, reasons in reference_2021.execute(
+            "SELECT harmonised_code, count(value), list(DISTINCT missing_reason ORDER BY missing_reason) "
+            "FROM marts.harmonised_indicators WHERE dataset = 'berlin' AND period = 2021 GROUP BY 1"
+        ).fetchall()
+    }
+    z_reason = (
+        "MSS 2021 index indicators are the Senate's z-values (value_kind z), not shares: "
+        "no share to harmonise"
+    )
+    for code in ("H1", "H2", "H3", "H11"):
+        assert rows[code] == (0, [z_reason]), code
+    # 536 classified areas have the context indicators; the 6 excluded ones have empty cells
+    assert rows["H8"][0] == rows["H10"][0] == 536
+    evaluability = dict(reference_2021.execute(
+        "SELECT rule_input, reason FROM marts.scenario_evaluability "
+        "WHERE scenario = 'dk_rules_on_berlin' AND NOT is_evaluable"
+    ).fetchall())
+    assert evaluability["no_attachment"] == f"no H1 values in the berlin data ({z_reason})"
+    assert reference_2021.execute(
+        "SELECT count(*) FROM marts.scenario_evaluability "
+        "WHERE scenario = 'dk_rules_on_berlin' AND is_evaluable"
+    ).fetchone() == (1,)  # the non-western gate (H8, K16 x K17)
+
+
+def test_synthetic_sample_of_shares(scenario_refresh):
+    warehouse = scenario_refresh.check("dagster job execute -j refresh (the synthetic Berlin sample)")
     raw = next(s for s in raw_suites() if s.name == "raw.berlin_mss_index_indicators")  # from the contract
     for suite in (raw, gx.find_suite("marts.mss_planning_area_classes")):
         result = gx.validate_relation(warehouse, suite)
@@ -156,7 +219,9 @@ def test_refresh_refuses_a_bad_berlin_file_naming_line_and_column(tmp_path):
     shutil.copytree(REPO_ROOT / "sources" / "dk", sources / "dk")
     (sources / "berlin").mkdir()
     (sources / "berlin" / "mss_index_indicators.csv").write_text(
-        "edition,plr_id,plr_name,residents,s1,s2,s3,s4,d1,d2,d3,d4\n2021,0110010X,A,300,101,,1,1,1,,1,1\n",
+        "edition,plr_id,plr_name,residents,value_kind,s1,s2,s3,s4,d1,d2,d3,d4\n"
+        "2021,0110010X,A,300,share,101,,1,1,1,,1,1\n"
+        "2021,01100102,B,300,z,-0.5,,12,1,1,,1,1\n",
         encoding="utf-8",
     )
     warehouse = tmp_path / "warehouse" / "wijkmonitor.duckdb"
@@ -165,6 +230,10 @@ def test_refresh_refuses_a_bad_berlin_file_naming_line_and_column(tmp_path):
     output = result.stdout + result.stderr
     assert ("berlin/mss_index_indicators.csv, line 2, column plr_id: '0110010X' is not a planning-area id "
             "(8 digits, or 7 without the leading zero)") in output
-    assert "berlin/mss_index_indicators.csv, line 2, column s1: 101 is above the maximum 100" in output
+    for problem in (
+        "line 2, column s1: 101 is above the maximum 100 for value_kind share",
+        "line 3, column s3: 12 is above the maximum 10 for value_kind z",
+    ):
+        assert f"berlin/mss_index_indicators.csv, {problem}" in output
     assert "Traceback" not in output
     assert not warehouse.exists()

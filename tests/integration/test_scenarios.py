@@ -6,9 +6,10 @@
   independent oracle (tests/integration/oracle_dk.py) with the same change, and the official rows
   are not touched by a scenario run;
 - the standard scenario ``dk_rules_on_berlin`` drops the criteria Berlin does not measure and
-  reports what is not evaluable; the Danish rules without that (a user scenario) decide
-  'undecidable' rather than 'not met'; with a context file and the missing criteria dropped they
-  decide, and the decisions equal a computation from the harmonised values in this test;
+  reports what is not evaluable: on the bundled MSS 2021 z-values no_attachment (H1 = S1 + S3) too,
+  so it decides nothing for sure; on the synthetic sample of shares its decisions, and those of a
+  user scenario with a lower line, equal a computation from the harmonised values in this test; the
+  Danish rules without dropping anything (a user scenario) decide 'undecidable' rather than 'not met';
 - a bad request is one error line and publishes nothing; user scenarios survive a refresh and can
   be removed.
 
@@ -19,8 +20,9 @@ scenario a user defines and again by every refresh for every kept one. The runs 
   on a copy of the bundled warehouse (the ``scenario`` job: only that rule set, incrementally);
 - ``scenario_refresh``: that warehouse with the user scenarios ``same``, ``four_years``,
   ``dk_adapted`` and ``dk_plain_on_berlin`` kept (conftest.USER_SCENARIOS, stored as the command
-  stores them), refreshed through ``dagster job execute -j refresh`` from the bundled sources plus a
-  synthetic Berlin context file: every kept scenario evaluated by one refresh;
+  stores them), refreshed through ``dagster job execute -j refresh`` from the bundled sources with
+  the synthetic Berlin sample of shares (tests/fixtures/berlin) plus a synthetic context file: every
+  kept scenario evaluated by one refresh;
 - ``scenario_removed``: ``wijkmonitor scenario four_years --remove`` on a copy of that.
 """
 
@@ -104,7 +106,7 @@ def test_harmonised_indicators_hold_every_dataset_with_a_class_on_every_row(bund
 
 
 def test_harmonised_values_equal_their_national_variables(bundled_warehouse):
-    """H1 of a Danish area is its no_attachment, of a Berlin area S1 + S3; z-scores are within a dataset."""
+    """H1 of a Danish area is its no_attachment; z-scores are within a dataset. (Berlin: below.)"""
     dk = query(
         bundled_warehouse,
         "SELECT h.value, s.no_attachment_pct FROM marts.harmonised_indicators h "
@@ -112,19 +114,30 @@ def test_harmonised_values_equal_their_national_variables(bundled_warehouse):
         "WHERE h.dataset = 'dk' AND h.harmonised_code = 'H1'",
     )
     assert dk and all(v == n for v, n in dk)
-    berlin = query(
-        bundled_warehouse,
-        "SELECT h.value, s.s1 + s.s3, h.comparability_class FROM marts.harmonised_indicators h "
-        "JOIN staging.stg_berlin__mss_index_indicators s ON h.unit_id = s.plr_id AND h.period = s.edition "
-        "WHERE h.dataset = 'berlin' AND h.harmonised_code = 'H1' AND s.s1 IS NOT NULL",
-    )
-    assert berlin and all(v == expected and c == "proxy" for v, expected, c in berlin)
     [(mean, sd)] = query(
         bundled_warehouse,
         "SELECT avg(z_score), stddev_pop(z_score) FROM marts.harmonised_indicators "
         "WHERE dataset = 'be' AND harmonised_code = 'H2' AND period = 2022",
     )
     assert abs(mean) < 1e-6 and abs(sd - 1) < 1e-6
+
+
+def test_berlin_h1_is_s1_plus_s3_where_the_edition_holds_shares(refreshed, bundled_warehouse):
+    """On the synthetic sample of shares H1 of a Berlin area is S1 + S3; on the bundled MSS 2021
+    z-values it has no value (a z-value is not a share; test_berlin_mss says why)."""
+    berlin = query(
+        refreshed,
+        "SELECT h.value, s.s1 + s.s3, h.comparability_class FROM marts.harmonised_indicators h "
+        "JOIN staging.stg_berlin__mss_index_indicators s ON h.unit_id = s.plr_id AND h.period = s.edition "
+        "WHERE h.dataset = 'berlin' AND h.harmonised_code = 'H1' AND s.s1 IS NOT NULL "
+        "AND s.value_kind = 'share'",
+    )
+    assert berlin and all(v == expected and c == "proxy" for v, expected, c in berlin)
+    assert query(
+        bundled_warehouse,
+        "SELECT count(*), count(value) FROM marts.harmonised_indicators "
+        "WHERE dataset = 'berlin' AND harmonised_code = 'H1'",
+    ) == [(542, 0)]
 
 
 # --- scenarios on the Danish data -----------------------------------------------------------------
@@ -288,8 +301,10 @@ def _decisions(warehouse: Path, name: str, kinds: tuple[str, ...]) -> dict[tuple
 
 def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehouse):
     """The standard scenario drops conviction, basic education and income (the MSS measures none of
-    them): udsat is 1 of the 1 measured criterion (no_attachment <- H1 > 40), and the non-western
-    gate of ghetto / parallelsamfund is not evaluable without the context file (undecidable)."""
+    them): udsat is 1 of the 1 measured criterion (no_attachment <- H1 > 40). On the bundled MSS 2021
+    z-values H1 (S1 + S3) has no value, so no_attachment is not evaluable either: every Danish-sized
+    area (>= 1,000 residents) is 'undecidable' for udsat, none is listed or 'not met' for sure; the
+    non-western gate of parallelsamfund reads the real context indicators (H8 = K16 x K17)."""
     evaluability = {
         r[0]: r[1:]
         for r in query(
@@ -299,13 +314,11 @@ def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehou
         )
     }
     print("dk_rules_on_berlin:", evaluability)
-    assert evaluability["no_attachment"][:2] == (True, "proxy")
-    for criterion in ("convicted", "basic_education", "income", "non_western"):
+    assert evaluability["non_western"][:2] == (True, "approximate")
+    for criterion in ("convicted", "basic_education", "income", "no_attachment"):
         assert evaluability[criterion][0] is False, criterion
     assert "only Denmark measures convictions" in evaluability["convicted"][2]
-    assert (
-        "k16 is not in the sources" in evaluability["non_western"][2]
-    )  # the bundled sample has no context file
+    assert "z-values (value_kind z), not shares" in evaluability["no_attachment"][2]
     [(parameters, caveats)] = query(
         bundled_warehouse,
         "SELECT parameters, caveats FROM marts.scenario_definitions WHERE scenario = 'dk_rules_on_berlin'",
@@ -313,26 +326,67 @@ def test_the_danish_rules_on_berlin_report_what_is_not_evaluable(bundled_warehou
     for dropped in ("convicted", "basic_education", "income"):
         assert f"{dropped}.criterion_role=dropped" in parameters
     assert "not evaluable: basic_education" in caveats and "about 7,000 residents" in caveats
-    # independent: udsat = residents >= 1000 and H1 > 40; ghetto / parallelsamfund of those undecidable
-    expected = {}
-    for period, unit, residents, h1, _ in _berlin_values(bundled_warehouse):
-        if residents is not None and residents >= 1000 and h1 is not None and h1 > 40:
-            expected[(period, unit, "udsat")] = "listed"
-            expected[(period, unit, "ghetto" if period < 2021 else "parallelsamfund")] = "undecidable"
-    decisions = _decisions(bundled_warehouse, "dk_rules_on_berlin", ("udsat", "ghetto", "parallelsamfund"))
+    # independent: udsat undecidable where residents >= 1000; parallelsamfund (udsat and H8 > 50)
+    # undecidable where H8 > 50 too, else not listed for sure (no row). (The planning areas without
+    # context values - the Senate's excluded ones - are left out of the parallelsamfund comparison.)
+    expected, unknown_h8 = {}, set()
+    for period, unit, residents, h1, h8 in _berlin_values(bundled_warehouse):
+        assert h1 is None
+        if residents is not None and residents >= 1000:
+            expected[(period, unit, "udsat")] = "undecidable"
+            if h8 is None:
+                unknown_h8.add((period, unit, "parallelsamfund"))
+            elif h8 > 50:
+                expected[(period, unit, "parallelsamfund")] = "undecidable"
+    decisions = {
+        key: decision
+        for key, decision in _decisions(
+            bundled_warehouse, "dk_rules_on_berlin", ("udsat", "ghetto", "parallelsamfund")
+        ).items()
+        if key not in unknown_h8
+    }
     print(f"dk_rules_on_berlin: {len(expected)} expected decisions")
-    assert decisions == expected
+    assert decisions == expected and len(expected) > 500
     crosstab = query(
         bundled_warehouse,
         "SELECT official_classification, scenario_decision, units FROM marts.comparison_scenario_crosstab "
         "WHERE scenario = 'dk_rules_on_berlin' AND period = 2021 AND scenario_list_kind = 'udsat' "
         "ORDER BY ALL",
     )
-    assert {r[0] for r in crosstab} >= {"status 1 hoch", "status 2 mittel"}
+    assert {r[0] for r in crosstab} >= {"status 1 hoch", "status 2 mittel", "status 4 sehr niedrig"}
+    assert "listed" not in {r[1] for r in crosstab}
     [(areas,)] = query(
         bundled_warehouse, "SELECT count(*) FROM marts.mss_planning_area_classes WHERE edition = 2021"
     )
-    assert sum(r[2] for r in crosstab) == areas
+    assert sum(r[2] for r in crosstab) == areas == 542
+
+
+def test_the_danish_rules_on_berlin_decide_on_shares(refreshed):
+    """On the synthetic sample of shares (with a context file) the standard scenario decides:
+    udsat = residents >= 1000 and H1 > 40; ghetto / parallelsamfund = udsat and H8 > 50."""
+    evaluable = dict(
+        query(
+            refreshed,
+            "SELECT rule_input, is_evaluable FROM marts.scenario_evaluability "
+            "WHERE scenario = 'dk_rules_on_berlin'",
+        )
+    )
+    assert evaluable["no_attachment"] is True and evaluable["non_western"] is True
+    expected, between_the_lines = {}, 0
+    for period, unit, residents, h1, h8 in _berlin_values(refreshed):
+        if residents is None or residents < 1000 or h1 is None:
+            continue
+        between_the_lines += 20 < h1 <= 40
+        if h1 <= 40:
+            continue
+        expected[(period, unit, "udsat")] = "listed"
+        if h8 is not None and h8 > 50:
+            expected[(period, unit, "ghetto" if period < 2021 else "parallelsamfund")] = "listed"
+    decisions = _decisions(refreshed, "dk_rules_on_berlin", ("udsat", "ghetto", "parallelsamfund"))
+    print(f"dk_rules_on_berlin on the synthetic sample: {len(expected)} expected decisions")
+    assert decisions == expected
+    # areas dk_adapted (line 20) lists and this scenario (line 40) must not: the line is read
+    assert between_the_lines > 0
 
 
 def test_the_danish_rules_with_criteria_berlin_does_not_measure_are_undecidable_never_not_met(refreshed):

@@ -14,7 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = REPO_ROOT / ".." / "shared" / "reference" / "berlin"
 INDEX_2021 = REFERENCE / "mss_2021_index_indicators_plr.csv"
 CONTEXT_2021 = REFERENCE / "mss_2021_context_indicators_plr.csv"
-HEADER = "edition,plr_id,plr_name,residents,s1,s2,s3,s4,d1,d2,d3,d4\n"
+HEADER = "edition,plr_id,plr_name,residents,value_kind,s1,s2,s3,s4,d1,d2,d3,d4\n"
+BUNDLED = REPO_ROOT / "sources" / "berlin"
 
 
 def _reference(path: Path) -> Path:
@@ -30,8 +31,8 @@ def _write(directory: Path, text: str, name: str = "mss_index_indicators.csv", e
     return path
 
 
-def _counts(con: duckdb.DuckDBPyConnection, sources: Path, indicator_ranges: bool = True) -> dict[str, int]:
-    return bs.load(con, sources, indicator_ranges=indicator_ranges).counts
+def _counts(con: duckdb.DuckDBPyConnection, sources: Path) -> dict[str, int]:
+    return bs.load(con, sources).counts
 
 
 def _problems(sources: Path) -> list[str]:
@@ -58,6 +59,7 @@ def test_reference_index_file_is_read_unchanged():
         "plr_id": "01100101",
         "plr_name": "Stülerstraße",
         "residents": "3419",
+        "value_kind": "z",
         "s1": "-0.25",
         "s2": "",
         "s3": "-0.41",
@@ -115,16 +117,61 @@ def test_import_senate_writes_contract_files_that_load(tmp_path):
         assert bs.main(args) == 0
     lines = (out / "mss_index_indicators.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == HEADER.strip()
-    assert lines[1] == "2021,01100101,Stülerstraße,3419,-0.25,,-0.41,-0.31,0.41,,0.91,1.31"
+    assert lines[1] == "2021,01100101,Stülerstraße,3419,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31"
+    # the z-values pass the door as what they are (value_kind z: |z| <= 10), the context as published
     con = duckdb.connect()
-    # z-values are not shares: the range check is switched off only for this (see the docstring)
-    counts = _counts(con, tmp_path / "sources", indicator_ranges=False)
+    counts = _counts(con, tmp_path / "sources")
     assert counts == {"berlin_mss_index_indicators": 542, "berlin_mss_context_indicators": 7588}
-    # the same file with the ranges on is refused, one line per value, naming file, line, column
+    assert con.execute(
+        "SELECT value_kind, count(*) FROM raw.berlin_mss_index_indicators GROUP BY ALL"
+    ).fetchall() == [("z", 542)]
+    # the bundled Berlin sources are exactly what the importer writes from the published tables
+    for name in ("mss_index_indicators.csv", "mss_context_indicators.csv"):
+        assert (BUNDLED / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_a_share_filed_as_a_z_value_is_refused_at_the_door(tmp_path):
+    """The range fits the declared kind: 25.3 is a plausible share, not a z-value (|z| <= 10)."""
+    _write(
+        tmp_path,
+        HEADER
+        + "2021,01100101,A,300,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31\n"
+        + "2021,01100102,B,300,z,25.3,,1.2,-10.5,0.2,,0.1,0.3\n"
+        + "2023,01100103,C,300,share,25.3,1,1.2,10.5,-12,0,0.1,0.3\n"
+        + "2021,01100104,D,300,pct,25.3,,1.2,10.5,-12,,0.1,0.3\n",
+    )
+    assert _problems(tmp_path) == [
+        "berlin/mss_index_indicators.csv, line 3, column s1: 25.3 is above the maximum 10 for value_kind z",
+        "berlin/mss_index_indicators.csv, line 3, column s4: -10.5 is below the minimum -10 for value_kind z",
+        "berlin/mss_index_indicators.csv, line 5, column value_kind: 'pct' is not one of share, z",
+    ]
+
+
+def test_an_edition_with_shares_and_z_values_is_refused_at_the_door(tmp_path):
+    """One value_kind per edition (same_within): every row that differs from the edition's first is
+    named; another edition may have the other kind."""
+    _write(
+        tmp_path,
+        HEADER
+        + "2021,01100101,A,300,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31\n"
+        + "2021,01100102,B,300,share,5.5,,1.2,7.5,0.2,,0.1,0.3\n"
+        + "2023,01100102,B,300,share,5.5,1,1.2,7.5,0.2,0,0.1,0.3\n"
+        + "2021,01100103,C,300,z,0.5,,1.2,-1.5,0.2,,0.1,0.3\n",
+    )
+    assert _problems(tmp_path) == [
+        "berlin/mss_index_indicators.csv, line 3, column value_kind: 'share', but edition=2021 is 'z' "
+        "(first seen in berlin/mss_index_indicators.csv line 2): one value_kind per edition",
+    ]
+
+
+def test_a_table_with_z_values_and_shares_is_refused_by_the_importer(tmp_path):
+    path = tmp_path / "senate.csv"
+    path.write_text("PLR-ID;PLR-Name;EW;zS1;S3\n01100101;A;300;0.5;12\n", encoding="utf-8")
     with pytest.raises(SourceValidationError) as caught:
-        bs.load(duckdb.connect(), tmp_path / "sources")
-    problems = caught.value.problems
-    assert problems[0] == "berlin/mss_index_indicators.csv, line 2, column s1: -0.25 is below the minimum 0"
+        bs.read_senate_table(path, 2021)
+    assert caught.value.problems == [
+        "senate.csv, line 1: both z-values (zS1) and shares (S3): one table holds one kind"
+    ]
 
 
 def test_senate_layout_with_decimal_comma_ids_without_zero_bom_crlf(tmp_path):
@@ -139,14 +186,15 @@ def test_senate_layout_with_decimal_comma_ids_without_zero_bom_crlf(tmp_path):
     existing = out / "mss_index_indicators.csv"
     out.mkdir()
     existing.write_text(
-        HEADER + "2021,01100101,X,1000,1,,1,1,0,,0,0\n2023,09999999,old,1,,,,,,,,\n", encoding="utf-8"
+        HEADER + "2021,01100101,X,1000,share,1,,1,1,0,,0,0\n2023,09999999,old,1,share,,,,,,,,\n",
+        encoding="utf-8",
     )
     bs.import_senate(path, 2023, out)
     assert existing.read_text(encoding="utf-8").splitlines() == [
         HEADER.strip(),
-        "2021,01100101,X,1000,1,,1,1,0,,0,0",  # other editions are kept
-        "2023,01100101,Stülerstraße,3419,4.5,10.25,7.1,20,-0.4,1.5,0.0,-2.25",
-        "2023,01100102,Großer Tiergarten,250,,,,,,,,",
+        "2021,01100101,X,1000,share,1,,1,1,0,,0,0",  # other editions are kept
+        "2023,01100101,Stülerstraße,3419,share,4.5,10.25,7.1,20,-0.4,1.5,0.0,-2.25",
+        "2023,01100102,Großer Tiergarten,250,share,,,,,,,,",
     ]
 
 
@@ -191,6 +239,7 @@ def test_missing_berlin_files_give_empty_tables_with_their_columns(tmp_path):
         "plr_id",
         "plr_name",
         "residents",
+        "value_kind",
         "s1",
         "s2",
         "s3",
@@ -209,7 +258,7 @@ def test_contract_file_decimal_comma_semicolon_bom_crlf_and_short_ids(tmp_path):
         tmp_path,
         "\ufeff"
         + HEADER.replace(",", ";").replace("\n", "\r\n")
-        + "2021;1100101;A;300;4,5;;7;20,125;-1,5;;0;-3\r\n",
+        + "2021;1100101;A;300;share;4,5;;7;20,125;-1,5;;0;-3\r\n",
     )
     _write(
         tmp_path,
@@ -235,11 +284,11 @@ def test_contract_file_problems_one_line_each(tmp_path):
     _write(
         tmp_path,
         HEADER
-        + "2021,01100101,A,300,4.5,,7,20,-1.5,,0,-3\n"
-        + "2021,1100101,A again,300,4.5,,7,20,-1.5,,0,-3\n"  # same id without the zero: duplicate
-        + "2021,A1100103,B,-5,101,,7,20,-150,,0,-3\n"
-        + "2021,01100104,C,12.5,4.5,,7,20,-1.5,,0\n"
-        + "2021,01100105,D,,4.5,,7,20,-1.5,,0,-3\n",
+        + "2021,01100101,A,300,share,4.5,,7,20,-1.5,,0,-3\n"
+        + "2021,1100101,A again,300,share,4.5,,7,20,-1.5,,0,-3\n"  # same id without the zero: duplicate
+        + "2021,A1100103,B,-5,share,101,,7,20,-150,,0,-3\n"
+        + "2021,01100104,C,12.5,share,4.5,,7,20,-1.5,,0\n"
+        + "2021,01100105,D,,,4.5,,7,20,-1.5,,0,-3\n",
     )
     assert _problems(tmp_path) == [
         "berlin/mss_index_indicators.csv, line 3, column plr_id: "
@@ -247,10 +296,13 @@ def test_contract_file_problems_one_line_each(tmp_path):
         "berlin/mss_index_indicators.csv, line 4, column plr_id: "
         "'A1100103' is not a planning-area id (8 digits, or 7 without the leading zero)",
         "berlin/mss_index_indicators.csv, line 4, column residents: -5 is below the minimum 0",
-        "berlin/mss_index_indicators.csv, line 4, column s1: 101 is above the maximum 100",
-        "berlin/mss_index_indicators.csv, line 4, column d1: -150 is below the minimum -100",
-        "berlin/mss_index_indicators.csv, line 5: has 11 fields, the header has 12 (truncated file?)",
+        "berlin/mss_index_indicators.csv, line 4, column s1: "
+        "101 is above the maximum 100 for value_kind share",
+        "berlin/mss_index_indicators.csv, line 4, column d1: "
+        "-150 is below the minimum -100 for value_kind share",
+        "berlin/mss_index_indicators.csv, line 5: has 12 fields, the header has 13 (truncated file?)",
         "berlin/mss_index_indicators.csv, line 6, column residents: value is required",
+        "berlin/mss_index_indicators.csv, line 6, column value_kind: value is required",
     ]
 
 
@@ -261,20 +313,22 @@ def test_contract_file_header_problems(tmp_path):
     assert _problems(tmp_path) == [
         "berlin/mss_index_indicators.csv, line 1, column residents: "
         "required column is missing from the header",
+        "berlin/mss_index_indicators.csv, line 1, column value_kind: "
+        "required column is missing from the header",
         "berlin/mss_index_indicators.csv, line 1, column extra: unknown column (position 12); expected "
-        "edition, plr_id, plr_name, residents, s1, s2, s3, s4, d1, d2, d3, d4",
+        "edition, plr_id, plr_name, residents, value_kind, s1, s2, s3, s4, d1, d2, d3, d4",
     ]
 
 
 def test_contract_file_not_utf8(tmp_path):
-    _write(tmp_path, HEADER + "2021,01100101,Stülerstraße,300,1,,1,1,1,,1,1\n", encoding="cp1252")
+    _write(tmp_path, HEADER + "2021,01100101,Stülerstraße,300,share,1,,1,1,1,,1,1\n", encoding="cp1252")
     problems = _problems(tmp_path)
     assert len(problems) == 1
     assert problems[0].startswith("berlin/mss_index_indicators.csv, line 2: file is not UTF-8")
 
 
 def test_negative_dynamics_are_accepted(tmp_path):
-    _write(tmp_path, HEADER + "2021,01100101,A,300,0,,0,0,-99.5,,-0.01,-12\n")
+    _write(tmp_path, HEADER + "2021,01100101,A,300,share,0,,0,0,-99.5,,-0.01,-12\n")
     con = duckdb.connect()
     assert _counts(con, tmp_path)["berlin_mss_index_indicators"] == 1
 
@@ -306,5 +360,5 @@ def test_import_senate_command_line_still_works(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (out / "mss_index_indicators.csv").read_text(encoding="utf-8").splitlines()[1] == (
-        "2023,01100101,A,300,1,2,3,4,0,0,0,0"
+        "2023,01100101,A,300,share,1,2,3,4,0,0,0,0"
     )

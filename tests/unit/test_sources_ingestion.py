@@ -71,7 +71,8 @@ def test_ingestion_loads_and_checks_the_bundled_sources(tmp_path: Path, monkeypa
         "dk/area_statistics_synthetic_panel.csv",
     }
     with duckdb.connect(str(tmp_path / "build.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.source_files").fetchone()[0] == 14
+        # dk 5, berlin 2 (the MSS 2021 index and context tables), be 4, policy 5
+        assert con.execute("SELECT count(*) FROM raw.source_files").fetchone()[0] == 16
     summary = json.loads(
         (tmp_path / "validation" / result.run_id / "summary.json").read_text(encoding="utf-8")
     )

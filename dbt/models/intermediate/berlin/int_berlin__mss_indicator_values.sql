@@ -12,6 +12,7 @@ indicators as (
         dataset,
         edition,
         plr_id,
+        value_kind,
         unnest(['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4']) as indicator_code,
         unnest([s1, s2, s3, s4, d1, d2, d3, d4]) as indicator_value
     from {{ ref('int_berlin__mss_inputs') }}
@@ -29,6 +30,7 @@ select
     areas.plr_id,
     indicators.indicator_code,
     edition_indicators.index_kind,
+    indicators.value_kind,
     indicators.indicator_value,
     areas.is_included
 from areas

@@ -24,6 +24,7 @@ select
     values_included.plr_id,
     values_included.indicator_code,
     values_included.index_kind,
+    values_included.value_kind,
     values_included.indicator_value,
     (values_included.indicator_value - standardisation.mean_value) / nullif(standardisation.sd_value, 0) as z_value
 from values_included

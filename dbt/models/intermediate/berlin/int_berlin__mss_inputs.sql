@@ -2,6 +2,8 @@
 -- received (dataset berlin), and - for scenarios that apply the MSS to another country's data -
 -- that country's harmonised indicators in the MSS slots they stand for (rules.scenario_rule_inputs,
 -- rules mss: S1 <- H1, S3 <- H2, S4 <- H3, D1 <- H11; a slot without a code stays empty).
+-- value_kind says what the slots hold: the Berlin file's kind ('share' or 'z', per edition), or
+-- 'harmonised' (another country's harmonised values, shares). The method standardises either.
 with berlin as (
     select
         'berlin' as dataset,
@@ -40,6 +42,7 @@ other_countries as (
         units.unit_id as plr_id,
         units.unit_name as plr_name,
         units.residents::integer as residents,
+        'harmonised' as value_kind,
         {% for slot in ['s1', 's2', 's3', 's4', 'd1', 'd2', 'd3', 'd4'] %}
             slots.{{ slot }},
         {% endfor %}

@@ -2,7 +2,9 @@
 -- from its national variables (one wide row per unit and period, int_harmonisation__national_variables)
 -- by the formula of rules.harmonised_indicator_mapping (identity, sum, product_pct = a x b / 100,
 -- constant, change_2y = a now - a two periods earlier, none). Every code of the common set gets a
--- row, with its comparability class; a value that cannot be given says why (missing_reason). Which
+-- row, with its comparability class; a value that cannot be given says why (missing_reason; a
+-- variable the dataset has but that is not what it is named, e.g. Berlin's z-values, says so:
+-- variable_gaps). Which
 -- units are eligible (and so count in z-scores) is the official rules' business:
 -- int_harmonisation__unit_eligibility, joined in marts.harmonised_indicators. A view: computed where
 -- it is read (the statistics, the public view, the scenarios' inputs for the codes they need).
@@ -40,6 +42,10 @@ computed as (
         national.variables[mapping.variable_a] as value_a,
         national.variables[mapping.variable_b] as value_b,
         national.earlier_variables[mapping.variable_a] as earlier_value_a,
+        coalesce(
+            national.variable_gaps[mapping.variable_a],
+            case when mapping.formula in ('sum', 'product_pct') then national.variable_gaps[mapping.variable_b] end
+        ) as variable_gap,
         coalesce(map_contains(national.variables, mapping.variable_a), false) as has_variable_a,
         coalesce(map_contains(national.variables, mapping.variable_b), false) as has_variable_b,
         coalesce(map_contains(national.earlier_variables, mapping.variable_a), false) as has_earlier_a,
@@ -95,6 +101,7 @@ select
         when not computed.has_variable_a then 'source variable ' || computed.variable_a || ' is not in the sources'
         when computed.formula in ('sum', 'product_pct') and not computed.has_variable_b
             then 'source variable ' || computed.variable_b || ' is not in the sources'
+        when computed.variable_gap is not null then computed.variable_gap
         when computed.formula = 'change_2y' and not computed.has_earlier_a then 'no value two periods earlier'
         when
             computed.value_a is null

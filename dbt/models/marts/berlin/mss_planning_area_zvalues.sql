@@ -1,5 +1,6 @@
 -- One row per included planning area, edition and index indicator the edition uses: the value as
--- received and its z-value over the included areas of the edition (method step 2).
+-- received (a share, or the Senate's z-value: value_kind) and its z-value over the included areas
+-- of the edition (method step 2; z-standardising published z-values returns them).
 with zvalues as (
     select * from {{ ref('int_berlin__mss_indicator_zvalues') }}
     where rule_set = 'official'
@@ -17,6 +18,7 @@ select
     areas.district_id,
     zvalues.index_kind,
     zvalues.indicator_code,
+    zvalues.value_kind,
     zvalues.indicator_value,
     zvalues.z_value
 from zvalues

@@ -8,6 +8,7 @@ renamed as (
         plr_id,
         plr_name,
         residents,
+        value_kind,
         s1,
         s2,
         s3,
