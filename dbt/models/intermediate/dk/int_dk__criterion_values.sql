@@ -14,13 +14,13 @@ danish as (
     -- back onto every statistics row (4x slower on a national panel)
     select
         'dk' as dataset,
-        list_year,
-        area_id,
-        criteria.criterion,
-        criteria.value,
-        criteria.margin_denominator,
-        source_file,
-        source_line
+        unnested.list_year,
+        unnested.area_id,
+        struct_extract(unnested.criteria, 'criterion') as criterion,
+        struct_extract(unnested.criteria, 'value') as value,
+        struct_extract(unnested.criteria, 'margin_denominator') as margin_denominator,
+        unnested.source_file,
+        unnested.source_line
     from (
         select
             statistics.list_year,
@@ -50,7 +50,7 @@ danish as (
                 }
             ]) as criteria
         from statistics
-    )
+    ) as unnested
 ),
 
 inputs as (
