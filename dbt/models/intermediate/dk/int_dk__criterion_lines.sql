@@ -19,7 +19,8 @@ list_years as (
     where dataset = 'dk' and has_statistics
 ),
 
-paired as (
+paired as not materialized (
+    -- read twice: not materialized, each reader scans and joins again (16M wide rows at 1M area-years)
     select
         evaluated.*,
         rule_pairs.list_kind,
