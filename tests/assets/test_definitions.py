@@ -337,3 +337,14 @@ def test_scenario_job_selects_the_scenarios_their_models_and_publication_only(de
 
 def test_no_environment_is_changed_by_loading_the_definitions(defs):
     assert "WIJKMONITOR_BUILD_PATH" not in os.environ
+
+
+def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt(defs):
+    """dbt --version is not run before each invocation; the version is the one dbt itself prints."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.defs.transform import WijkmonitorDbtCliResource
+
+    resource = defs.resources["dbt"]
+    assert isinstance(resource, WijkmonitorDbtCliResource)
+    assert resource._cli_version == DbtCliResource._cli_version.func(resource)  # runs dbt --version
