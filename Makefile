@@ -27,10 +27,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# dagster-dbt loads the dbt project from a manifest prepared here, never parsed at import.
+# dagster-dbt loads the dbt project from a manifest prepared here, never parsed at import: by the
+# same function as `wijkmonitor refresh` uses (lib/publish.py): it parses only when what dbt parse
+# reads has changed (and leaves the manifest's time alone otherwise: then make asks it again).
 $(MANIFEST): $(STAMP) $(shell find dbt/models dbt/seeds dbt/macros dbt/tests -type f 2>/dev/null) dbt/dbt_project.yml
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir .
-	@touch $(MANIFEST)
+	$(BIN)/python -c 'from dagster_project.lib.config import dbt_project_dir; \
+		from dagster_project.lib.publish import prepare_dbt_manifest; prepare_dbt_manifest(dbt_project_dir())'
+
 
 run: setup
 	$(BIN)/wijkmonitor refresh
