@@ -19,7 +19,7 @@
   fixtures) are not part of a refresh: ``make test`` runs them.
 - Scenarios: the rule models carry a ``rule_set`` dimension (``dbt/macros/rule_sets.sql``). A
   scenario run (the job ``scenario``, ``defs/scenarios.py``) selects the models tagged
-  ``rule_sets`` and ``scenarios`` and passes ``--vars {rule_set_only: NAME}``, so the rule models
+  ``rule_sets`` and ``scenarios`` and sets ``WIJKMONITOR_RULE_SET_ONLY=NAME``, so the rule models
   recompute that scenario's rows only, incrementally, in the copy of the published warehouse.
 - The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
   sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it
@@ -33,7 +33,6 @@
 """
 
 import importlib.metadata
-import json
 import sys
 from collections.abc import Mapping
 from functools import cached_property
@@ -57,6 +56,7 @@ from dagster_project.defs.scenarios import rule_set_only
 from dagster_project.lib.config import (
     BUILD_PATH_ENV,
     MEMORY_LIMIT_ENV,
+    RULE_SET_ONLY_ENV,
     dbt_project_dir,
     memory_limit_for,
     temporary_environment,
@@ -105,15 +105,20 @@ def _build(context: dg.AssetExecutionContext):
     # unit tests test the rules on fixtures (make test), not the data: never part of a run (a subset
     # of the dbt assets would otherwise take them in)
     args = ["build", "--exclude-resource-type", "unit_test"]
+    # a scenario run: the rule models recompute that rule set only (an env var, not --vars: dbt
+    # reparses everything when its vars change, only the files that read an env var when it does)
     scenario = rule_set_only(context.run.run_config or {})
-    if scenario:
-        args += ["--vars", json.dumps({"rule_set_only": scenario})]
     # the memory limit fits the panel: $WIJKMONITOR_MEMORY_LIMIT, or derived from the raw rows
     memory_limit = memory_limit_for(raw_row_count(session.build_path))
-    context.log.info(f"dbt {' '.join(args)} into {session.build_path} (DuckDB memory limit {memory_limit})")
+    context.log.info(
+        f"dbt {' '.join(args)} into {session.build_path} (DuckDB memory limit {memory_limit}"
+        + (f", rule set {scenario} only)" if scenario else ")")
+    )
+    session.restore_parse()
     with (
         temporary_environment(BUILD_PATH_ENV, str(session.build_path)),
         temporary_environment(MEMORY_LIMIT_ENV, memory_limit),
+        temporary_environment(RULE_SET_ONLY_ENV, scenario),
     ):
         try:
             yield from dbt.cli(args, context=context, target_path=session.dbt_target_path).stream()
@@ -128,6 +133,8 @@ def _build(context: dg.AssetExecutionContext):
                     allow_retries=False,
                 ) from exc
             raise
+        finally:
+            session.save_parse()
 
 
 @dbt_assets(

@@ -18,6 +18,8 @@ SOURCES_ENV = "WIJKMONITOR_SOURCES"
 WAREHOUSE_ENV = "WIJKMONITOR_WAREHOUSE"
 BUILD_PATH_ENV = "WIJKMONITOR_BUILD_PATH"
 SANDBOX_ENV = "WIJKMONITOR_SANDBOX"
+# set by a scenario run's dbt step only (the rule set it recomputes; dbt/macros/rule_sets.sql)
+RULE_SET_ONLY_ENV = "WIJKMONITOR_RULE_SET_ONLY"
 DEFAULT_SANDBOX = "warehouse/sandbox.duckdb"
 
 
@@ -60,10 +62,13 @@ def sandbox_path() -> Path:
 
 
 @contextmanager
-def temporary_environment(name: str, value: str) -> Iterator[None]:
-    """Set one environment variable for the duration of a block, then restore it (or unset it)."""
+def temporary_environment(name: str, value: str | None) -> Iterator[None]:
+    """Set one environment variable (None: unset it) for the duration of a block, then restore it."""
     previous = os.environ.get(name)
-    os.environ[name] = value
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
     try:
         yield
     finally:

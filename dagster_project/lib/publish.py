@@ -7,15 +7,17 @@ Life of a refresh (one run, one process)::
 
     <warehouse dir>/wijkmonitor.duckdb                      published; only ever replaced whole
     <warehouse dir>/.build/refresh.lock                     held (flock) while a refresh builds
-    <warehouse dir>/.build/wijkmonitor.<run id>.duckdb      this run's build file
+    <warehouse dir>/.build/wijkmonitor.duckdb               the running refresh's build file
     <warehouse dir>/.build/dbt.<run id>/                    this run's dbt artifacts and logs
+    <warehouse dir>/.build/partial_parse.msgpack            dbt's parse of the last run, for the next
     <warehouse dir>/.publications/<publication id>.duckdb   the previous N publications, whole
     <warehouse dir>/validation/<run id>/                    Great Expectations results of a run
 
 1. ``BuildSession.open()`` takes the lock (a second refresh of the same warehouse fails at once
-   instead of racing), then removes every other file in ``.build/``: whatever is there belongs to a
-   refresh that was killed, because a live one would hold the lock. The lock is released by the
-   operating system when a process dies, so a killed refresh never blocks the next one.
+   instead of racing), then removes every other file in ``.build/`` but dbt's last parse: whatever
+   is there belongs to a refresh that was killed, because a live one would hold the lock. The lock
+   is released by the operating system when a process dies, so a killed refresh never blocks the
+   next one.
 2. Ingestion, dbt and the checks write to / read the build file (dbt through
    ``WIJKMONITOR_BUILD_PATH``). The build file starts empty: the published warehouse is the result
    of exactly one complete refresh, never an old file patched (a dropped model cannot linger).
@@ -67,6 +69,7 @@ import duckdb
 
 BUILD_DIR_NAME = ".build"
 LOCK_FILE_NAME = "refresh.lock"
+PARSE_CACHE_NAME = "partial_parse.msgpack"
 PUBLICATIONS_DIR_NAME = ".publications"
 VALIDATION_DIR_NAME = "validation"
 PUBLICATIONS_TABLE = "meta.publications"
@@ -223,10 +226,12 @@ def build_dir(warehouse_path: Path) -> Path:
     return Path(warehouse_path).parent / BUILD_DIR_NAME
 
 
-def build_path_for(warehouse_path: Path, run_id: str) -> Path:
-    """``<warehouse dir>/.build/<warehouse name>.<run id>.duckdb``."""
+def build_path_for(warehouse_path: Path) -> Path:
+    """``<warehouse dir>/.build/<warehouse name>.duckdb``: one name for every run (only one runs at a
+    time, under the lock), so dbt's profile is the same from run to run and dbt parses only what
+    changed (``BuildSession.restore_parse`` / ``save_parse``) instead of the whole project (3.6 s)."""
     warehouse_path = Path(warehouse_path)
-    return build_dir(warehouse_path) / f"{warehouse_path.stem}.{run_id}{warehouse_path.suffix or '.duckdb'}"
+    return build_dir(warehouse_path) / f"{warehouse_path.stem}{warehouse_path.suffix or '.duckdb'}"
 
 
 def wal_path(db_path: Path) -> Path:
@@ -257,7 +262,8 @@ def clean_stale_builds(directory: Path, keep: tuple[Path, ...] = ()) -> list[Pat
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    kept = {LOCK_FILE_NAME} | {Path(k).name for k in keep} | {wal_path(k).name for k in keep}
+    kept = {LOCK_FILE_NAME, PARSE_CACHE_NAME} | {Path(k).name for k in keep}
+    kept |= {wal_path(k).name for k in keep}
     removed = []
     for path in sorted(directory.iterdir()):
         if path.name in kept:
@@ -279,7 +285,7 @@ class BuildSession:
 
     def __post_init__(self) -> None:
         self.warehouse_path = Path(self.warehouse_path)
-        self.build_path = build_path_for(self.warehouse_path, self.run_id)
+        self.build_path = build_path_for(self.warehouse_path)
         self.dbt_target_path = dbt_target_path_for(self.warehouse_path, self.run_id)
         self.stale_files_removed: list[Path] = []
         self.keep = DEFAULT_KEEP_PUBLICATIONS  # read from the environment by open()
@@ -305,8 +311,25 @@ class BuildSession:
                 ) from None
             raise
         self._lock_fd = fd
-        self.stale_files_removed = clean_stale_builds(directory, keep=(self.build_path, self.dbt_target_path))
+        # a build file here is a killed run's (the name is the same for every run): removed too
+        self.stale_files_removed = clean_stale_builds(directory, keep=(self.dbt_target_path,))
         return self
+
+    def restore_parse(self) -> None:
+        """Give this run's dbt the parse of the last run (dbt reparses what changed since)."""
+        cache = build_dir(self.warehouse_path) / PARSE_CACHE_NAME
+        if cache.is_file():
+            self.dbt_target_path.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cache, self.dbt_target_path / PARSE_CACHE_NAME)
+
+    def save_parse(self) -> None:
+        """Keep this run's dbt parse for the next run (replaced whole; none if dbt wrote none)."""
+        parsed = self.dbt_target_path / PARSE_CACHE_NAME
+        if parsed.is_file():
+            cache = build_dir(self.warehouse_path) / PARSE_CACHE_NAME
+            partial = cache.with_suffix(".partial")
+            shutil.copyfile(parsed, partial)
+            os.replace(partial, cache)
 
     def close(self) -> bool:
         """Remove the build file if it is still there (not published); release the lock.

@@ -2,12 +2,13 @@
     rule_set: 'official' or the scenario's name). See README "Scenarios".
 
     A `dbt build` computes every rule set. A scenario run (`wijkmonitor scenario`, Dagster job
-    `scenario`) passes --vars '{rule_set_only: NAME}': the rule models tagged `rule_sets` then run
+    `scenario`) sets $WIJKMONITOR_RULE_SET_ONLY=NAME (by hand: --vars '{rule_set_only: NAME}'; an env
+    var keeps dbt's parse of the last run usable): the rule models tagged `rule_sets` then run
     incrementally on the published warehouse's copy, deleting and recomputing only that rule set's
     rows (rule_set_materialization, rule_set_scope, delete_rule_set_rows). -#}
 
 {% macro rule_set_only() -%}
-    {{ return(var('rule_set_only', none)) }}
+    {{ return(var('rule_set_only', none) or env_var('WIJKMONITOR_RULE_SET_ONLY', '') or none) }}
 {%- endmacro %}
 
 {% macro rule_set_materialization() -%}

@@ -1,0 +1,34 @@
+"""BuildSession (lib/publish.py): one build file name per warehouse, and dbt's parse kept between runs."""
+
+from pathlib import Path
+
+from dagster_project.lib import publish
+
+
+def test_a_killed_runs_build_file_is_removed_and_the_parse_is_kept(tmp_path: Path):
+    warehouse = tmp_path / "w.duckdb"
+    first = publish.BuildSession(warehouse, "run-1")
+    second = publish.BuildSession(warehouse, "run-2")
+    assert first.build_path == second.build_path == tmp_path / ".build" / "w.duckdb"
+    assert first.dbt_target_path != second.dbt_target_path
+    build = tmp_path / ".build"
+    build.mkdir()
+    first.build_path.write_bytes(b"half a warehouse")  # a killed run's
+    publish.wal_path(first.build_path).write_bytes(b"wal")
+    (build / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-1")
+    with second:
+        assert not second.build_path.exists() and not publish.wal_path(second.build_path).exists()
+        second.restore_parse()
+        assert (second.dbt_target_path / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-1"
+        (second.dbt_target_path / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-2")
+        second.save_parse()
+    assert (build / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-2"
+    assert sorted(p.name for p in build.iterdir()) == [publish.PARSE_CACHE_NAME, publish.LOCK_FILE_NAME]
+
+
+def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path):
+    with publish.BuildSession(tmp_path / "w.duckdb", "run-1") as session:
+        session.restore_parse()
+        assert not (session.dbt_target_path / publish.PARSE_CACHE_NAME).exists()
+        session.save_parse()
+    assert not (tmp_path / ".build" / publish.PARSE_CACHE_NAME).exists()
