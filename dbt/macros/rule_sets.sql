@@ -3,30 +3,35 @@
 
     A `dbt build` computes every rule set. A scenario run (`wijkmonitor scenario`, Dagster job
     `scenario`) sets $WIJKMONITOR_RULE_SET_ONLY=NAME (by hand: --vars '{rule_set_only: NAME}'; an env
-    var keeps dbt's parse of the last run usable): the rule models tagged `rule_sets` then run
-    incrementally on the published warehouse's copy, deleting and recomputing only that rule set's
-    rows (rule_set_materialization, rule_set_scope, delete_rule_set_rows). -#}
+    var keeps dbt's parse of the last run usable): the rule models tagged `rule_sets` then replace
+    only that rule set's rows in the published warehouse's copy (materialization rule_set_rows:
+    delete them, insert the recomputed ones; rule_set_scope, delete_rule_set_rows). -#}
 
 {% macro rule_set_only() -%}
     {{ return(var('rule_set_only', none) or env_var('WIJKMONITOR_RULE_SET_ONLY', '') or none) }}
 {%- endmacro %}
 
 {% macro rule_set_materialization() -%}
-    {{ return('incremental' if rule_set_only() else 'table') }}
+    {{ return('rule_set_rows' if rule_set_only() else 'table') }}
 {%- endmacro %}
 
-{#- A where-clause term restricting a rule_set column to the scenario of an incremental run. -#}
+{#- Whether this model replaces one rule set's rows (materialization rule_set_rows, a scenario run). -#}
+{% macro is_rule_set_run() -%}
+    {{ return(rule_set_only() is not none and config.get('materialized') == 'rule_set_rows') }}
+{%- endmacro %}
+
+{#- A where-clause term restricting a rule_set column to the scenario of a rule-set run. -#}
 {% macro rule_set_scope(column='rule_set') -%}
-    {%- if rule_set_only() and is_incremental() -%}
+    {%- if is_rule_set_run() -%}
         {{ column }} = '{{ rule_set_only() }}'
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre-hook of the rule models: an incremental run replaces its rule set's rows whole. -#}
+{#- pre-hook of the rule models: a rule-set run replaces its rule set's rows whole. -#}
 {% macro delete_rule_set_rows() -%}
-    {%- if rule_set_only() and is_incremental() -%}
+    {%- if is_rule_set_run() -%}
         delete from {{ this }} where rule_set = '{{ rule_set_only() }}'
     {%- else -%}
         select 1
@@ -37,8 +42,6 @@
 {% macro rule_set_model_config() -%}
     {{ config(
         materialized=rule_set_materialization(),
-        incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ delete_rule_set_rows() }}",
         tags=['rule_sets'],
     ) }}

@@ -522,3 +522,23 @@ def test_user_scenarios_survive_a_refresh_and_can_be_removed(
     assert official_fingerprints(bundled_warehouse).keys() <= official_fingerprints(
         scenario_removed.warehouse
     ).keys()
+
+
+def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_publishes_nothing(
+    bundled_warehouse, tmp_path
+):
+    """A scenario inserts its rows into the published rule tables (materialization rule_set_rows):
+    if a table's columns are not the model's (a warehouse built by an older version), it stops and
+    says to refresh, instead of inserting rows that do not fit."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    shutil.copyfile(bundled_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("ALTER TABLE intermediate.int_dk__criteria_evaluated ADD COLUMN old_column INTEGER")
+    before = sha256(warehouse)
+    result = scenario(warehouse, "columns", "--rules", "dk", "--param", "no_attachment.threshold=45")
+    assert result.returncode != 0, result.stdout
+    assert "the columns of" in result.stdout + result.stderr and "int_dk__criteria_evaluated" in (
+        result.stdout + result.stderr
+    ), result.stdout + result.stderr
+    assert "run a refresh" in result.stdout + result.stderr
+    assert sha256(warehouse) == before
