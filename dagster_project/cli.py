@@ -25,7 +25,7 @@ Decisions:
   warehouse's ``scenarios.definitions`` first. Only ``refresh`` and ``scenario`` import Dagster,
   and only once they run a job: in this process, on an ephemeral instance in a temporary
   DAGSTER_HOME, with Dagster's and dbt's output captured (nothing is left behind but the published
-  warehouse). The dbt manifest is prepared first (``dbt parse``, incremental).
+  warehouse). The dbt manifest is prepared first (``dbt parse``, only when the project changed).
 - Read-only commands open the published warehouse read-only and never import Dagster.
 - Tables are fitted into 120 columns (long cells wrap); ``--wide`` does not wrap.
 - Exit codes: 0 success; 1 the sources, the build or a check failed; 2 the request cannot be
