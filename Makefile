@@ -34,7 +34,6 @@ $(MANIFEST): $(STAMP) $(shell find dbt/models dbt/seeds dbt/macros dbt/tests -ty
 	$(BIN)/python -c 'from dagster_project.lib.config import dbt_project_dir; \
 		from dagster_project.lib.publish import prepare_dbt_manifest; prepare_dbt_manifest(dbt_project_dir())'
 
-
 run: setup
 	$(BIN)/wijkmonitor refresh
 

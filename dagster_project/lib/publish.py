@@ -255,7 +255,7 @@ def dbt_target_path_for(warehouse_path: Path, run_id: str) -> Path:
 
 
 def clean_stale_builds(directory: Path, keep: tuple[Path, ...] = ()) -> list[Path]:
-    """Remove everything in the build directory except the lock file and ``keep`` (+ WAL files).
+    """Remove everything in the build directory except the lock file, dbt's last parse and ``keep``.
 
     Only call this while holding the refresh lock: then no other refresh can own any of it.
     """
@@ -263,7 +263,6 @@ def clean_stale_builds(directory: Path, keep: tuple[Path, ...] = ()) -> list[Pat
     if not directory.is_dir():
         return []
     kept = {LOCK_FILE_NAME, PARSE_CACHE_NAME} | {Path(k).name for k in keep}
-    kept |= {wal_path(k).name for k in keep}
     removed = []
     for path in sorted(directory.iterdir()):
         if path.name in kept:
@@ -315,21 +314,23 @@ class BuildSession:
         self.stale_files_removed = clean_stale_builds(directory, keep=(self.dbt_target_path,))
         return self
 
+    @property
+    def parse_cache_path(self) -> Path:
+        return build_dir(self.warehouse_path) / PARSE_CACHE_NAME
+
     def restore_parse(self) -> None:
         """Give this run's dbt the parse of the last run (dbt reparses what changed since)."""
-        cache = build_dir(self.warehouse_path) / PARSE_CACHE_NAME
-        if cache.is_file():
+        if self.parse_cache_path.is_file():
             self.dbt_target_path.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(cache, self.dbt_target_path / PARSE_CACHE_NAME)
+            shutil.copyfile(self.parse_cache_path, self.dbt_target_path / PARSE_CACHE_NAME)
 
     def save_parse(self) -> None:
         """Keep this run's dbt parse for the next run (replaced whole; none if dbt wrote none)."""
         parsed = self.dbt_target_path / PARSE_CACHE_NAME
         if parsed.is_file():
-            cache = build_dir(self.warehouse_path) / PARSE_CACHE_NAME
-            partial = cache.with_suffix(".partial")
+            partial = self.parse_cache_path.with_suffix(".partial")
             shutil.copyfile(parsed, partial)
-            os.replace(partial, cache)
+            os.replace(partial, self.parse_cache_path)
 
     def close(self) -> bool:
         """Remove the build file if it is still there (not published); release the lock.
