@@ -58,6 +58,9 @@ flipped as (
         outcomes.requires_list_kind,
         outcomes.excludes_list_kind,
         outcomes.is_listed,
+        outcomes.own_rule_decision = 'listed' as meets_own_rule,
+        outcomes.is_on_required_list,
+        outcomes.is_on_excluded_list,
         case
             when lines.criterion_role = 'minimum'
                 then
@@ -79,23 +82,48 @@ flipped as (
     inner join outcomes on lines.list_year = outcomes.list_year and lines.area_id = outcomes.area_id
 ),
 
+own_rule_changes as (
+    -- the lists whose own rule the line alone changes (few): only these can change a list that
+    -- requires or excludes them; every other list keeps its own rule as it is
+    select
+        list_year,
+        area_id,
+        criterion,
+        criterion_list_kind,
+        list_kind,
+        meets_own_rule_after
+    from flipped
+    where meets_own_rule_after is distinct from meets_own_rule
+),
+
 decided as (
     -- the list decision once the line is crossed: its own rule, the list it requires, the list it excludes
     select
         flipped.*,
         flipped.meets_own_rule_after
-        and (flipped.requires_list_kind is null or coalesce(required.meets_own_rule_after, false))
-        and not (flipped.excludes_list_kind is not null and coalesce(excluded.meets_own_rule_after, false))
-            as is_listed_after
+        and (
+            flipped.requires_list_kind is null
+            or case
+                when required.list_kind is null then flipped.is_on_required_list
+                else coalesce(required.meets_own_rule_after, false)
+            end
+        )
+        and not (
+            flipped.excludes_list_kind is not null
+            and case
+                when excluded.list_kind is null then flipped.is_on_excluded_list
+                else coalesce(excluded.meets_own_rule_after, false)
+            end
+        ) as is_listed_after
     from flipped
-    left join flipped as required
+    left join own_rule_changes as required
         on
             flipped.list_year = required.list_year
             and flipped.area_id = required.area_id
             and flipped.criterion = required.criterion
             and flipped.criterion_list_kind is not distinct from required.criterion_list_kind
             and flipped.requires_list_kind = required.list_kind
-    left join flipped as excluded
+    left join own_rule_changes as excluded
         on
             flipped.list_year = excluded.list_year
             and flipped.area_id = excluded.area_id
