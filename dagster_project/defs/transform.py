@@ -54,6 +54,7 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from packaging import version
 
 from dagster_project.defs.scenarios import rule_set_only
+from dagster_project.lib import gx
 from dagster_project.lib.config import (
     BUILD_PATH_ENV,
     MEMORY_LIMIT_ENV,
@@ -116,6 +117,7 @@ def _build(context: dg.AssetExecutionContext):
         + (f", rule set {scenario} only)" if scenario else ")")
     )
     session.restore_parse()
+    gx.import_in_background()  # its checks come next; a scenario has not imported GX yet
     with (
         temporary_environment(BUILD_PATH_ENV, str(session.build_path)),
         temporary_environment(MEMORY_LIMIT_ENV, memory_limit),

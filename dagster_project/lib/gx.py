@@ -66,6 +66,8 @@ import itertools
 import json
 import math
 import re
+import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -363,6 +365,13 @@ def _gx():
     import great_expectations
 
     return great_expectations
+
+
+def import_in_background() -> None:
+    """Start importing Great Expectations (2.5 s) in a daemon thread, for a caller about to wait on
+    something else (the dbt subprocess); whoever needs GX first waits for the import to finish."""
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=_gx, name="import-great-expectations", daemon=True).start()
 
 
 @cache
