@@ -34,45 +34,55 @@ evaluability as (
     where rules = 'dk'
 ),
 
-joined as (
+lines as (
+    -- the lines of every rule set, dataset, list year and criterion: a few hundred rows, so each
+    -- threshold is computed once, not once per area
     select
         list_years.rule_set,
-        criterion_values.dataset,
-        criterion_values.list_year,
-        criterion_values.area_id,
+        list_years.dataset,
+        list_years.list_year,
         list_years.rule_version,
-        criterion_values.criterion,
-        criterion_values.value,
-        criterion_values.margin_denominator,
+        rule_pairs.criterion,
         coalesce(evaluability.is_evaluable, true) as is_evaluable,
-        national_reference.national_convicted_pct,
-        rule_pairs.list_kind,
-        rule_pairs.criterion_role,
         rule_pairs.comparison,
-        rule_pairs.threshold_basis,
-        rule_pairs.threshold_value,
         {{ dk_threshold(
             'rule_pairs.threshold_basis', 'rule_pairs.threshold_value', 'national_reference.national_convicted_pct'
         ) }} as threshold,
-        rule_pairs.window_years,
-        rule_pairs.preventive_criterion_role,
         rule_pairs.preventive_comparison,
         {{ dk_threshold(
             'rule_pairs.preventive_threshold_basis', 'rule_pairs.preventive_threshold_value',
             'national_reference.national_convicted_pct'
         ) }} as preventive_threshold
     from list_years
-    inner join criterion_values
-        on list_years.dataset = criterion_values.dataset and list_years.list_year = criterion_values.list_year
     inner join rule_pairs
-        on
-            list_years.rule_set = rule_pairs.rule_set
-            and list_years.rule_version = rule_pairs.rule_version
-            and criterion_values.criterion = rule_pairs.criterion
+        on list_years.rule_set = rule_pairs.rule_set and list_years.rule_version = rule_pairs.rule_version
     left join evaluability
-        on list_years.rule_set = evaluability.rule_set and criterion_values.criterion = evaluability.criterion
+        on list_years.rule_set = evaluability.rule_set and rule_pairs.criterion = evaluability.criterion
     left join {{ ref('stg_dk__national_reference') }} as national_reference
-        on list_years.dataset = 'dk' and criterion_values.list_year = national_reference.list_year
+        on list_years.dataset = 'dk' and list_years.list_year = national_reference.list_year
+),
+
+joined as (
+    select
+        lines.rule_set,
+        criterion_values.dataset,
+        criterion_values.list_year,
+        criterion_values.area_id,
+        lines.rule_version,
+        criterion_values.criterion,
+        criterion_values.value,
+        criterion_values.margin_denominator,
+        lines.is_evaluable,
+        lines.comparison,
+        lines.threshold,
+        lines.preventive_comparison,
+        lines.preventive_threshold
+    from lines
+    inner join criterion_values
+        on
+            lines.dataset = criterion_values.dataset
+            and lines.list_year = criterion_values.list_year
+            and lines.criterion = criterion_values.criterion
 )
 
 select
