@@ -38,6 +38,41 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The generic data tests of a rule model, in a rule-set run, read only that rule set's rows: the
+    others were tested when they were written and the run does not touch them (with every saved
+    scenario the tables grow by a panel's rows each). dbt's own hook for a test's `where`, extended;
+    decided when the test runs, never at parse time (reading the env var there would make dbt
+    reparse every yml file with a test whenever the scenario changes). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set conditions = [config.get('where', '')] -%}
+    {%- if execute -%}
+        {%- do conditions.append(rule_set_test_scope(relation)) -%}
+    {%- endif -%}
+    {%- set conditions = conditions | select | list -%}
+    {%- if conditions -%}
+        {%- do return(
+            '(select * from ' ~ relation ~ ' where (' ~ conditions | join(') and (') ~ ')) dbt_subquery'
+        ) -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- `rule_set = '<scenario>'` when `relation` is a model that replaces one rule set's rows in this
+    run (materialization rule_set_rows), else '' -#}
+{% macro rule_set_test_scope(relation) -%}
+    {%- set rule_set = rule_set_only() -%}
+    {%- if rule_set is not none and relation.identifier is not none -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.config.materialized == 'rule_set_rows'
+                and (node.alias or node.name) | lower == relation.identifier | lower
+                and node.schema | lower == (relation.schema or '') | lower -%}
+                {{ return("rule_set = '" ~ rule_set ~ "'") }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
 {#- config of a model with one row set per rule set -#}
 {% macro rule_set_model_config() -%}
     {{ config(

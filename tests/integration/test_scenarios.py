@@ -542,3 +542,30 @@ def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_
     ), result.stdout + result.stderr
     assert "run a refresh" in result.stdout + result.stderr
     assert sha256(warehouse) == before
+
+
+def test_a_scenario_run_tests_only_its_own_rule_set_rows(bundled_warehouse, tmp_path):
+    """In a scenario run the data tests of a rule model read only the scenario's rows (macro
+    get_where_subquery): the other rule sets' rows were tested when they were written and the run
+    leaves them as they are. A duplicate official row, planted in the copy, is not the scenario's
+    business: the scenario publishes and the planted row is still there, untouched."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    shutil.copyfile(bundled_warehouse, warehouse)
+    table = "intermediate.int_dk__list_rules_evaluated"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE rule_set = 'official' LIMIT 1")
+        planted = con.execute(
+            f"SELECT count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM {table} "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+    assert planted == (1,)
+    result = scenario(warehouse, "scoped", "--rules", "dk", "--param", "no_attachment.threshold=45")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        duplicated = con.execute(
+            f"SELECT rule_set, count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM {table} "
+            "GROUP BY ALL HAVING count(*) > 1) GROUP BY ALL"
+        ).fetchall()
+        scoped_rows = con.execute(f"SELECT count(*) FROM {table} WHERE rule_set = 'scoped'").fetchone()[0]
+    assert duplicated == [("official", 1)]
+    assert scoped_rows > 0
