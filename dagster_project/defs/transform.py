@@ -20,7 +20,7 @@
 - Scenarios: the rule models carry a ``rule_set`` dimension (``dbt/macros/rule_sets.sql``). A
   scenario run (the job ``scenario``, ``defs/scenarios.py``) selects the models tagged
   ``rule_sets`` and ``scenarios`` and sets ``WIJKMONITOR_RULE_SET_ONLY=NAME``, so the rule models
-  replace that scenario's rows only (materialization ``rule_set_rows``) in the copy of the
+  replace that scenario's rows only (materialization ``rule_set_table``) in the copy of the
   published warehouse.
 - The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
   sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it

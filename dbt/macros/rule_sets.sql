@@ -4,20 +4,18 @@
     A `dbt build` computes every rule set. A scenario run (`wijkmonitor scenario`, Dagster job
     `scenario`) sets $WIJKMONITOR_RULE_SET_ONLY=NAME (by hand: --vars '{rule_set_only: NAME}'; an env
     var keeps dbt's parse of the last run usable): the rule models tagged `rule_sets` then replace
-    only that rule set's rows in the published warehouse's copy (materialization rule_set_rows:
-    delete them, insert the recomputed ones; rule_set_scope, delete_rule_set_rows). -#}
+    only that rule set's rows in the published warehouse's copy (materialization rule_set_table:
+    delete them, insert the recomputed ones; rule_set_scope, delete_rule_set_rows). Everything
+    here that reads the rule set does so when the model runs (`execute`), never while dbt parses:
+    dbt would otherwise reparse those files whenever the scenario changes. -#}
 
 {% macro rule_set_only() -%}
     {{ return(var('rule_set_only', none) or env_var('WIJKMONITOR_RULE_SET_ONLY', '') or none) }}
 {%- endmacro %}
 
-{% macro rule_set_materialization() -%}
-    {{ return('rule_set_rows' if rule_set_only() else 'table') }}
-{%- endmacro %}
-
-{#- Whether this model replaces one rule set's rows (materialization rule_set_rows, a scenario run). -#}
+{#- Whether this model replaces one rule set's rows (a rule model in a scenario run), when it runs. -#}
 {% macro is_rule_set_run() -%}
-    {{ return(rule_set_only() is not none and config.get('materialized') == 'rule_set_rows') }}
+    {{ return(execute and config.get('materialized') == 'rule_set_table' and rule_set_only() is not none) }}
 {%- endmacro %}
 
 {#- A where-clause term restricting a rule_set column to the scenario of a rule-set run. -#}
@@ -58,12 +56,12 @@
 {%- endmacro %}
 
 {#- `rule_set = '<scenario>'` when `relation` is a model that replaces one rule set's rows in this
-    run (materialization rule_set_rows), else '' -#}
+    run (a rule model, materialization rule_set_table, in a scenario run), else '' -#}
 {% macro rule_set_test_scope(relation) -%}
     {%- set rule_set = rule_set_only() -%}
     {%- if rule_set is not none and relation.identifier is not none -%}
         {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and node.config.materialized == 'rule_set_rows'
+            {%- if node.resource_type == 'model' and node.config.materialized == 'rule_set_table'
                 and (node.alias or node.name) | lower == relation.identifier | lower
                 and node.schema | lower == (relation.schema or '') | lower -%}
                 {{ return("rule_set = '" ~ rule_set ~ "'") }}
@@ -76,7 +74,7 @@
 {#- config of a model with one row set per rule set -#}
 {% macro rule_set_model_config() -%}
     {{ config(
-        materialized=rule_set_materialization(),
+        materialized='rule_set_table',
         pre_hook="{{ delete_rule_set_rows() }}",
         tags=['rule_sets'],
     ) }}

@@ -527,7 +527,7 @@ def test_user_scenarios_survive_a_refresh_and_can_be_removed(
 def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_publishes_nothing(
     bundled_warehouse, tmp_path
 ):
-    """A scenario inserts its rows into the published rule tables (materialization rule_set_rows):
+    """A scenario inserts its rows into the published rule tables (materialization rule_set_table):
     if a table's columns are not the model's (a warehouse built by an older version), it stops and
     says to refresh, instead of inserting rows that do not fit."""
     warehouse = tmp_path / "wijkmonitor.duckdb"
