@@ -108,7 +108,8 @@ def _build(context: dg.AssetExecutionContext):
     # of the dbt assets would otherwise take them in)
     args = ["build", "--exclude-resource-type", "unit_test"]
     # a scenario run: the rule models recompute that rule set only (an env var, not --vars: dbt
-    # reparses everything when its vars change, only the files that read an env var when it does)
+    # reparses everything when its vars change; the env var is read only when models run, so dbt
+    # reparses nothing when it does, dbt/macros/rule_sets.sql)
     scenario = rule_set_only(context.run.run_config or {})
     # the memory limit fits the panel: $WIJKMONITOR_MEMORY_LIMIT, or derived from the raw rows
     memory_limit = memory_limit_for(raw_row_count(session.build_path))
