@@ -16,59 +16,60 @@ parameters as (
 ),
 
 ranked as (
+    -- one pass: the included sectors (with an index) are their own window partition, so an
+    -- excluded sector neither takes a rank nor counts in the pooled residents
     select
-        rule_set,
-        statistics_year,
-        sector_id,
-        residents,
-        row_number() over most_deprived_first as deprivation_rank,
+        scores.*,
+        scores.deprivation_index is not null as is_included,
+        row_number() over most_deprived_first as rank_in_partition,
         coalesce(
-            sum(residents) over (most_deprived_first rows between unbounded preceding and 1 preceding), 0
+            sum(scores.residents) over (most_deprived_first rows between unbounded preceding and 1 preceding), 0
         ) as residents_before,
-        sum(residents) over (partition by rule_set, statistics_year) as pooled_residents
+        sum(scores.residents) over (
+            partition by scores.rule_set, scores.statistics_year, scores.deprivation_index is null
+        ) as pooled_residents
     from scores
-    where deprivation_index is not null
     window most_deprived_first as (
-        partition by rule_set, statistics_year order by deprivation_index desc, sector_id asc
+        partition by scores.rule_set, scores.statistics_year, scores.deprivation_index is null
+        order by scores.deprivation_index desc, scores.sector_id asc
     )
 )
 
 select
-    scores.rule_set,
-    scores.dataset,
-    scores.statistics_year,
-    scores.sector_id,
-    scores.sector_name,
-    scores.municipality_refnis,
-    scores.urban_region_code,
-    scores.urban_region_name,
-    scores.residents,
-    scores.has_suppressed_income,
-    scores.known_weight_pct,
-    scores.deprivation_index,
-    ranked.deprivation_rank,
-    cast(ranked.residents_before * 100 / ranked.pooled_residents as double) as population_share_before_pct,
-    cast((ranked.residents_before + ranked.residents) * 100 / ranked.pooled_residents as double)
-        as cumulative_population_share_pct,
-    parameters.population_cut_pct,
-    ranked.sector_id is not null as is_included,
+    ranked.rule_set,
+    ranked.dataset,
+    ranked.statistics_year,
+    ranked.sector_id,
+    ranked.sector_name,
+    ranked.municipality_refnis,
+    ranked.urban_region_code,
+    ranked.urban_region_name,
+    ranked.residents,
+    ranked.has_suppressed_income,
+    ranked.known_weight_pct,
+    ranked.deprivation_index,
+    case when ranked.is_included then ranked.rank_in_partition end as deprivation_rank,
     case
-        when ranked.sector_id is null then null
+        when ranked.is_included then cast(ranked.residents_before * 100 / ranked.pooled_residents as double)
+    end as population_share_before_pct,
+    case
+        when ranked.is_included
+            then cast((ranked.residents_before + ranked.residents) * 100 / ranked.pooled_residents as double)
+    end as cumulative_population_share_pct,
+    parameters.population_cut_pct,
+    ranked.is_included,
+    case
+        when not ranked.is_included then null
         when parameters.is_crossing_sector_included
             then ranked.residents_before * 100 < parameters.population_cut_pct * ranked.pooled_residents
         else
             (ranked.residents_before + ranked.residents) * 100
             <= parameters.population_cut_pct * ranked.pooled_residents
     end as is_deprived,
-    scores.is_undecidable,
-    scores.exclusion_reason,
+    ranked.is_undecidable,
+    ranked.exclusion_reason,
     parameters.method_note as method,
-    scores.source_file,
-    scores.source_line
-from scores
-inner join parameters on scores.rule_set = parameters.rule_set
-left join ranked
-    on
-        scores.rule_set = ranked.rule_set
-        and scores.statistics_year = ranked.statistics_year
-        and scores.sector_id = ranked.sector_id
+    ranked.source_file,
+    ranked.source_line
+from ranked
+inner join parameters on ranked.rule_set = parameters.rule_set

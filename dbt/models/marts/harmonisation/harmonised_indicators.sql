@@ -29,7 +29,16 @@ datasets as (
 referenced as (
     select
         indicator_values.*,
-        coalesce(eligibility.is_eligible, false) as is_eligible,
+        -- a semi-join, not a left join: it can neither repeat a value nor cost anything where a
+        -- query does not read is_eligible
+        exists(
+            select 1 from eligibility
+            where
+                eligibility.dataset = indicator_values.dataset
+                and eligibility.unit_id = indicator_values.unit_id
+                and eligibility.period = indicator_values.period
+                and eligibility.is_eligible
+        ) as is_eligible,
         stats.eligible_mean,
         stats.eligible_sd,
         stats.eligible_units_with_value,
@@ -38,11 +47,6 @@ referenced as (
             when 'units_weighted_mean' then stats.weighted_mean
         end as reference_value_raw
     from indicator_values
-    left join eligibility
-        on
-            indicator_values.dataset = eligibility.dataset
-            and indicator_values.unit_id = eligibility.unit_id
-            and indicator_values.period = eligibility.period
     left join stats
         on
             indicator_values.dataset = stats.dataset
