@@ -142,6 +142,24 @@ own_rule as (
             and per_list.area_id = units.area_id
 ),
 
+related_lists as (
+    -- the own-rule decisions other lists depend on (a list a rule requires or excludes: udsat):
+    -- the self-joins below hash these rows only, not every list's
+    select
+        rule_set,
+        list_year,
+        area_id,
+        list_kind,
+        own_rule_decision
+    from own_rule
+    where
+        list_kind in (
+            select list_rules.requires_list_kind from list_rules
+            union
+            select list_rules.excludes_list_kind from list_rules
+        )
+),
+
 combined as (
     select
         own_rule.*,
@@ -167,13 +185,13 @@ combined as (
             else 'undecidable'
         end as listing_decision
     from own_rule
-    left join own_rule as required_list
+    left join related_lists as required_list
         on
             own_rule.rule_set = required_list.rule_set
             and own_rule.list_year = required_list.list_year
             and own_rule.area_id = required_list.area_id
             and own_rule.requires_list_kind = required_list.list_kind
-    left join own_rule as excluded_list
+    left join related_lists as excluded_list
         on
             own_rule.rule_set = excluded_list.rule_set
             and own_rule.list_year = excluded_list.list_year
