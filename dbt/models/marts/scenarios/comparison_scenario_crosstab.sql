@@ -46,10 +46,7 @@ scenario_kinds as (
 
 grid as (
     select
-        definitions.scenario,
-        definitions.rules,
-        definitions.data,
-        definitions.caveats,
+        scenario_kinds.scenario,
         scenario_kinds.list_kind,
         units.period,
         units.unit_id,
@@ -58,24 +55,39 @@ grid as (
     from definitions
     inner join scenario_kinds on definitions.scenario = scenario_kinds.scenario
     inner join units on definitions.data = units.dataset and scenario_kinds.period = units.period
+),
+
+cells as (
+    -- counted before the scenario's description is joined: the join of the grid (a row per
+    -- scenario, list and unit) to the memberships carries the keys and two values only
+    select
+        grid.scenario,
+        grid.period,
+        grid.list_kind,
+        coalesce(membership.decision, 'not_listed') as scenario_decision,
+        grid.official_classification,
+        count(*) as units,
+        coalesce(sum(grid.residents), 0)::bigint as residents
+    from grid
+    left join membership
+        on
+            grid.scenario = membership.scenario
+            and grid.period = membership.list_year
+            and grid.unit_id = membership.unit_id
+            and grid.list_kind = membership.list_kind
+    group by all
 )
 
 select
-    grid.scenario,
-    grid.rules,
-    grid.data,
-    grid.period,
-    grid.list_kind as scenario_list_kind,
-    coalesce(membership.decision, 'not_listed') as scenario_decision,
-    grid.official_classification,
-    count(*) as units,
-    coalesce(sum(grid.residents), 0)::bigint as residents,
-    any_value(grid.caveats) as caveats
-from grid
-left join membership
-    on
-        grid.scenario = membership.scenario
-        and grid.period = membership.list_year
-        and grid.unit_id = membership.unit_id
-        and grid.list_kind = membership.list_kind
-group by all
+    cells.scenario,
+    definitions.rules,
+    definitions.data,
+    cells.period,
+    cells.list_kind as scenario_list_kind,
+    cells.scenario_decision,
+    cells.official_classification,
+    cells.units,
+    cells.residents,
+    definitions.caveats
+from cells
+inner join definitions on cells.scenario = definitions.scenario
