@@ -65,8 +65,8 @@ standardisation as (
         rule_set,
         statistics_year,
         indicator_code,
-        avg(value) as mean_value,
-        stddev_pop(value) as sd_value
+        {{ deterministic_avg('value') }} as mean_value,
+        {{ deterministic_stddev_pop('value') }} as sd_value
     from eligible_values
     group by rule_set, statistics_year, indicator_code
 ),
@@ -94,7 +94,7 @@ scored as (
         statistics_year,
         sector_id,
         sum(weight) filter (where signed_z_score is not null) as known_weight,
-        sum(weight * signed_z_score) filter (where signed_z_score is not null) as weighted_z_sum
+        {{ deterministic_sum('weight * signed_z_score', where='signed_z_score is not null') }} as weighted_z_sum
     from standardised
     group by rule_set, statistics_year, sector_id
 ),
@@ -134,8 +134,7 @@ select
     has_suppressed_income,
     case when population_exclusion_reason is null then known_weight_pct end as known_weight_pct,
     case
-        -- rounded to 9 decimals: equal indices stay equal between runs (DuckDB's parallel float
-        -- sums differ in the last bits), so the ranking and the cut never turn on that noise
+        -- the same bits on every run (macros/deterministic_aggregates.sql), published to 9 decimals
         when population_exclusion_reason is null and has_enough_known_weight then round(weighted_mean_z_score, 9)
     end as deprivation_index,
     population_exclusion_reason is null and not has_evaluable_indicators as is_undecidable,

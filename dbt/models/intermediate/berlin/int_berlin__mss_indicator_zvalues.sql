@@ -1,5 +1,6 @@
 -- Method step 2: each indicator z-standardised over the included areas P of its rule set and
--- edition: unweighted mean, population standard deviation (divide by N).
+-- edition: unweighted mean, population standard deviation (divide by N); the same bits on every
+-- run (macros/deterministic_aggregates.sql).
 -- A view: the stored result is int_berlin__mss_area_classes (and the public z-values).
 {{ config(materialized='view') }}
 with values_included as (
@@ -12,8 +13,8 @@ standardisation as (
         rule_set,
         edition,
         indicator_code,
-        avg(indicator_value) as mean_value,
-        stddev_pop(indicator_value) as sd_value
+        {{ deterministic_avg('indicator_value') }} as mean_value,
+        {{ deterministic_stddev_pop('indicator_value') }} as sd_value
     from values_included
     group by rule_set, edition, indicator_code
 )

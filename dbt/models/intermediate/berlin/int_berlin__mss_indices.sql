@@ -11,7 +11,7 @@ with sums as (
         edition,
         plr_id,
         index_kind,
-        sum(z_value) as index_sum,
+        {{ deterministic_sum('z_value') }} as index_sum,
         count(*) as indicator_count
     from {{ ref('int_berlin__mss_indicator_zvalues') }}
     where {{ rule_set_scope() }}
@@ -23,8 +23,8 @@ standardisation as (
         rule_set,
         edition,
         index_kind,
-        avg(index_sum) as mean_sum,
-        stddev_pop(index_sum) as sd_sum
+        {{ deterministic_avg('index_sum', scale=9) }} as mean_sum,
+        {{ deterministic_stddev_pop('index_sum', scale=9) }} as sd_sum
     from sums
     group by rule_set, edition, index_kind
 )
@@ -36,8 +36,8 @@ select
     sums.index_kind,
     sums.indicator_count,
     sums.index_sum,
-    -- rounded to 9 decimals: DuckDB's parallel sums differ in the last bits between runs, and equal
-    -- indices must stay equal (a class or rank never turns on that noise)
+    -- the same bits on every run (macros/deterministic_aggregates.sql: DuckDB's parallel float sums
+    -- differ in the last bits from run to run); published to 9 decimals
     round((sums.index_sum - standardisation.mean_sum) / nullif(standardisation.sd_sum, 0), 9) as index_value
 from sums
 inner join standardisation

@@ -1,7 +1,8 @@
 -- Per dataset, period and harmonised code: how many units and values, the standardisation of
 -- marts.harmonised_indicators over the eligible units with a value (mean, population SD, count,
--- residents-weighted mean). One pass over the values, a few hundred rows out: the public view joins
--- it back instead of window functions over every row.
+-- residents-weighted mean; the same bits on every run: macros/deterministic_aggregates.sql). One pass
+-- over the values, a few hundred rows out: the public view joins it back instead of window
+-- functions over every row.
 with indicator_values as (
     select
         indicator_values.dataset,
@@ -24,8 +25,8 @@ select
     harmonised_code,
     count(*) as units,
     count(value) as units_with_value,
-    avg(value) filter (where is_eligible) as eligible_mean,
-    stddev_pop(value) filter (where is_eligible) as eligible_sd,
+    {{ deterministic_avg('value', where='is_eligible') }} as eligible_mean,
+    {{ deterministic_stddev_pop('value', where='is_eligible') }} as eligible_sd,
     count(value) filter (where is_eligible) as eligible_units_with_value,
     sum(value * residents) filter (where is_eligible and residents > 0)
     / nullif(sum(residents) filter (where is_eligible and residents > 0 and value is not null), 0)
