@@ -348,3 +348,13 @@ def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt(defs):
     resource = defs.resources["dbt"]
     assert isinstance(resource, WijkmonitorDbtCliResource)
     assert resource._cli_version == DbtCliResource._cli_version.func(resource)  # runs dbt --version
+
+
+def test_the_dbt_resource_makes_no_dbt_adapter_in_this_process(defs):
+    """dagster-dbt would import the adapter and load the project's macros before every invocation
+    (for fetch_row_counts / fetch_column_metadata, which no asset here uses)."""
+    from dagster_dbt import DbtCliResource
+
+    resource = defs.resources["dbt"]
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+    assert type(resource)._initialize_dbt_core_adapter is not DbtCliResource._initialize_dbt_core_adapter
