@@ -1,9 +1,9 @@
 {#- Aggregates that give the same bits on every run. DuckDB aggregates in parallel and combines the
     threads' partial results in whatever order they finish, so sum / avg / stddev_pop over DOUBLEs
     (and DECIMALs, which stddev_pop turns into DOUBLEs) differ in the last bits from run to run:
-    at 1M area-years int_be__sector_scores, int_berlin__mss_indices and
-    int_harmonisation__indicator_stats had a different checksum on nearly every run, and a value on
-    a class or rank boundary then flips. tests/dbt/test_deterministic_aggregates.py runs these on a
+    at 1M area-years, 6 runs each gave 2 different checksums of int_be__sector_scores, 6 of
+    int_berlin__mss_indices and 4 of int_harmonisation__indicator_stats, and a value on a class or
+    rank boundary then flips. tests/dbt/test_deterministic_aggregates.py runs these on a
     shuffled table with 1 to 8 threads. `where` is an optional FILTER condition. -#}
 
 {#- ` filter (where <where>)`, or nothing -#}
