@@ -5,7 +5,7 @@
       warehouse) and holds every rule set; the pre-hook deletes the scenario's rows and the model's
       rows (rule_set_scope: that rule set only) are inserted straight into the table. dbt's
       incremental materialization would first write them to a temporary table and then copy them
-      (5M rows of int_dk__criteria_evaluated at 1M area-years: ~2 s more). The model's columns must
+      (2.1M rows of int_dk__list_rules_evaluated at 1M area-years: ~1 s more). The model's columns must
       be the table's, in the same order, as in a refresh. -#}
 {% materialization rule_set_table, adapter='duckdb' %}
     {%- if rule_set_only() is none -%}

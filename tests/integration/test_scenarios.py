@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import oracle_dk
 import pytest
-from conftest import REPO_ROOT, completed_output, query, run_wijkmonitor, sha256
+from conftest import REPO_ROOT, STRICT_ARGS, completed_output, query, run_wijkmonitor, sha256
 
 SOURCES = REPO_ROOT / "sources"
 SCENARIO_RELATIONS = ("scenario_", "comparison_", "stg_scenarios__", "int_scenarios__")
@@ -533,15 +533,42 @@ def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_
     warehouse = tmp_path / "wijkmonitor.duckdb"
     shutil.copyfile(bundled_warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("ALTER TABLE intermediate.int_dk__criteria_evaluated ADD COLUMN old_column INTEGER")
+        con.execute("ALTER TABLE intermediate.int_dk__list_rules_evaluated ADD COLUMN old_column INTEGER")
     before = sha256(warehouse)
     result = scenario(warehouse, "columns", "--rules", "dk", "--param", "no_attachment.threshold=45")
     assert result.returncode != 0, result.stdout
-    assert "the columns of" in result.stdout + result.stderr and "int_dk__criteria_evaluated" in (
+    assert "the columns of" in result.stdout + result.stderr and "int_dk__list_rules_evaluated" in (
         result.stdout + result.stderr
     ), result.stdout + result.stderr
     assert "run a refresh" in result.stdout + result.stderr
     assert sha256(warehouse) == before
+
+
+def test_a_scenario_on_a_warehouse_that_stored_the_evaluated_criteria_evaluates_them_anew(
+    bundled_warehouse, strict, tmp_path
+):
+    """int_dk__criteria_evaluated is a view; an older version stored it as a table (rule set rows
+    written by each run). A scenario run on a warehouse published by that version replaces the
+    table with the view before the list rules read it: the stored rows (here the official ones
+    only, none of the scenario's) decide nothing, and the lists are the strict run's."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    shutil.copyfile(bundled_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TABLE intermediate.stored_criteria AS "
+            "SELECT * FROM intermediate.int_dk__criteria_evaluated WHERE rule_set = 'official'"
+        )
+        con.execute("DROP VIEW intermediate.int_dk__criteria_evaluated")
+        con.execute("ALTER TABLE intermediate.stored_criteria RENAME TO int_dk__criteria_evaluated")
+    result = scenario(warehouse, *STRICT_ARGS)
+    assert result.returncode == 0, completed_output(result)
+    assert query(
+        warehouse,
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_schema = 'intermediate' AND table_name = 'int_dk__criteria_evaluated'",
+    ) == [("VIEW",)]
+    assert _scenario_set(warehouse, "strict") == _scenario_set(strict, "strict")
+    assert len(_scenario_set(warehouse, "strict")) > 300
 
 
 def test_a_scenario_run_tests_only_its_own_rule_set_rows(bundled_warehouse, tmp_path):
