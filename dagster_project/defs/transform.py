@@ -26,7 +26,8 @@
   sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it
   cannot fall back to the published warehouse (``dbt/profiles.yml``'s default). Its artifacts and
   logs go next to the build file (``.build/dbt.<run id>/``), not into ``dbt/target``: they are
-  removed after a publication and kept after a failure until the next refresh starts.
+  removed after a publication and kept after a failure until the next refresh starts (dbt.log; no
+  manifest.json or run_results.json: ``--no-write-json``).
 - When ``dbt build`` fails, the problems the guarding models recorded in the build file
   (``lib/diagnostics.py``: a list year missing from the history, a national reference value
   missing, …) are read before the build file is discarded and raised as a ``Failure`` whose
@@ -177,5 +178,15 @@ class WijkmonitorDbtCliResource(DbtCliResource):
 
 defs = dg.Definitions(
     assets=[dbt_models],
-    resources={"dbt": WijkmonitorDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+    resources={
+        "dbt": WijkmonitorDbtCliResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+            # dbt writes no manifest.json (twice, 3 MB each) or run_results.json into the run's
+            # scratch target folder: nothing reads them (Dagster takes the results from dbt's event
+            # stream; after a failure dbt.log stays). ~0.5 s of every refresh and scenario (the
+            # scenario selection at 1M area-years, 4 pairs: median 13.3 -> 12.9 s).
+            global_config_flags=["--no-write-json"],
+        )
+    },
 )

@@ -31,7 +31,7 @@ Life of a refresh (one run, one process)::
    complete warehouse; a reader that has the old file open keeps reading the old file.
 4. ``BuildSession.close()`` removes the build file if it was not published (failed or partial
    run) and releases the lock. The dbt artifacts are removed after a publication and kept after a
-   failure (for ``run_results.json`` / ``dbt.log``) until the next refresh cleans them up.
+   failure (for ``dbt.log``) until the next refresh cleans them up.
    Retained publications and ``validation/<run id>/`` folders beyond the newest
    ``$WIJKMONITOR_KEEP_PUBLICATIONS`` (default 3; 0 keeps none) are removed.
 
