@@ -11,7 +11,8 @@ rule models that compute the official lists (the ``rule_set`` dimension, ``dbt/m
   refresh).
 - The job ``scenario`` (``wijkmonitor scenario NAME ...``) adds, replaces or removes one user
   scenario (run config of this asset, ``ScenarioRequest``), then builds only the models tagged
-  ``rule_sets`` and ``scenarios`` — the rule models replace that scenario's rows only
+  ``rule_sets`` and ``scenarios`` — the rule models and the two large scenario marts
+  (scenario_list_membership, comparison_scenario_crosstab) replace that scenario's rows only
   (materialization ``rule_set_table``, ``dbt/macros/rule_set_table.sql``;
   ``$WIJKMONITOR_RULE_SET_ONLY``, ``defs/transform.py``) — runs their checks and the same
   ``publication`` asset as a refresh. Its build file starts as a copy of the published warehouse

@@ -1,4 +1,5 @@
-{#- Materialization of the rule models (tagged rule_sets), decided when the model runs, never at
+{#- Materialization of the rule models (tagged rule_sets) and of the large scenario marts (rows per
+    scenario: config rule_set_column, macro rule_set_model_config), decided when the model runs, never at
     parse time (so a scenario's rule set, $WIJKMONITOR_RULE_SET_ONLY, makes dbt reparse nothing):
     - a refresh or an analyst's `dbt build` (no rule set chosen): dbt-duckdb's table;
     - a scenario run (rule_set_only()): the table exists (the build file is a copy of the published

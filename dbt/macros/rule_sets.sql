@@ -27,10 +27,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre-hook of the rule models: a rule-set run replaces its rule set's rows whole. -#}
-{% macro delete_rule_set_rows() -%}
+{#- pre-hook of the rule models: a rule-set run replaces its rule set's rows whole (column: the
+    model's rule_set_column, `scenario` in the scenario marts). -#}
+{% macro delete_rule_set_rows(column='rule_set') -%}
     {%- if is_rule_set_run() -%}
-        delete from {{ this }} where rule_set = '{{ rule_set_only() }}'
+        delete from {{ this }} where {{ column }} = '{{ rule_set_only() }}'
     {%- else -%}
         select 1
     {%- endif -%}
@@ -55,8 +56,8 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{#- `rule_set = '<scenario>'` when `relation` is a model that replaces one rule set's rows in this
-    run (a rule model, materialization rule_set_table, in a scenario run), else '' -#}
+{#- `rule_set = '<scenario>'` (the model's rule_set_column) when `relation` is a model that replaces
+    one rule set's rows in this run (materialization rule_set_table, in a scenario run), else '' -#}
 {% macro rule_set_test_scope(relation) -%}
     {%- set rule_set = rule_set_only() -%}
     {%- if rule_set is not none and relation.identifier is not none -%}
@@ -64,19 +65,22 @@
             {%- if node.resource_type == 'model' and node.config.materialized == 'rule_set_table'
                 and (node.alias or node.name) | lower == relation.identifier | lower
                 and node.schema | lower == (relation.schema or '') | lower -%}
-                {{ return("rule_set = '" ~ rule_set ~ "'") }}
+                {{ return((node.config.get('rule_set_column') or 'rule_set') ~ " = '" ~ rule_set ~ "'") }}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
 
-{#- config of a model with one row set per rule set -#}
-{% macro rule_set_model_config() -%}
+{#- config of a model with one row set per rule set: a rule model (column rule_set, tagged
+    rule_sets), or a scenario mart (column='scenario', tagged scenarios by its folder), whose rows a
+    scenario run replaces for that scenario only, so its cost does not grow with the kept ones -#}
+{% macro rule_set_model_config(column='rule_set') -%}
     {{ config(
         materialized='rule_set_table',
-        pre_hook="{{ delete_rule_set_rows() }}",
-        tags=['rule_sets'],
+        pre_hook="{{ delete_rule_set_rows('" ~ column ~ "') }}",
+        rule_set_column=column,
+        tags=(['rule_sets'] if column == 'rule_set' else []),
     ) }}
 {%- endmacro %}
 

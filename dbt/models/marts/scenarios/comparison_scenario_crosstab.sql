@@ -3,16 +3,20 @@
 -- (listed / undecidable / not listed) against Berlin's MSS status classes. Every list a scenario
 -- decides in a period is there, also when it lists no unit on it. Units and residents per cell;
 -- caveats of the scenario (comparability, not-evaluable criteria, unit sizes) alongside.
+-- A scenario run replaces its scenario's rows only (rule_set_model_config).
+{{ rule_set_model_config(column='scenario') }}
 with units as (
     select * from {{ ref('int_comparison__official_classification') }}
 ),
 
 membership as (
     select * from {{ ref('scenario_list_membership') }}
+    where {{ rule_set_scope('scenario') }}
 ),
 
 definitions as (
     select * from {{ ref('scenario_definitions') }}
+    where {{ rule_set_scope('scenario') }}
 ),
 
 periods as (

@@ -2,9 +2,11 @@
 -- a criterion the data does not measure could tip it), one row per scenario, list year (period),
 -- unit and list kind, with the parameters used and the comparability caveats of the scenario.
 -- The same rule models compute the official lists (rule_set 'official'), which are never mixed in.
+-- A scenario run replaces its scenario's rows only (rule_set_model_config).
+{{ rule_set_model_config(column='scenario') }}
 with decisions as (
     select * from {{ ref('int_scenarios__list_decisions') }}
-    where rule_set <> 'official'
+    where rule_set <> 'official' and {{ rule_set_scope() }}
 ),
 
 definitions as (
