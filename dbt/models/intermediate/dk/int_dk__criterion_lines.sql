@@ -1,4 +1,5 @@
--- Every line an area-year is held against, one row each: a criterion under the rule of its main list
+-- Every line an area-year is held against under the official rules (int_dk__official_criteria_evaluated),
+-- one row each: a criterion under the rule of its main list
 -- (ghetto, udsat or the gate) and, alongside, under the forebyggelse rule (is_preventive), and the
 -- minimum number of residents (criterion 'residents', role 'minimum', is_preventive null: it holds
 -- for every list). Value, threshold, outcome and margin as evaluated. What the list-change marts
@@ -6,8 +7,7 @@
 -- a reader's filter (the areas that changed, the lines within a margin) reaches the tables below.
 {{ config(materialized='view') }}
 with evaluated as (
-    select * from {{ ref('int_dk__criteria_evaluated') }}
-    where dataset = 'dk'
+    select * from {{ ref('int_dk__official_criteria_evaluated') }}
 ),
 
 rule_pairs as (
@@ -16,7 +16,7 @@ rule_pairs as (
 
 list_years as (
     select * from {{ ref('int_dk__list_years') }}
-    where dataset = 'dk' and has_statistics
+    where rule_set = 'official' and dataset = 'dk' and has_statistics
 ),
 
 paired as not materialized (

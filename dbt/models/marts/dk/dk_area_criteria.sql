@@ -2,10 +2,11 @@
 -- of V2010/V2013; the udsat criteria and the non-western gate of the ghetto / parallelsamfund list
 -- from V2018), with the forebyggelsesområde evaluation of the same criterion alongside (V2021):
 -- the official rule set of int_dk__criteria_evaluated on the Danish statistics, with the area's
--- names and residents. A view: the evaluation is stored once, in the intermediate table.
+-- names and residents. A view: the evaluation is stored once, in int_dk__official_criteria_evaluated.
 {{ config(materialized='view') }}
 with evaluated as (
-    select * from {{ ref('int_dk__criteria_evaluated') }}
+    -- the official rule set on the Danish data (the rows the table holds: the filter says what the mart is)
+    select * from {{ ref('int_dk__official_criteria_evaluated') }}
     where rule_set = 'official' and dataset = 'dk'
 ),
 

@@ -112,7 +112,7 @@ criteria as (
             '; ' order by evaluated.criterion
         ) as criteria_summary,
         max(statistics.residents) as residents
-    from {{ ref('int_dk__criteria_evaluated') }} as evaluated
+    from {{ ref('int_dk__official_criteria_evaluated') }} as evaluated
     inner join {{ ref('int_dk__rule_pairs') }} as rule_pairs
         on
             evaluated.rule_set = rule_pairs.rule_set
