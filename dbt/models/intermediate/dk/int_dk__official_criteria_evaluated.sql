@@ -4,23 +4,6 @@
 -- dk_list_change_criteria, dk_published_list_differences - and through the view each read would
 -- evaluate it again (at 1M area-years the mart suite took 9-11 s instead of ~4). A scenario's
 -- criteria are never stored: its run reads the view once (int_dk__list_rules_evaluated), and this
--- table, the official rows only, is carried over from the published warehouse. Its columns are
--- those of int_dk__criteria_evaluated, in the same order.
-select
-    rule_set,
-    dataset,
-    list_year,
-    area_id,
-    rule_version,
-    criterion,
-    value,
-    is_evaluable,
-    margin_denominator,
-    threshold,
-    is_met,
-    margin,
-    preventive_threshold,
-    preventive_is_met,
-    preventive_margin
-from {{ ref('int_dk__criteria_evaluated') }}
+-- table, the official rows only, is carried over from the published warehouse.
+select * from {{ ref('int_dk__criteria_evaluated') }}  -- noqa: AM04
 where rule_set = 'official' and dataset = 'dk'
