@@ -1,5 +1,5 @@
--- Every line an area-year is held against under the official rules (int_dk__official_criteria_evaluated),
--- one row each: a criterion under the rule of its main list
+-- Every line an area-year is held against under the official rules
+-- (int_dk__official_criteria_evaluated), one row each: a criterion under the rule of its main list
 -- (ghetto, udsat or the gate) and, alongside, under the forebyggelse rule (is_preventive), and the
 -- minimum number of residents (criterion 'residents', role 'minimum', is_preventive null: it holds
 -- for every list). Value, threshold, outcome and margin as evaluated. What the list-change marts

@@ -5,9 +5,7 @@
 -- names and residents. A view: the evaluation is stored once, in int_dk__official_criteria_evaluated.
 {{ config(materialized='view') }}
 with evaluated as (
-    -- the official rule set on the Danish data (the rows the table holds: the filter says what the mart is)
     select * from {{ ref('int_dk__official_criteria_evaluated') }}
-    where rule_set = 'official' and dataset = 'dk'
 ),
 
 statistics as (
