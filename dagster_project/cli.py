@@ -751,6 +751,12 @@ def run_job(
 
         job = defs.resolve_job_def(name)
         config = {**QUIET_LOGGERS, **(run_config or {})}
+        subset: dict[str, Any] = {}
+        if name == SCENARIO_JOB:  # the rule models of the rule families the request changes
+            from dagster_project.defs.scenarios import run_subset
+
+            keys, config = run_subset(config, warehouse_path(), defs.resolve_asset_graph())
+            subset = {"asset_selection": keys}
         with tempfile.TemporaryDirectory(prefix="wijkmonitor-dagster-") as home:
             instance = dg.DagsterInstance.ephemeral(tempdir=home)
             try:
@@ -760,6 +766,7 @@ def run_job(
                     instance=instance,
                     run_config=config,
                     raise_on_error=False,
+                    **subset,
                     **({"partition_key": partition_key} if partition_key is not None else {}),
                 )
             except Exception as exc:  # refused before the run started (bad config, unknown partition)

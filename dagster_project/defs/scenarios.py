@@ -17,6 +17,10 @@ rule models that compute the official lists (the ``rule_set`` dimension, ``dbt/m
   ``$WIJKMONITOR_RULE_SET_ONLY``, ``defs/transform.py``) — runs their checks and the same
   ``publication`` asset as a refresh. Its build file starts as a copy of the published warehouse
   (``resources.py``): the official tables are carried over, not recomputed.
+- ``wijkmonitor scenario`` runs the job on a subset (``scenario_selection``): the rule models of
+  the rule families the request changes (its rules, and the rules the scenario had before), not
+  those of the others, whose tables hold no rows of it. Launched whole (the Dagster UI), the job
+  rebuilds every family's rule models: the same rows, more work.
 """
 
 
@@ -41,12 +45,56 @@ class ScenarioRequest(dg.Config):
     params: list[str] = []
     description: str = ""
     remove: bool = False
+    # the rule families whose rule models the run builds (`wijkmonitor scenario` runs a subset of
+    # the job, run_subset); None: the whole job, every family
+    families: list[str] | None = None
 
 
 def rule_set_only(run_config: dict) -> str | None:
     """The scenario a run is about (the ``scenarios`` asset's config), or None for a refresh."""
     config = ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
     return config.get("name") or None
+
+
+def family_tag(rules: str) -> str:
+    """The dbt tag (a Dagster asset tag with an empty value) of the models of one rule family
+    (rules.rule_families): ``rules_dk``, ``rules_mss``, ``rules_be`` (dbt/dbt_project.yml)."""
+    return f"rules_{rules}"
+
+
+def _changed_families(request: ScenarioRequest, stored: list[lib_scenarios.StoredScenario]) -> set[str]:
+    """The rule families whose rows of the requested scenario a run changes: its rules as asked,
+    and the rules it has in the published warehouse (redefined with other rules, or removed: its
+    old rows go). Empty for a refresh and for a name that is no user scenario (refused)."""
+    if not request.name:
+        return set()
+    rules = [request.rules] if request.rules and not request.remove else []
+    rules += [s.rules for s in stored if s.scenario == request.name]
+    return {r.partition(":")[0] for r in rules}  # dk:V2018 (a pinned rule version) is family dk
+
+
+def run_subset(run_config: dict, warehouse_path: Path, asset_graph) -> tuple[list[dg.AssetKey], dict]:
+    """(asset keys, run config) of a scenario run as ``wijkmonitor scenario`` launches it: the job
+    without the rule models of the families the request does not change (``scenario_selection``),
+    and the request with those families (``families``), which the ``scenarios`` asset checks again
+    under the refresh lock (a concurrent redefinition of the same scenario fails the run)."""
+    config = ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
+    families = _changed_families(ScenarioRequest(**config), _stored_scenarios(warehouse_path))
+    keys = scenario_selection(families).resolve(asset_graph)
+    config = {**config, "families": sorted(families)}
+    return sorted(keys, key=lambda k: k.to_user_string()), {
+        **run_config, "ops": {**run_config["ops"], "scenarios": {"config": config}}
+    }
+
+
+def scenario_selection(families: set[str]) -> dg.AssetSelection:
+    """The scenario job's assets for a request that changes these rule families: without the rule
+    models of the other families, which hold no rows of the scenario before or after the run
+    (a Danish scenario does not rebuild the MSS and Belgian rule models and their checks)."""
+    selection = SCENARIO_SELECTION
+    for other in sorted({r["rules"] for r in lib_scenarios.seed_rows("rule_families")} - families):
+        selection = selection - dg.AssetSelection.tag(family_tag(other), "")
+    return selection
 
 
 def apply_request(
@@ -111,6 +159,11 @@ def scenarios(
     context: dg.AssetExecutionContext, config: ScenarioRequest, warehouse_build: WarehouseBuildResource
 ):
     stored = _stored_scenarios(warehouse_build.warehouse_path)
+    if config.families is not None and not _changed_families(config, stored) <= set(config.families):
+        raise dg.Failure(
+            description=f"scenario {config.name} was changed by another run meanwhile; run the command again",
+            allow_retries=False,
+        )
     try:
         users = apply_request(stored, config, datetime.now(UTC))
         standard = lib_scenarios.standard_definitions()
@@ -147,14 +200,15 @@ def scenarios(
 defs = dg.Definitions(assets=[scenarios])
 
 
+SCENARIO_SELECTION = (
+    dg.AssetSelection.assets(*SCENARIO_ASSET_KEYS)
+    | dg.AssetSelection.tag("rule_sets", "")
+    | dg.AssetSelection.tag("scenarios", "")
+    | dg.AssetSelection.assets(dg.AssetKey("publication"))
+)
 scenario_job = dg.define_asset_job(
     name=SCENARIO_JOB_NAME,
-    selection=(
-        dg.AssetSelection.assets(*SCENARIO_ASSET_KEYS)
-        | dg.AssetSelection.tag("rule_sets", "")
-        | dg.AssetSelection.tag("scenarios", "")
-        | dg.AssetSelection.assets(dg.AssetKey("publication"))
-    ),
+    selection=SCENARIO_SELECTION,
     executor_def=dg.in_process_executor,
     description=(
         "Add, replace or remove one user scenario (config of the `scenarios` asset), evaluate it with the "

@@ -36,12 +36,15 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from dagster_project.sources.dk import LIST_KINDS
 
@@ -78,6 +81,19 @@ class ReportTable:
     @property
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def cells(self, group: str | None = None) -> list[dict[str, Any]]:
+        """The rows as the HTML table prints them: per row its ``group`` value (``key``) and
+        ``cells``, one (is_number, html) pair per column other than ``group``: the text of ``cell``,
+        HTML-escaped here (the template prints it as it is). Formatted and escaped once per value
+        in Python, not by a filter, a test and autoescaping per cell in the template: a national
+        panel's report holds ~1M cells."""
+        shown = [(i, _html_cell(c)) for i, c in enumerate(self.columns) if c != group]
+        at = self.columns.index(group) if group is not None else None
+        return [
+            {"key": None if at is None else row[at], "cells": [html_cell(row[i]) for i, html_cell in shown]}
+            for row in self.rows
+        ]
 
 
 @dataclass(frozen=True)
@@ -318,32 +334,73 @@ _LABEL_COLUMNS = re.compile(r"(^|_)(year|edition|period)$|_id$|^district_id$")
 def cell(value: Any, column: str = "") -> str:
     """A value as the report prints it: thousands separators, decimals as exact as the mart holds
     them (trailing zeros dropped), doubles to 2 decimals, margins signed, years plain."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(cell(v) for v in value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return _formatter(column)(value)
+
+
+@cache
+def _formatter(column: str) -> Callable[[Any], str]:
+    """``cell`` for one column: what the column's name decides (a year or id printed plain, a
+    margin signed) is decided once, not per value; the common exact types are tried first."""
+    plain = bool(_LABEL_COLUMNS.search(column))
     signed = column.endswith("margin") and not column.startswith("max_")  # a margin, not a limit
-    if isinstance(value, int):
-        text = str(value) if _LABEL_COLUMNS.search(column) else f"{value:,}"
-    elif isinstance(value, Decimal):
-        text = format(value.normalize(), ",f")
-        if text in ("-0", ""):
-            text = "0"
-    elif isinstance(value, float):
-        text = f"{value:,.2f}"
-    else:
+
+    def number(value: int | Decimal | float) -> str:
+        if isinstance(value, int):
+            text = str(value) if plain else f"{value:,}"
+        elif isinstance(value, Decimal):
+            text = format(value.normalize(), ",f")
+            if text in ("-0", ""):
+                text = "0"
+        else:
+            text = f"{value:,.2f}"
+        if signed and not text.startswith("-") and text not in ("0", "0.00"):
+            text = "+" + text
+        return text
+
+    def format_value(value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return value
+        if kind is int or kind is Decimal or kind is float:
+            return number(value)
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list | tuple):
+            return ", ".join(cell(v) for v in value)
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+        if isinstance(value, int | Decimal | float):
+            return number(value)
         return str(value)
-    if signed and not text.startswith("-") and text not in ("0", "0.00"):
-        text = "+" + text
-    return text
+
+    return format_value
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    return isinstance(value, _NUMBERS) and not isinstance(value, bool)
+
+
+_NUMBERS = (int, float, Decimal)
+_NEEDS_ESCAPE = re.compile(r"[&<>'\"]")
+
+
+@cache
+def _html_cell(column: str) -> Callable[[Any], tuple[bool, str]]:
+    """(is_number, the text of ``cell`` HTML-escaped as Jinja's autoescaping does) for one column;
+    a number's text (digits, separators, sign) and most strings need no escaping."""
+    format_value = _formatter(column)
+
+    def html_cell(value: Any) -> tuple[bool, str]:
+        if type(value) is str:
+            return False, str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
+        text = format_value(value)
+        if is_number(value):
+            return True, text
+        return False, str(escape(text)) if _NEEDS_ESCAPE.search(text) else text
+
+    return html_cell
 
 
 # --- charts ----------------------------------------------------------------------------------------------
@@ -439,8 +496,6 @@ def render_html(context: Mapping[str, Any]) -> str:
 def write_report(con, year: int, out_dir: Path) -> ReportFiles:
     """Write ``<out_dir>/wijkmonitor_report_<year>.html`` and its tables (CSV and Parquet) in
     ``<out_dir>/wijkmonitor_report_<year>/``, from the published warehouse ``con`` (read-only)."""
-    from markupsafe import Markup
-
     publication = _publication(con)
     years = list_years(con)
     if year not in years:

@@ -11,6 +11,7 @@ import sys
 import textwrap
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project.lib.config import dbt_project_dir, expectations_dir, repo_root
@@ -333,6 +334,89 @@ def test_scenario_job_selects_the_scenarios_their_models_and_publication_only(de
     checks = job.asset_layer.asset_graph.asset_check_keys
     assert dg.AssetCheckKey(dg.AssetKey(["marts", "scenario_list_membership"]), "gx_suite") in checks
     assert not {key for key in checks if key.asset_key in OFFICIAL_MART_KEYS}
+
+
+def _family_models(manifest, family: str) -> set[dg.AssetKey]:
+    return {
+        dg.AssetKey([node["config"]["schema"], node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and {"rule_sets", f"rules_{family}"} <= set(node["config"].get("tags", []))
+    }
+
+
+def test_a_scenario_run_builds_the_rule_models_of_the_families_it_changes_only(
+    defs, asset_graph, manifest, tmp_path
+):
+    """`wijkmonitor scenario` runs the scenario job without the rule models of the rule families
+    the request does not change, and without their checks; a scenario kept with other rules
+    brings its old family in (its rows there go). Every family of rules.rule_families tags its
+    rule models (dbt_project.yml) and every rule model of a country folder has its family."""
+    from dagster_project.defs.scenarios import run_subset
+    from dagster_project.lib import scenario_definitions as lib_scenarios
+
+    families = {row["rules"] for row in lib_scenarios.seed_rows("rule_families")}
+    assert families == {"dk", "mss", "be"}
+    models = {family: _family_models(manifest, family) for family in families}
+    assert all(models.values())
+    job_keys = set(defs.resolve_job_def("scenario").asset_layer.selected_asset_keys)
+    shared = job_keys - set().union(*models.values())
+    assert {
+        dg.AssetKey(["intermediate", "int_scenarios__unit_scores"]),
+        dg.AssetKey(["marts", "scenario_list_membership"]),
+        PUBLICATION_KEY,
+    } <= shared
+
+    def subset(config: dict, warehouse) -> tuple[set[dg.AssetKey], list[str]]:
+        keys, run_config = run_subset({"ops": {"scenarios": {"config": config}}}, warehouse, asset_graph)
+        asked = run_config["ops"]["scenarios"]["config"]
+        assert {k: v for k, v in asked.items() if k != "families"} == config
+        return set(keys), asked["families"]
+
+    absent = tmp_path / "none.duckdb"  # no published warehouse: no scenario is kept
+    keys, built = subset({"name": "strict", "rules": "dk", "params": ["no_attachment.threshold=45"]}, absent)
+    assert keys == shared | models["dk"] and built == ["dk"]
+    job = defs.resolve_job_def("scenario").get_subset(asset_selection=keys)
+    checked = {key.asset_key for key in job.asset_layer.asset_graph.asset_check_keys}
+    assert dg.AssetKey(["intermediate", "int_dk__list_rules_evaluated"]) in checked
+    assert not checked & (models["be"] | models["mss"])
+    # a kept scenario redefined with other rules, or removed: its old family is built too
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        lib_scenarios.write_tables(
+            con, [lib_scenarios.parse_definition("switch", "be", None, ["population_cut_pct=20"], "")], []
+        )
+    assert subset({"name": "switch", "rules": "dk"}, warehouse) == (
+        shared | models["dk"] | models["be"], ["be", "dk"]
+    )
+    assert subset({"name": "switch", "remove": True}, warehouse) == (shared | models["be"], ["be"])
+    assert subset({"name": "other", "rules": "mss", "data": "dk"}, warehouse)[0] == shared | models["mss"]
+    assert subset({"name": "pinned", "rules": "dk:V2018"}, warehouse)[1] == ["dk"]
+
+
+def test_a_scenario_run_refuses_a_request_whose_families_changed_since_it_was_launched(tmp_path):
+    """run_subset chose the families from the published warehouse before the run; the scenarios
+    asset reads it again under the refresh lock. If the scenario now has rules of a family the
+    run does not build (another run redefined it meanwhile), its old rows would stay: it fails."""
+    from types import SimpleNamespace
+
+    from dagster_project.defs.scenarios import ScenarioRequest, scenarios
+    from dagster_project.lib import scenario_definitions as lib_scenarios
+
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        lib_scenarios.write_tables(
+            con, [lib_scenarios.parse_definition("switch", "be", None, ["population_cut_pct=20"], "")], []
+        )
+    build = SimpleNamespace(warehouse_path=warehouse, build_path=tmp_path / "build.duckdb")
+    request = ScenarioRequest(
+        name="switch", rules="dk", params=["no_attachment.threshold=45"], families=["dk"]
+    )
+    with pytest.raises(dg.Failure, match="changed by another run meanwhile"):
+        list(scenarios(dg.build_asset_context(), request, build))
+    assert not build.build_path.exists()
+    accepted = ScenarioRequest(**{**request.model_dump(), "families": ["be", "dk"]})
+    assert len(list(scenarios(dg.build_asset_context(), accepted, build))) == 2
 
 
 def test_no_environment_is_changed_by_loading_the_definitions(defs):

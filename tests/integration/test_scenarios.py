@@ -596,3 +596,45 @@ def test_a_scenario_run_tests_only_its_own_rule_set_rows(bundled_warehouse, tmp_
         scoped_rows = con.execute(f"SELECT count(*) FROM {table} WHERE rule_set = 'scoped'").fetchone()[0]
     assert duplicated == [("official", 1)]
     assert scoped_rows > 0
+
+
+def test_a_scenario_redefined_with_other_rules_leaves_no_rows_in_its_old_family(
+    bundled_warehouse, strict, tmp_path
+):
+    """`wijkmonitor scenario` builds the rule models of the families a request changes only
+    (defs/scenarios.py run_subset): the new rules' family, and the family the scenario had. A
+    scenario first on the Belgian rules, then redefined on the Danish ones, keeps no Belgian rows,
+    and its Danish lists are the strict run's (a removal selects the old family the same way:
+    tests/assets/test_definitions.py)."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    shutil.copyfile(bundled_warehouse, warehouse)
+    rule_tables = [
+        (schema, table, column)
+        for schema, table, column in query(
+            warehouse,
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema IN ('intermediate', 'marts') AND column_name IN ('rule_set', 'scenario') "
+            "AND table_name IN "
+            "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')",
+        )
+    ]
+
+    def rows(name: str) -> dict[str, int]:
+        counted = {
+            table: query(warehouse, f"SELECT count(*) FROM {schema}.{table} WHERE {column} = ?", [name])[0][0]
+            for schema, table, column in rule_tables
+        }
+        return {table: count for table, count in counted.items() if count}
+
+    first = scenario(warehouse, "switch", "--rules", "be", "--param", "population_cut_pct=20")
+    assert first.returncode == 0, completed_output(first)
+    assert {"int_be__sector_deprivation", "int_rules__be_parameters"} <= rows("switch").keys()
+    redefined = scenario(warehouse, "switch", "--rules", "dk", "--param", "no_attachment.threshold=45")
+    assert redefined.returncode == 0, completed_output(redefined)
+    kept = rows("switch")
+    assert "int_dk__list_rules_evaluated" in kept
+    assert not {table for table in kept if "_be__" in table or "_be_" in table}, kept
+    assert query(
+        warehouse, "SELECT DISTINCT rules FROM marts.scenario_list_membership WHERE scenario = 'switch'"
+    ) == [("dk",)]
+    assert _scenario_set(warehouse, "switch") == _scenario_set(strict, "strict")
