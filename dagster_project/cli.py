@@ -810,12 +810,8 @@ def _first_list_year() -> int:
 
 
 def _source_statistics_years(directory: Path) -> tuple[int, ...]:
-    # TODO(lead): source_list_years belongs in a module without Dagster (dagster_project.sources.dk);
-    # until it moves, this import costs the Dagster import (it is only used with --year).
-    try:
-        from dagster_project.sources.dk import source_list_years  # type: ignore[attr-defined]
-    except ImportError:
-        from dagster_project.defs.partitions import source_list_years
+    from dagster_project.sources.dk import source_list_years  # no Dagster import
+
     return tuple(source_list_years(directory).statistics)
 
 

@@ -48,7 +48,6 @@ from dagster_project.defs.partitions import (
     LIST_YEAR_PARTITIONS,
     TIMEZONE,
     ListYearWithoutStatisticsError,
-    SourceListYears,
     missing_statistics_message,
     partition_requests,
     source_list_years,
@@ -130,18 +129,6 @@ def published_sources(warehouse: Path) -> tuple[str, dict[str, str]] | None:
     return newest["publication_id"], files
 
 
-_LIST_YEARS_CACHE: dict[str, SourceListYears] = {}
-
-
-def _list_years(directory: Path, sources_fingerprint: str) -> SourceListYears:
-    """The source list years, scanned again only when the sources changed (the sensor ticks often)."""
-    key = f"{directory}\t{sources_fingerprint}"
-    if key not in _LIST_YEARS_CACHE:
-        _LIST_YEARS_CACHE.clear()
-        _LIST_YEARS_CACHE[key] = source_list_years(directory)
-    return _LIST_YEARS_CACHE[key]
-
-
 @dg.schedule(
     name="refresh_new_list_year",
     job=refresh_job,
@@ -187,7 +174,7 @@ def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult
     files = source_files(directory)
     current = fingerprint(files)
     partitions = _instance_partitions(context)
-    requests = [] if partitions is None else partition_requests(partitions, _list_years(directory, current))
+    requests = [] if partitions is None else partition_requests(partitions, source_list_years(directory))
 
     if context.cursor:
         baseline = context.cursor

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -211,11 +212,33 @@ def _distinct_years(
 
 
 def source_list_years(directory: Path | None = None) -> SourceListYears:
-    """The list years of ``$WIJKMONITOR_SOURCES/dk`` (one DuckDB scan of the list_year column)."""
+    """The list years of ``$WIJKMONITOR_SOURCES/dk`` (one DuckDB scan of the list_year column),
+    scanned once per state of the files (path, size, modification time): a refresh asks several
+    times (the partitions of its report assets), the sensor on every tick (0.4 s per scan of a
+    national panel)."""
     directory = Path(directory) if directory is not None else sources_dir()
-    statistics_files = [p for p in sorted(directory.glob(AREA_STATISTICS.files)) if p.is_file()]
-    published_files = [p for p in sorted(directory.glob(PUBLISHED_LISTS.files)) if p.is_file()]
+    return _scanned_list_years(
+        _file_states(sorted(directory.glob(AREA_STATISTICS.files))),
+        _file_states(sorted(directory.glob(PUBLISHED_LISTS.files))),
+    )
+
+
+def _file_states(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    states = []
+    for path in paths:
+        if path.is_file():
+            stat = path.stat()
+            states.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(states)
+
+
+@lru_cache(maxsize=8)
+def _scanned_list_years(
+    statistics_files: tuple[tuple[str, int, int], ...], published_files: tuple[tuple[str, int, int], ...]
+) -> SourceListYears:
     with duckdb.connect() as con:
-        statistics = _distinct_years(con, statistics_files)
-        published = _distinct_years(con, published_files, complete_lists_only=True)
+        statistics = _distinct_years(con, [Path(state[0]) for state in statistics_files])
+        published = _distinct_years(
+            con, [Path(state[0]) for state in published_files], complete_lists_only=True
+        )
     return SourceListYears(tuple(sorted(statistics)), tuple(sorted(published)))
