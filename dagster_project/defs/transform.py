@@ -19,7 +19,8 @@
   fixtures) are not part of a refresh: ``make test`` runs them.
 - Scenarios: the rule models carry a ``rule_set`` dimension (``dbt/macros/rule_sets.sql``). A
   scenario run (the job ``scenario``, ``defs/scenarios.py``) selects the models tagged
-  ``rule_sets`` and ``scenarios`` and sets ``WIJKMONITOR_RULE_SET_ONLY=NAME``, so the rule models
+  ``rule_sets`` and ``scenarios`` (``wijkmonitor scenario``: the rule models of the rule families it
+  changes only, ``run_subset``) and sets ``WIJKMONITOR_RULE_SET_ONLY=NAME``, so the rule models
   replace that scenario's rows only (materialization ``rule_set_table``) in the copy of the
   published warehouse.
 - The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
