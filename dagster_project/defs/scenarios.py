@@ -50,10 +50,14 @@ class ScenarioRequest(dg.Config):
     families: list[str] | None = None
 
 
+def _request_config(run_config: dict) -> dict:
+    """The ``scenarios`` asset's config in a run config (empty in a refresh)."""
+    return ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
+
+
 def rule_set_only(run_config: dict) -> str | None:
     """The scenario a run is about (the ``scenarios`` asset's config), or None for a refresh."""
-    config = ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
-    return config.get("name") or None
+    return _request_config(run_config).get("name") or None
 
 
 def family_tag(rules: str) -> str:
@@ -78,7 +82,7 @@ def run_subset(run_config: dict, warehouse_path: Path, asset_graph) -> tuple[lis
     without the rule models of the families the request does not change (``scenario_selection``),
     and the request with those families (``families``), which the ``scenarios`` asset checks again
     under the refresh lock (a concurrent redefinition of the same scenario fails the run)."""
-    config = ((run_config.get("ops") or {}).get("scenarios") or {}).get("config") or {}
+    config = _request_config(run_config)
     families = _changed_families(ScenarioRequest(**config), _stored_scenarios(warehouse_path))
     keys = scenario_selection(families).resolve(asset_graph)
     config = {**config, "families": sorted(families)}

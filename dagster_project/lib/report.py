@@ -393,8 +393,6 @@ def _html_cell(column: str) -> Callable[[Any], tuple[bool, str]]:
     format_value = _formatter(column)
 
     def html_cell(value: Any) -> tuple[bool, str]:
-        if type(value) is str:
-            return False, str(escape(value)) if _NEEDS_ESCAPE.search(value) else value
         text = format_value(value)
         if is_number(value):
             return True, text
@@ -485,7 +483,6 @@ def _environment():
         keep_trailing_newline=True,
     )
     env.filters["cell"] = cell
-    env.tests["number"] = is_number
     return env
 
 
