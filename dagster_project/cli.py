@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import difflib
 import json
 import os
 import re
@@ -61,7 +60,13 @@ from typing import Any
 import tabulate as _tabulate
 from tabulate import tabulate
 
-from dagster_project.lib.config import dbt_project_dir, sources_dir, warehouse_path
+from dagster_project.lib.config import (
+    REFRESH_JOB_NAME,
+    SCENARIO_JOB_NAME,
+    dbt_project_dir,
+    sources_dir,
+    warehouse_path,
+)
 from dagster_project.lib.publish import (
     DbtPrepareError,
     PublicationError,
@@ -74,6 +79,7 @@ from dagster_project.lib.publish import (
     publications_dir,
     rollback,
 )
+from dagster_project.lib.suggest import did_you_mean
 from dagster_project.sources.dk import LIST_KINDS, missing_statistics_message, year_ranges
 
 _tabulate.MIN_PADDING = 0  # columns as wide as their widest line, not their header + 2
@@ -94,8 +100,6 @@ LIST_COLUMNS = (
     "consecutive_ghetto_years",
     "is_new_on_list",
 )
-REFRESH_JOB = "refresh"
-SCENARIO_JOB = "scenario"
 # SQL: order rows by the list kinds' order (ghetto, udsat, hard_ghetto, ...)
 KIND_ORDER = "list_position([" + ", ".join(f"'{k}'" for k in LIST_KINDS) + "], list_kind)"
 _JOBS_RUN: list[str] = []  # the jobs this process ran (see _silence_leak_reports)
@@ -120,16 +124,6 @@ class Failed(Exception):
     def __init__(self, message: str, lines: Sequence[str] = ()):
         super().__init__(message)
         self.lines = list(lines)
-
-
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    """'; did you mean X?' (up to three, 'X or Y') for a word close to some candidates, else ''.
-    Case does not matter; candidates that start with the word come first."""
-    lowered = {c.lower(): c for c in sorted(set(candidates))}
-    key = word.lower()
-    close = [c for c in lowered if c.startswith(key) and c != key][:3] if key else []
-    close += [c for c in difflib.get_close_matches(key, list(lowered), n=3, cutoff=0.6) if c not in close]
-    return f"; did you mean {' or '.join(lowered[c] for c in close[:3])}?" if close else ""
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its error lines
@@ -663,14 +657,8 @@ def _describe_failure(step_key: str, description: str) -> tuple[str, list[str]]:
 
 def _failed_check_lines(evaluation: Any, per_check: int = 10) -> list[str]:
     name = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}"
-    failed = evaluation.metadata.get("failed")
-    details: list[str] = []
-    if failed is not None:
-        details = [
-            line.strip().removeprefix("- ").strip("`")
-            for line in _metadata_text(failed).splitlines()
-            if line.strip() and line.strip() != "none"
-        ]
+    failed = evaluation.metadata.get("failed")  # a GX suite's failure lines (defs/quality.py)
+    details = [str(line) for line in failed.value] if failed is not None else []
     if not details and evaluation.description:
         details = evaluation.description.splitlines()[1:] or evaluation.description.splitlines()
     lines = [f"check failed: {name}: {detail}" for detail in details[:per_check]]
@@ -683,6 +671,8 @@ def _read_events(events: Sequence[Any]) -> JobResult:
     """The publication of a run, or its failures, from its Dagster events. A step that fails with
     problem lines of its own (a Failure's description, dbt's errors) speaks for the checks it
     failed; the failed checks of other steps give one line per failed expectation."""
+    from dagster_project.defs.publish import PUBLICATION_KEY
+
     publication: dict[str, str] = {}
     failures: list[tuple[str, str, str, list[str]]] = []  # (step, class name, headline, lines)
     checks: list[tuple[str, list[str]]] = []  # (step, lines)
@@ -690,11 +680,7 @@ def _read_events(events: Sequence[Any]) -> JobResult:
         kind = event.event_type_value
         data = event.event_specific_data
         step = event.step_key or "(run)"
-        if (
-            kind == "ASSET_MATERIALIZATION"
-            and event.asset_key is not None
-            and event.asset_key.path == ["publication"]
-        ):
+        if kind == "ASSET_MATERIALIZATION" and event.asset_key == PUBLICATION_KEY:
             publication = {k: _metadata_text(v) for k, v in data.materialization.metadata.items()}
         elif kind == "ASSET_CHECK_EVALUATION" and not data.passed:
             checks.append((step, _failed_check_lines(data)))
@@ -752,7 +738,7 @@ def run_job(
         job = defs.resolve_job_def(name)
         config = {**QUIET_LOGGERS, **(run_config or {})}
         subset: dict[str, Any] = {}
-        if name == SCENARIO_JOB:  # the rule models of the rule families the request changes
+        if name == SCENARIO_JOB_NAME:  # the rule models of the rule families the request changes
             from dagster_project.defs.scenarios import run_subset
 
             keys, config = run_subset(config, warehouse_path(), defs.resolve_asset_graph())
@@ -845,7 +831,7 @@ COUNTS_BY_YEAR_SQL = """
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     check_sources(args.year)
-    result = run_job(REFRESH_JOB, partition_key=None if args.year is None else str(args.year))
+    result = run_job(REFRESH_JOB_NAME, partition_key=None if args.year is None else str(args.year))
     if not result.success:
         error = UserError if result.exit_code == EXIT_USAGE else Failed
         raise error(f"{result.headline}; nothing was published", result.lines)
@@ -996,7 +982,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     if args.list:
         return _list_scenarios(args.wide)
     config = _check_scenario_request(args)
-    result = run_job(SCENARIO_JOB, {"ops": {"scenarios": {"config": config}}})
+    result = run_job(SCENARIO_JOB_NAME, {"ops": {"scenarios": {"config": config}}})
     if not result.success:
         error = UserError if result.exit_code == EXIT_USAGE else Failed
         raise error(f"{result.headline}; nothing was published", result.lines)
@@ -1177,20 +1163,35 @@ def cmd_import_senate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_policy(args: argparse.Namespace) -> int:
-    from dagster_project.sources import policy
+    from dagster_project.sources import SourceValidationError, policy
 
     files = [Path(f) for f in args.files or []]
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise UserError(f"{missing[0]}: no such file")
-    directory = sources_dir()
-    if not files and not (directory / "policy").is_dir():
-        raise UserError(f"no policy fact files: {directory / 'policy'} does not exist (WIJKMONITOR_SOURCES)")
-    problems = policy.check(files or None, None if files else directory)
-    checked = files or sorted((directory / "policy").glob(policy.FILE_PATTERN))
-    if problems:
-        raise Failed(f"{len(problems)} problem(s) in the policy fact files", problems)
-    _out(f"{len(checked)} policy fact file(s) checked: no problems")
+    directory = Path(files[0]).resolve().parent.parent if files else sources_dir()
+    if not (directory / policy.POLICY_DIR).is_dir():
+        raise UserError(
+            f"no policy fact files: {directory / policy.POLICY_DIR} does not exist (WIJKMONITOR_SOURCES)"
+        )
+    try:
+        loaded = policy.read(directory, args.documents, only=files or None)
+    except SourceValidationError as exc:
+        raise Failed(f"{len(exc.problems)} problem(s) in the policy fact files", exc.problems) from None
+    if loaded.documents is None:
+        _warn([
+            "the quotes are NOT verified: no source documents (../shared/seeds next to the repository, "
+            f"${policy.DOCUMENTS_ENV} or --documents)"
+        ])
+        quotes = "quotes not verified"
+    else:
+        folder = args.documents or policy.documents_dir()
+        quotes = f"every quote found verbatim in its document ({len(loaded.documents)} in {folder})"
+    counts = policy.count_by(loaded.facts, "source_document", "kind")
+    _out(
+        f"{len(loaded.files)} policy fact file(s) checked: no problems; {len(loaded.facts)} facts, {quotes}",
+        table(["source_document", "kind", "facts"], [[*key, n] for key, n in counts.items()], wide=args.wide),
+    )
     return 0
 
 
@@ -1300,6 +1301,12 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_argument(
         "--file", action="append", dest="files", metavar="FILE", help="check only this fact file (repeatable)"
     )
+    policy.add_argument(
+        "--documents", type=Path, metavar="DIR",
+        help="folder of the source documents the quotes come from (default $WIJKMONITOR_DOCUMENTS, "
+        "else ../shared/seeds next to the repository)",
+    )
+    wide(policy)
     policy.set_defaults(handler=cmd_check_policy)
     return parser
 

@@ -25,9 +25,7 @@ from pydantic import PrivateAttr
 
 from dagster_project.defs.partitions import run_list_year
 from dagster_project.lib import publish as lib_publish
-from dagster_project.lib.config import BUILD_PATH_ENV, warehouse_path
-
-SCENARIO_JOB_NAME = "scenario"
+from dagster_project.lib.config import BUILD_PATH_ENV, SCENARIO_JOB_NAME, warehouse_path
 
 
 class WarehouseBuildResource(dg.ConfigurableResource):

@@ -53,11 +53,10 @@ from dagster_project.defs.partitions import (
     source_list_years,
     sync_list_year_partitions,
 )
-from dagster_project.lib.config import sources_dir, warehouse_path
+from dagster_project.lib.config import REFRESH_JOB_NAME, sources_dir, warehouse_path
 from dagster_project.lib.publish import read_publication_history
 from dagster_project.sources import SOURCES, source_paths
 
-REFRESH_JOB_NAME = "refresh"
 SCHEDULE_CRON = "0 6 1 12 *"
 SOURCES_FINGERPRINT_TAG = "wijkmonitor/sources_sha256"
 

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
+from tabulate import tabulate
 
 from dagster_project.defs.partitions import requested_list_year
+from dagster_project.defs.quality import CHECK_NAME, suite_check_result
 from dagster_project.lib import gx
 from dagster_project.lib.config import DUCKDB_SETTINGS, sources_dir
 from dagster_project.sources import SOURCES, Source, SourceFile, load_source, raw_suites
@@ -35,8 +37,6 @@ from dagster_project.sources import SOURCES, Source, SourceFile, load_source, ra
 if TYPE_CHECKING:  # defs/publish.py imports this module
     from dagster_project.resources import WarehouseBuildResource
 
-CHECK_NAME = "gx_suite"
-MAX_FAILED_LINES_IN_DESCRIPTION = 5
 RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for source in SOURCES for table in source.table_names]
 
 
@@ -66,9 +66,10 @@ def _materialization(
     """The materialisation of one raw table: its rows and the files (with sha256) it came from."""
     files = list(files)
     table = (
-        "\n".join(
-            ["| source file | rows | bytes | sha256 |", "|---|---:|---:|---|"]
-            + [f"| {f.name} | {f.row_count} | {f.size_bytes} | `{f.sha256}` |" for f in files]
+        tabulate(
+            [(f.name, f.row_count, f.size_bytes, f"`{f.sha256}`") for f in files],
+            ["source file", "rows", "bytes", "sha256"],
+            tablefmt="github",
         )
         if files
         else when_absent
@@ -80,37 +81,6 @@ def _materialization(
             "source_files": dg.MetadataValue.md(table),
             "sha256": dg.MetadataValue.json({f.name: f.sha256 for f in files}),
             "sources_dir": dg.MetadataValue.path(str(directory)),
-        },
-    )
-
-
-def _describe(result: gx.SuiteResult) -> str:
-    if result.success:
-        return f"all {result.evaluated} expectations passed on {result.row_count} rows"
-    shown = result.failed[:MAX_FAILED_LINES_IN_DESCRIPTION]
-    more = len(result.failed) - len(shown)
-    return "\n".join(
-        [
-            f"{len(result.failed)} of {result.evaluated} expectations failed:",
-            *shown,
-            *([f"… and {more} more (see metadata 'failed')"] if more else []),
-        ]
-    )
-
-
-def _check_result(suite: gx.Suite, result: gx.SuiteResult, written: Path) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        asset_key=dg.AssetKey([suite.schema, suite.table]),
-        check_name=CHECK_NAME,
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=_describe(result),
-        metadata={
-            "failed": dg.MetadataValue.md("\n".join(f"- `{line}`" for line in result.failed) or "none"),
-            "failed_count": dg.MetadataValue.int(len(result.failed)),
-            "evaluated_expectations": dg.MetadataValue.int(result.evaluated),
-            "row_count": dg.MetadataValue.int(result.row_count or 0),
-            "validation_result": dg.MetadataValue.path(str(written)),
         },
     )
 
@@ -187,7 +157,7 @@ def build_ingestion_asset(source: Source, suites: list[gx.Suite]) -> dg.AssetsDe
         for suite, suite_result, path in zip(own_suites, results, written, strict=False):
             for line in suite_result.failed:
                 context.log.error(f"{suite.name}: {line}")
-            yield _check_result(suite, suite_result, path)
+            yield suite_check_result(suite, suite_result, path)
 
     return _ingest
 

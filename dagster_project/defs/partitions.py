@@ -53,7 +53,6 @@ from dagster_project.sources.dk import SourceListYears, source_list_years
 # the one-line message of a list year without statistics (the sources package words it)
 missing_statistics_message = dk.missing_statistics_message
 
-FIRST_LIST_YEAR = 2010  # the first list year the rule seeds cover (dbt/seeds/dk/dk_rule_versions.csv)
 TIMEZONE = "Europe/Copenhagen"
 LIST_YEAR_PARTITIONS = "list_year"
 PARTITION_TAG = "dagster/partition"  # the tag Dagster gives a run of one partition

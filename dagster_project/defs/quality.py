@@ -120,22 +120,7 @@ def build_gx_asset_checks(
         for suite, result, path in zip(selected, results, written[: len(results)], strict=True):
             for line in result.failed:
                 context.log.error(f"{suite.name}: {line}")
-            yield dg.AssetCheckResult(
-                asset_key=asset_key_for(suite),
-                check_name=CHECK_NAME,
-                passed=result.success,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=_describe(result),
-                metadata={
-                    "failed": dg.MetadataValue.md(
-                        "\n".join(f"- `{line}`" for line in result.failed) or "none"
-                    ),
-                    "failed_count": dg.MetadataValue.int(len(result.failed)),
-                    "evaluated_expectations": dg.MetadataValue.int(result.evaluated),
-                    "row_count": dg.MetadataValue.int(result.row_count or 0),
-                    "validation_result": dg.MetadataValue.path(str(path)),
-                },
-            )
+            yield suite_check_result(suite, result, path)
 
     return [_gx_mart_suites]
 
@@ -146,6 +131,28 @@ def _spec_description(suite: gx_adapter.Suite) -> str:
         f"{suite.origin}) on the run's build file. Blocking: a failure stops everything "
         f"downstream, including publication. {suite.notes}"
     ).strip()
+
+
+def suite_check_result(
+    suite: gx_adapter.Suite, result: gx_adapter.SuiteResult, written: Path
+) -> dg.AssetCheckResult:
+    """The ``gx_suite`` check result of a suite's validation (raw suites in the ingestion steps, mart
+    suites here): passed or not, the first failure lines in the description, every line in the
+    metadata ``failed`` (a JSON list, what `wijkmonitor refresh` prints), the result file."""
+    return dg.AssetCheckResult(
+        asset_key=asset_key_for(suite),
+        check_name=CHECK_NAME,
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=_describe(result),
+        metadata={
+            "failed": dg.MetadataValue.json(list(result.failed)),
+            "failed_count": dg.MetadataValue.int(len(result.failed)),
+            "evaluated_expectations": dg.MetadataValue.int(result.evaluated),
+            "row_count": dg.MetadataValue.int(result.row_count or 0),
+            "validation_result": dg.MetadataValue.path(str(written)),
+        },
+    )
 
 
 def _describe(result: gx_adapter.SuiteResult) -> str:

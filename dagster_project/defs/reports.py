@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import dagster as dg
+from tabulate import tabulate
 
 from dagster_project.defs.partitions import (
     LIST_YEAR_PARTITIONS,
@@ -75,15 +76,15 @@ def _read(years: list[int] | None) -> tuple[dict[int, list[tuple]], dict[int, li
 
 
 def _metadata(year: int, counts: list[tuple], changes: list[tuple]) -> dict[str, dg.MetadataValue]:
-    lines = ["| list kind | rule version | areas | decided by |", "|---|---|---:|---|"]
-    lines += [f"| {kind} | {version} | {count} | {by} |" for kind, version, count, by in counts]
-    change_lines = ["| list kind | change | areas |", "|---|---|---:|"]
-    change_lines += [f"| {kind} | {change} | {count} |" for kind, change, count in changes]
     return {
         "list_year": dg.MetadataValue.int(year),
         "has_lists": dg.MetadataValue.bool(bool(counts)),
-        "areas_per_list_kind": dg.MetadataValue.md("\n".join(lines)),
-        "changes": dg.MetadataValue.md("\n".join(change_lines)),
+        "areas_per_list_kind": dg.MetadataValue.md(
+            tabulate(counts, ["list kind", "rule version", "areas", "decided by"], tablefmt="github")
+        ),
+        "changes": dg.MetadataValue.md(
+            tabulate(changes, ["list kind", "change", "areas"], tablefmt="github")
+        ),
         **{f"areas/{kind}": dg.MetadataValue.int(count) for kind, _, count, _ in counts},
     }
 

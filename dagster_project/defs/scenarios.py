@@ -29,9 +29,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from tabulate import tabulate
 
+from dagster_project.defs.publish import PUBLICATION_KEY
 from dagster_project.lib import scenario_definitions as lib_scenarios
-from dagster_project.resources import SCENARIO_JOB_NAME, WarehouseBuildResource
+from dagster_project.lib.config import SCENARIO_JOB_NAME
+from dagster_project.resources import WarehouseBuildResource
 
 SCENARIO_ASSET_KEYS = [dg.AssetKey(["scenarios", "definitions"]), dg.AssetKey(["scenarios", "parameters"])]
 
@@ -183,10 +186,11 @@ def scenarios(
             definitions.append(definition)
     with duckdb.connect(str(warehouse_build.build_path)) as con:
         count, parameters = lib_scenarios.write_tables(con, definitions, failed)
-    table = "\n".join(
-        ["| scenario | command | status |", "|---|---|---|"]
-        + [f"| {d.scenario} | `{d.command}` | ok |" for d in definitions]
-        + [f"| {s.scenario} | `--rules {s.rules}` | failed: {m} |" for s, m in failed]
+    table = tabulate(
+        [(d.scenario, f"`{d.command}`", "ok") for d in definitions]
+        + [(s.scenario, f"`--rules {s.rules}`", f"failed: {m}") for s, m in failed],
+        ["scenario", "command", "status"],
+        tablefmt="github",
     )
     yield dg.MaterializeResult(
         asset_key=SCENARIO_ASSET_KEYS[0],
@@ -208,7 +212,7 @@ SCENARIO_SELECTION = (
     dg.AssetSelection.assets(*SCENARIO_ASSET_KEYS)
     | dg.AssetSelection.tag("rule_sets", "")
     | dg.AssetSelection.tag("scenarios", "")
-    | dg.AssetSelection.assets(dg.AssetKey("publication"))
+    | dg.AssetSelection.assets(PUBLICATION_KEY)
 )
 scenario_job = dg.define_asset_job(
     name=SCENARIO_JOB_NAME,

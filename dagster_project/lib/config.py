@@ -21,6 +21,9 @@ SANDBOX_ENV = "WIJKMONITOR_SANDBOX"
 # set by a scenario run's dbt step only (the rule set it recomputes; dbt/macros/rule_sets.sql)
 RULE_SET_ONLY_ENV = "WIJKMONITOR_RULE_SET_ONLY"
 DEFAULT_SANDBOX = "warehouse/sandbox.duckdb"
+# the two jobs the command line launches (defs/automation.py, defs/scenarios.py)
+REFRESH_JOB_NAME = "refresh"
+SCENARIO_JOB_NAME = "scenario"
 
 
 def repo_root() -> Path:

@@ -23,7 +23,6 @@ computed by dbt (``marts.scenario_parameter_changes``), not here.
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from dagster_project.lib.config import dbt_project_dir
+from dagster_project.lib.suggest import did_you_mean
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 OFFICIAL = "official"
@@ -173,11 +173,6 @@ def row_keys(seed_table: str, row: dict[str, str]) -> set[str]:
     return keys - {""}
 
 
-def _did_you_mean(word: str, candidates: list[str] | set[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(candidates), n=3, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
-
-
 # --- parsing and validating ------------------------------------------------------------------------
 
 
@@ -211,7 +206,7 @@ def resolve_key(rules: str, key: str) -> tuple[ParameterColumn, list[str]]:
         for k in _columns(rules, "key") if k.seed_table == v.seed_table
     })
     raise ScenarioError(
-        f"--param {key}: {name!r} is not a parameter of the {rules} rules{_did_you_mean(name, known)} "
+        f"--param {key}: {name!r} is not a parameter of the {rules} rules{did_you_mean(name, known)} "
         f"(the parameters are {', '.join(known)}; see `wijkmonitor scenario --help`)"
     )
 
@@ -224,7 +219,7 @@ def _check_selectors(column: ParameterColumn, selectors: list[str], key: str) ->
         if normal(selector) not in known:
             raise ScenarioError(
                 f"--param {key}: no row of rules.{column.seed_table} has the key {selector!r}"
-                f"{_did_you_mean(normal(selector), known)} (keys: {', '.join(sorted(known))})"
+                f"{did_you_mean(normal(selector), known)} (keys: {', '.join(sorted(known))})"
             )
     wanted = {normal(s) for s in selectors}
     if not any(wanted <= keys for keys in keys_per_row):
@@ -267,7 +262,7 @@ def convert_value(column: ParameterColumn, raw: str, key: str) -> str | None:
         if text not in kinds:
             raise ScenarioError(
                 f"--param {key}={raw}: expected a list kind ({', '.join(kinds)}) or none"
-                f"{_did_you_mean(text, kinds)}"
+                f"{did_you_mean(text, kinds)}"
             )
         return text
     if column.kind == "list_kinds":
@@ -287,7 +282,7 @@ def parse_rules(rules: str | None) -> tuple[str, str | None]:
     family, _, version = (rules or "").partition(":")
     if family not in HOME_DATA:
         raise ScenarioError(
-            f"unknown rules {rules!r}{_did_you_mean(family, list(HOME_DATA))}; expected one of "
+            f"unknown rules {rules!r}{did_you_mean(family, list(HOME_DATA))}; expected one of "
             f"{', '.join(HOME_DATA)} (dk:V2010 ... dk:V2021 for one Danish rule version in every year)"
         )
     if version and family != "dk":
@@ -296,7 +291,7 @@ def parse_rules(rules: str | None) -> tuple[str, str | None]:
         versions = [r["rule_version"] for r in seed_rows("dk_rule_versions")]
         if version not in versions:
             raise ScenarioError(
-                f"--rules {rules}: no Danish rule version {version!r}{_did_you_mean(version, versions)}; "
+                f"--rules {rules}: no Danish rule version {version!r}{did_you_mean(version, versions)}; "
                 f"known: {', '.join(versions)}"
             )
     return family, version or None
@@ -322,7 +317,7 @@ def parse_definition(
     target = data or HOME_DATA[family]
     if target not in DATASETS:
         raise ScenarioError(
-            f"unknown data {data!r}{_did_you_mean(target, list(DATASETS))}; "
+            f"unknown data {data!r}{did_you_mean(target, list(DATASETS))}; "
             f"expected one of {', '.join(DATASETS)}"
         )
     overrides = []

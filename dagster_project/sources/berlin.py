@@ -16,7 +16,7 @@ Accepted beyond the Danish files: a ``;`` separator (detected from the header), 
 The importer converts the Senate's own published table (semicolon, German headers, UTF-8 BOM, CRLF,
 decimal comma or point, ids with or without the leading zero) into the contract files::
 
-    python -m dagster_project.sources.berlin import-senate FILE --edition 2021 --out DIR
+    wijkmonitor import-senate FILE --edition 2021 --out DIR
 
 An index table (``zS1``/``S1`` … ``zD4``/``D4``) becomes ``DIR/mss_index_indicators.csv`` (the
 z-values of a "standardisierte Anteilswerte" table go into s1/s3/s4 and d1/d3/d4 with value_kind
@@ -28,12 +28,9 @@ the importer reads it with Python's csv module.)
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -380,29 +377,3 @@ def import_senate(path: Path, edition: int, out_dir: Path) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return target
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.sources.berlin")
-    commands = parser.add_subparsers(dest="command", required=True)
-    senate = commands.add_parser("import-senate", help="convert a published MSS table into the contract file")
-    senate.add_argument("file", type=Path)
-    senate.add_argument("--edition", type=int, required=True)
-    senate.add_argument(
-        "--out", type=Path, required=True, help="directory (e.g. $WIJKMONITOR_SOURCES/berlin)"
-    )
-    args = parser.parse_args(argv)
-    if not args.file.is_file():
-        print(f"{args.file}: no such file", file=sys.stderr)
-        return 1
-    try:
-        target = import_senate(args.file, args.edition, args.out)
-    except SourceValidationError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        return 1
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

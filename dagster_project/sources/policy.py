@@ -27,19 +27,16 @@ and nothing is loaded unless every file is valid. Where the source documents are
 PDF extraction, so line breaks count as one space; nothing else is forgiven); without them the
 quotes are loaded unverified (``is_quote_verified`` NULL) and the load says so.
 
-Command line (for curators; ``check`` is a plain function too)::
-
-    python -m dagster_project.sources.policy check [SOURCES_DIR] [--file FILE] [--documents DIR]
+For curators: ``wijkmonitor check-policy [--file FILE] [--documents DIR]`` (``cli.cmd_check_policy``
+over :func:`read`).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import math
 import os
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -1012,20 +1009,6 @@ def validate(directory: Path) -> list[str]:
     return []
 
 
-def check(
-    files: Sequence[Path] | None = None, sources_dir: Path | None = None, documents: Path | None = None
-) -> list[str]:
-    """Problems of the fact files (all of ``sources_dir/policy``, or just ``files``), one line each;
-    an empty list when they are valid. For curators (``wijkmonitor`` subcommand to be)."""
-    if sources_dir is None:
-        sources_dir = Path(files[0]).resolve().parent.parent if files else repo_root() / "sources"
-    try:
-        read(Path(sources_dir), documents, only=[Path(f) for f in files] if files else None)
-    except SourceValidationError as exc:
-        return exc.problems
-    return []
-
-
 # --- loading ------------------------------------------------------------------------------------------
 
 
@@ -1126,41 +1109,3 @@ def count_by(facts: Iterable[Fact], *keys: str) -> dict[tuple, int]:
         key = tuple(fact.values.get(k) for k in keys)
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: tuple(str(v) for v in item[0])))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dagster_project.sources.policy")
-    commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("check", help="validate the fact files (and their quotes) and count them")
-    command.add_argument(
-        "sources",
-        nargs="?",
-        default=str(repo_root() / "sources"),
-        help="the sources folder (holding policy/), default sources/ of the repository",
-    )
-    command.add_argument(
-        "--file", action="append", dest="files", metavar="FILE", help="check only this fact file (repeatable)"
-    )
-    command.add_argument(
-        "--documents", help=f"folder of the source documents (default ${DOCUMENTS_ENV} or ../shared/seeds)"
-    )
-    args = parser.parse_args(argv)
-    documents = Path(args.documents) if args.documents else None
-    try:
-        policy = read(
-            Path(args.sources), documents, only=[Path(f) for f in args.files] if args.files else None
-        )
-    except SourceValidationError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s)", file=sys.stderr)
-        return 1
-    verified = "verified" if policy.documents is not None else "NOT verified (no documents folder)"
-    print(f"{len(policy.facts)} facts in {len(policy.files)} file(s); quotes {verified}")
-    for (document, kind), number in count_by(policy.facts, "source_document", "kind").items():
-        print(f"  {document}  {kind:<14} {number}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -419,11 +419,22 @@ def test_a_scenario_run_refuses_a_request_whose_families_changed_since_it_was_la
     assert len(list(scenarios(dg.build_asset_context(), accepted, build))) == 2
 
 
-def test_no_environment_is_changed_by_loading_the_definitions(defs):
-    assert "WIJKMONITOR_BUILD_PATH" not in os.environ
+def test_no_environment_is_changed_by_loading_the_definitions():
+    """Loading the definitions (in a fresh interpreter) sets, changes and removes no variable."""
+    script = (
+        "import json, os; before = dict(os.environ); import dagster_project.definitions; "
+        "after = dict(os.environ); "
+        "print(json.dumps({k: [before.get(k), after.get(k)] for k in set(before) | set(after) "
+        "if before.get(k) != after.get(k)}))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "WIJKMONITOR_BUILD_PATH"}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == {}
 
 
-def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt(defs):
+def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt(defs, monkeypatch):
     """dbt --version is not run before each invocation; the version is the one dbt itself prints."""
     from dagster_dbt import DbtCliResource
 
@@ -431,7 +442,20 @@ def test_the_dbt_resource_knows_its_dbt_version_without_running_dbt(defs):
 
     resource = defs.resources["dbt"]
     assert isinstance(resource, WijkmonitorDbtCliResource)
-    assert resource._cli_version == DbtCliResource._cli_version.func(resource)  # runs dbt --version
+    started: list[object] = []
+
+    def no_process(*args, **kwargs):
+        started.append(args)
+        raise AssertionError(f"a process was started: {args}")
+
+    resource.__dict__.pop("_cli_version", None)  # not computed by an earlier test: computed here
+    with monkeypatch.context() as patched:
+        patched.setattr(subprocess, "run", no_process)
+        patched.setattr(subprocess, "Popen", no_process)
+        patched.setattr(subprocess, "check_output", no_process)
+        version = resource._cli_version
+    assert not started
+    assert version == DbtCliResource._cli_version.func(resource)  # runs dbt --version
 
 
 def test_the_dbt_resource_makes_no_dbt_adapter_in_this_process(defs):

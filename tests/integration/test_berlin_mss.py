@@ -187,11 +187,30 @@ def test_synthetic_sample_of_shares(scenario_refresh):
         assert con.execute(
             "SELECT DISTINCT edition, previous_edition FROM marts.mss_class_changes"
         ).fetchall() == [(2023, 2021)]
-        assert con.execute(
-            "SELECT count(*) FROM marts.mss_class_changes WHERE status_class != previous_status_class"
-        ).fetchone()[0] == con.execute(
-            "SELECT count(*) FROM marts.mss_class_changes WHERE is_status_class_changed"
-        ).fetchone()[0]
+        # the changes are those of the classes mart, edition against edition, area by area (here, not
+        # by the mart's own SQL): every area included in both 2021 and 2023, and its status class
+        classes = {
+            (edition, plr_id): (status, dynamic)
+            for edition, plr_id, status, dynamic in con.execute(
+                "SELECT edition, plr_id, status_class, dynamic_class FROM marts.mss_planning_area_classes "
+                "WHERE is_included"
+            ).fetchall()
+        }
+        both = {p for e, p in classes if e == 2023 and (2021, p) in classes}
+        changes = {
+            plr_id: (previous, status, status_changed, dynamic_changed)
+            for plr_id, previous, status, status_changed, dynamic_changed in con.execute(
+                "SELECT plr_id, previous_status_class, status_class, is_status_class_changed, "
+                "is_dynamic_class_changed FROM marts.mss_class_changes"
+            ).fetchall()
+        }
+        assert set(changes) == both
+        expected = {}
+        for p in both:
+            (before, before_dynamic), (after, after_dynamic) = classes[(2021, p)], classes[(2023, p)]
+            expected[p] = (before, after, before != after, before_dynamic != after_dynamic)
+        assert changes == expected
+        assert any(v[2] for v in expected.values()) and not all(v[2] for v in expected.values())
         # 2019 and 2021 use three indicators per index, 2023 four (seed mss_editions)
         assert con.execute(
             "SELECT edition, count(DISTINCT indicator_code) FROM marts.mss_planning_area_zvalues "

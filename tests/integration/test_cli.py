@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT, run_wijkmonitor
+from conftest import REPO_ROOT, SHARED, run_wijkmonitor
 
 from dagster_project import cli
 from dagster_project.lib.publish import LOCK_FILE_NAME, PARSE_CACHE_NAME, BuildSession
@@ -109,8 +109,11 @@ def test_the_refresh_summary_is_read_from_the_marts(bundled_warehouse, monkeypat
     )
     printed = {int(line.split()[0]): line for line in lines[start:] if line[:4].isdigit()}
     assert sorted(printed) == list(range(2010, 2025))
-    for year, kind, count in counts:  # every year's line holds its counts, in list-kind order
-        assert str(count) in printed[year].split()[3:], (year, kind)
+    by_year: dict[int, dict[str, int]] = {}
+    for year, kind, count in counts:
+        by_year.setdefault(year, {})[kind] = count
+    for year, by_kind in by_year.items():  # every year's line holds its counts, in list-kind order
+        assert printed[year].split()[3:] == [str(by_kind[k]) for k in LIST_KINDS if k in by_kind], year
     summary_start = lines.index("also published (marts.warehouse_summary):")
     summary = query(bundled_warehouse, "SELECT topic, summary FROM marts.warehouse_summary")
     assert {t for t, _ in summary} == {
@@ -468,18 +471,41 @@ def test_a_scenario_run_publishes_and_prints_what_it_published(strict_scenario, 
 
 
 def test_check_policy(tmp_path):
-    good = wijkmonitor(tmp_path / "w.duckdb", "check-policy")
-    assert good.returncode == 0, good.stderr
-    assert good.stdout.endswith("policy fact file(s) checked: no problems\n")
+    """The bundled fact files pass, every quote checked against the shared source documents (which
+    must be there: a missing folder fails this test), with the facts counted per document and kind;
+    a renamed field or a quote that is not in its document is a problem naming file and field."""
+    documents = SHARED / "seeds"
+    assert sorted(p.name for p in documents.glob("*.txt")), f"no source documents in {documents}"
+    files = sorted((SOURCES / "policy").glob("*.yaml"))
+    good = wijkmonitor(tmp_path / "w.duckdb", "check-policy", "--documents", str(documents))
+    assert good.returncode == 0 and good.stderr == "", good.stderr
+    first, *table = good.stdout.splitlines()
+    facts = sum(int(line.split()[-1]) for line in table[2:])
+    assert first == (
+        f"{len(files)} policy fact file(s) checked: no problems; {facts} facts, every quote found verbatim "
+        f"in its document ({len(list(documents.glob('*.txt')))} in {documents})"
+    )
+    assert facts > 500 and table[0].split() == ["source_document", "kind", "facts"]
+
     sources = tmp_path / "sources"
     shutil.copytree(SOURCES / "policy", sources / "policy")
     path = sorted((sources / "policy").glob("*.yaml"))[0]
     path.write_text(path.read_text(encoding="utf-8").replace("fact_id:", "fact_idd:", 1), encoding="utf-8")
-    bad = wijkmonitor(tmp_path / "w.duckdb", "check-policy", sources=sources)
+    bad = wijkmonitor(tmp_path / "w.duckdb", "check-policy", "--documents", str(documents), sources=sources)
     assert bad.returncode == 1 and bad.stdout == ""
     *problems, last = bad.stderr.splitlines()
     assert problems and all(p.startswith(f"policy/{path.name}") for p in problems)
     assert last == f"wijkmonitor: error: {len(problems)} problem(s) in the policy fact files"
+
+    text = path.read_text(encoding="utf-8").replace("fact_idd:", "fact_id:", 1)
+    quote = next(line for line in text.splitlines() if line.strip().startswith("source_quote:"))
+    misquote = quote.rstrip().rstrip('"') + ' (not in the document)"'
+    path.write_text(text.replace(quote, misquote, 1), encoding="utf-8")
+    misquoted = wijkmonitor(
+        tmp_path / "w.duckdb", "check-policy", "--documents", str(documents), sources=sources
+    )
+    assert misquoted.returncode == 1 and misquoted.stdout == ""
+    assert [line for line in misquoted.stderr.splitlines() if "field source_quote" in line], misquoted.stderr
 
 
 def test_import_senate(tmp_path):

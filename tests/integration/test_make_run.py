@@ -11,6 +11,8 @@ import re
 import duckdb
 from conftest import completed_output
 
+from dagster_project.sources.dk import LIST_KINDS
+
 CONTRACT_COLUMNS = {
     "dk_list_membership": ["list_year", "area_id", "area_name", "list_kind", "rule_version"],
     "dk_area_criteria": [
@@ -44,10 +46,13 @@ def test_make_run_publishes_every_list_year(make_run) -> None:
         counts = con.execute(
             "select list_year, list_kind, count(*) from marts.dk_list_membership group by all"
         ).fetchall()
-        kinds_by_year: dict[int, set[str]] = {}
+        by_year: dict[int, dict[str, int]] = {}
         for year, kind, count in counts:
-            kinds_by_year.setdefault(year, set()).add(kind)
-            assert str(count) in printed[year], (year, kind, count, printed[year])
+            by_year.setdefault(year, {})[kind] = count
+        for year, by_kind in by_year.items():  # the year's counts, in list-kind order, and nothing else
+            assert printed[year].split()[3:] == [str(by_kind[k]) for k in LIST_KINDS if k in by_kind], (
+                year, printed[year])
+        kinds_by_year = {year: set(by_kind) for year, by_kind in by_year.items()}
         assert kinds_by_year[2016] == {"ghetto"}
         assert kinds_by_year[2019] == {"udsat", "ghetto", "hard_ghetto"}
         assert kinds_by_year[2022] == {

@@ -249,7 +249,7 @@ def test_failed_blocking_checks_give_one_line_per_failed_expectation():
             check_name="gx_suite",
             passed=False,
             description="1 of 3 expectations failed:\nregion: 1 value not in the set",
-            metadata={"failed": dg.MetadataValue.md("- `region: 'Hovedstadn' (line 12) not in the set`")},
+            metadata={"failed": dg.MetadataValue.json(["region: 'Hovedstadn' (line 12) not in the set"])},
         )
 
     @dg.asset(deps=[dk_area_statistics], key="publication")

@@ -503,7 +503,7 @@ def test_quality_checks_one_op_blocking_and_subsettable(tmp_path):
     history, criteria = evaluations[history_key], evaluations[criteria_key]
     assert (criteria.passed, history.passed, history.severity) == (True, False, dg.AssetCheckSeverity.ERROR)
     assert history.metadata["failed_count"].value == 1
-    assert history.metadata["failed"].value.startswith("- `expect_column_values_to_be_in_set(is_consistent")
+    assert history.metadata["failed"].value[0].startswith("expect_column_values_to_be_in_set(is_consistent")
     assert (history.metadata["evaluated_expectations"].value, history.metadata["row_count"].value) == (
         len(_suite("marts.dk_history_consistency").expectations), 1
     )

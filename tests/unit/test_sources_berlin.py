@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project import cli
 from dagster_project.sources import SourceValidationError, validate_source
 from dagster_project.sources import berlin as bs
 
@@ -114,7 +115,7 @@ def test_import_senate_writes_contract_files_that_load(tmp_path):
     out = tmp_path / "sources" / "berlin"
     for reference in (INDEX_2021, CONTEXT_2021):
         args = ["import-senate", str(_reference(reference)), "--edition", "2021", "--out", str(out)]
-        assert bs.main(args) == 0
+        assert cli.main(args) == 0
     lines = (out / "mss_index_indicators.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == HEADER.strip()
     assert lines[1] == "2021,01100101,Stülerstraße,3419,z,-0.25,,-0.41,-0.31,0.41,,0.91,1.31"
@@ -208,7 +209,7 @@ def test_senate_layout_problems_name_file_line_and_column(tmp_path):
         "senate.csv, line 3, column EW: 'zehn' is not a number of residents",
         "senate.csv, line 3, column zS1: 'x' is not a number",
     ]
-    assert bs.main(["import-senate", str(path), "--edition", "2021", "--out", str(tmp_path / "o")]) == 1
+    assert cli.main(["import-senate", str(path), "--edition", "2021", "--out", str(tmp_path / "o")]) == 1
 
 
 def test_senate_layout_without_indicator_columns_is_refused(tmp_path):
@@ -344,9 +345,7 @@ def test_import_senate_command_line_still_works(tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "dagster_project.sources.berlin",
+            str(Path(sys.executable).parent / "wijkmonitor"),
             "import-senate",
             str(path),
             "--edition",

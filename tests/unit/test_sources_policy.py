@@ -133,7 +133,6 @@ def sources_with(tmp_path: Path, **files: str) -> Path:
 def problems(sources: Path, documents: Path) -> list[str]:
     with pytest.raises(SourceValidationError) as raised:
         ps.read(sources, documents)
-    assert ps.check(sources_dir=sources, documents=documents) == raised.value.problems
     return raised.value.problems
 
 
@@ -450,25 +449,25 @@ def test_without_a_policy_folder_the_tables_are_empty(tmp_path):
     ]
 
 
-def test_check_command_line_still_works(tmp_path, documents):
-    import subprocess
-    import sys
+def test_wijkmonitor_check_policy_counts_the_facts_and_says_whether_quotes_were_verified(
+    tmp_path, documents, monkeypatch, capsys
+):
+    from dagster_project import cli
 
     sources = sources_with(tmp_path, facts__yaml="facts:\n" + PROGRAMME + BUDGET)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster_project.sources.policy",
-            "check",
-            str(sources),
-            "--documents",
-            str(documents),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(sources))
+    assert cli.main(["check-policy", "--documents", str(documents)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.splitlines()[0] == (
+        "1 policy fact file(s) checked: no problems; 2 facts, every quote found verbatim in its document "
+        f"(1 in {documents})"
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("2 facts in 1 file(s); quotes verified")
-    assert ps.check([sources / "policy" / "facts.yaml"], documents=documents) == []
+    assert [line.split()[1:] for line in out.splitlines()[3:]] == [["budget", "1"], ["programme", "1"]]
+
+    monkeypatch.delenv("WIJKMONITOR_DOCUMENTS", raising=False)
+    monkeypatch.setattr(ps, "documents_dir", lambda: None)  # no ../shared/seeds next to the repository
+    assert cli.main(["check-policy", "--file", str(sources / "policy" / "facts.yaml")]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "1 policy fact file(s) checked: no problems; 2 facts, quotes not verified"
+    assert err.startswith("wijkmonitor: warning: the quotes are NOT verified: no source documents")
