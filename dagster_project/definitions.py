@@ -29,7 +29,15 @@ def _definitions() -> dg.Definitions:
     asset_keys = [key for assets in built.assets or [] for key in getattr(assets, "keys", [])]
     return dg.Definitions.merge(
         built,
-        dg.Definitions(assets=[publish.publication_asset(publish.publication_deps(asset_keys))]),
+        dg.Definitions(
+            assets=[
+                publish.publication_asset(
+                    publish.publication_deps(asset_keys),
+                    job_graph=_job_asset_graph,
+                    unchanged=scenarios.unchanged_family_assets,
+                )
+            ]
+        ),
         reports.defs,
         scenarios.job_defs,
         automation.defs,
@@ -38,6 +46,12 @@ def _definitions() -> dg.Definitions:
             executor=dg.in_process_executor,
         ),
     )
+
+
+def _job_asset_graph(job_name: str):
+    """The asset graph of a whole job of ``defs`` (what a run's publication checks its selection
+    against)."""
+    return defs.resolve_job_def(job_name).asset_layer.asset_graph
 
 
 defs = _definitions()

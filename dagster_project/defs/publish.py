@@ -12,8 +12,10 @@ build file over the published warehouse (``lib/publish.py``). It is the one door
 file: a refresh, a scenario run and an asset materialised from the Dagster UI all end here.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -28,6 +30,61 @@ PUBLISHED_LAYERS = ("raw", "scenarios", "marts")
 def publication_deps(asset_keys: Sequence[dg.AssetKey]) -> list[dg.AssetKey]:
     """The assets a publication waits for: every raw, scenario and mart table."""
     return sorted({k for k in asset_keys if k.path[0] in PUBLISHED_LAYERS}, key=lambda k: k.to_user_string())
+
+
+def _descendants(asset_graph, keys) -> set[dg.AssetKey]:
+    seen: set[dg.AssetKey] = set()
+    stack = list(keys)
+    while stack:
+        for child in asset_graph.get(stack.pop()).child_keys:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def selection_problems(
+    asset_graph,
+    selected_assets: AbstractSet[dg.AssetKey] | None,
+    selected_checks: AbstractSet[dg.AssetCheckKey] | None,
+    unchanged: AbstractSet[dg.AssetKey] = frozenset(),
+) -> list[str]:
+    """Why a run that selected these assets and checks (None: all of its job's) may not publish:
+    a publication replaces the whole warehouse, so a run must rebuild everything built from what it
+    rebuilds (nothing stale mixed with new; ``unchanged``: what its job says it leaves as it is, the
+    other rule families of a scenario run), load every source or none (a run that loads sources
+    starts from an empty build file) and run every check of what it rebuilds. One line per problem,
+    empty when the run may publish. ``asset_graph``: the job's."""
+    job_assets = set(asset_graph.executable_asset_keys)
+    after = _descendants(asset_graph, [PUBLICATION_KEY]) | {PUBLICATION_KEY}
+    selected = job_assets if selected_assets is None else set(selected_assets)
+    built = selected - after
+    problems = []
+    raw = {k for k in job_assets if k.path[0] == "raw"}
+    if built & raw and raw - built:
+        problems.append(
+            f"it loads {len(built & raw)} of the {len(raw)} raw tables ({_names(raw - built)} not): "
+            "a run that loads sources starts from an empty build file, so it must load them all"
+        )
+    stale = (_descendants(asset_graph, built) & job_assets) - selected - after - set(unchanged)
+    if stale:
+        problems.append(
+            f"it does not rebuild {len(stale)} asset(s) built from what it rebuilds ({_names(stale)}): "
+            "select them too (or materialise everything downstream)"
+        )
+    if selected_checks is not None:
+        skipped = set(asset_graph.get_check_keys_for_assets(built)) - set(selected_checks)
+        if skipped:
+            problems.append(
+                f"it skips {len(skipped)} check(s) of what it rebuilds "
+                f"({_names(k.asset_key for k in skipped)}): every check must run before a publication"
+            )
+    return problems
+
+
+def _names(keys: Iterable[dg.AssetKey], shown: int = 5) -> str:
+    names = sorted({k.to_user_string() for k in keys})
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _steps(context: dg.AssetExecutionContext) -> list[dict]:
@@ -46,7 +103,16 @@ def _steps(context: dg.AssetExecutionContext) -> list[dict]:
     return steps
 
 
-def publication_asset(deps: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+def publication_asset(
+    deps: Sequence[dg.AssetKey],
+    job_graph: Callable[[str], Any],
+    unchanged: Callable[[Any, dg.DagsterRun], AbstractSet[dg.AssetKey]] = lambda graph, run: set(),
+) -> dg.AssetsDefinition:
+    """The publication asset, waiting for ``deps``. For ``selection_problems``: ``job_graph(job
+    name)``, the asset graph of a whole job (the job definition a run of a subset sees holds the
+    subset only); ``unchanged(job asset graph, run)``, what a run may leave as it is although it is
+    built from what the run rebuilds."""
+
     @dg.asset(
         key=PUBLICATION_KEY,
         deps=list(deps),
@@ -61,6 +127,25 @@ def publication_asset(deps: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     def publication(
         context: dg.AssetExecutionContext, warehouse_build: WarehouseBuildResource
     ) -> dg.MaterializeResult:
+        run = context.run
+        # what this run executes: the job definition of a run (of a subset: that subset's) holds
+        # exactly the assets and the checks it runs, whatever the run's own selection fields say
+        executing = context.job_def.asset_layer.asset_graph
+        graph = job_graph(run.job_name)
+        problems = selection_problems(
+            graph,
+            set(executing.executable_asset_keys),
+            set(executing.asset_check_keys),
+            unchanged(graph, run),
+        )
+        if problems:
+            raise dg.Failure(
+                description=f"this run may not publish: {len(problems)} problem(s) with what it selected:\n"
+                + "\n".join(problems)
+                + f"\n{warehouse_build.warehouse_path} is unchanged",
+                metadata={"problems": dg.MetadataValue.json(problems)},
+                allow_retries=False,
+            )
         try:
             result = lib_publish.publish(
                 warehouse_build.build_path,

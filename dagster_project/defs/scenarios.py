@@ -94,6 +94,22 @@ def run_subset(run_config: dict, warehouse_path: Path, asset_graph) -> tuple[lis
     }
 
 
+def unchanged_family_assets(asset_graph, run: dg.DagsterRun) -> set[dg.AssetKey]:
+    """What a run may leave as it is although it is built from what the run rebuilds (for the
+    publication's check of a run's selection, ``defs/publish.py``): in a scenario run that names the
+    rule families it changes (``families``, as ``wijkmonitor scenario`` launches it), the rule models
+    of the other families, which hold no rows of its scenario before or after the run."""
+    if run.job_name != SCENARIO_JOB_NAME:
+        return set()
+    families = _request_config(run.run_config or {}).get("families")
+    if families is None:  # the whole job (launched from the UI): nothing is exempt
+        return set()
+    others = {family_tag(r["rules"]) for r in lib_scenarios.seed_rows("rule_families")} - {
+        family_tag(f) for f in families
+    }
+    return {k for k in asset_graph.executable_asset_keys if others & set(asset_graph.get(k).tags)}
+
+
 def scenario_selection(families: set[str]) -> dg.AssetSelection:
     """The scenario job's assets for a request that changes these rule families: without the rule
     models of the other families, which hold no rows of the scenario before or after the run

@@ -584,8 +584,23 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
+        # the suites a run that starts from the published warehouse did not validate again keep
+        # their results (and run) from the publication they come from
+        carried = (
+            con.execute(f"SELECT * FROM {VALIDATION_RESULTS_TABLE}").fetchall()
+            if _relation_exists(con, "meta", "validation_results")
+            else []
+        )
         source_files = record_publication(con, run_id, published_at, list_year, history)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
+        validated = {
+            r[0] for r in con.execute(f"SELECT suite_name FROM {VALIDATION_RESULTS_TABLE}").fetchall()
+        }
+        for row in carried:
+            if row[1] not in validated:
+                con.execute(
+                    f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(row)
+                )
         publication_id = publication_id_for(published_at, run_id)
         for step in steps:
             con.execute(
@@ -679,15 +694,39 @@ def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
 def prune_validation_results(
     warehouse_path: Path, keep: int, current_run_id: str | None = None
 ) -> list[Path]:
-    """Keep the validation results of ``current_run_id`` and of the newest ``keep`` other runs."""
+    """Keep the validation results of ``current_run_id``, of every run whose results the published
+    warehouse or a kept publication records (``meta.validation_results``: they are what its
+    ``result_file`` points at) and of the newest ``keep`` other runs (failed ones, to be read)."""
     directory = validation_dir(warehouse_path)
     if not directory.is_dir():
         return []
-    runs = [p for p in directory.iterdir() if p.is_dir() and p.name != current_run_id]
+    recorded = _recorded_validation_runs(
+        [Path(warehouse_path), *sorted(publications_dir(warehouse_path).glob("*.duckdb"))]
+    )
+    runs = [
+        p for p in directory.iterdir() if p.is_dir() and p.name != current_run_id and p.name not in recorded
+    ]
     runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for path in runs[keep:]:
         shutil.rmtree(path, ignore_errors=True)
     return runs[keep:]
+
+
+def _recorded_validation_runs(paths: list[Path]) -> set[str]:
+    """The run ids of ``meta.validation_results`` in these warehouse files (read-only; a file that
+    cannot be read records none)."""
+    runs: set[str] = set()
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                if _relation_exists(con, "meta", "validation_results"):
+                    rows = con.execute(f"SELECT DISTINCT run_id FROM {VALIDATION_RESULTS_TABLE}").fetchall()
+                    runs |= {r[0] for r in rows}
+        except duckdb.Error:
+            continue
+    return runs
 
 
 @dataclass(frozen=True)

@@ -285,3 +285,112 @@ def test_a_failed_mart_suite_blocks_publication(definitions, bundled_warehouse, 
     assert "list_year" in failed and "V2010" in failed, failed
     assert _sha256(warehouse) == published
     assert list((warehouse.parent / ".build").glob("*.duckdb*")) == []
+
+
+# --- what a run must select to publish (defs/publish.py selection_problems) -------------------------
+
+
+def _built_from(definitions, key: dg.AssetKey) -> list[dg.AssetKey]:
+    """``key``, every asset built from it before the publication, and the publication."""
+    from dagster_project.defs.publish import PUBLICATION_KEY, _descendants
+
+    graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    after = _descendants(graph, [PUBLICATION_KEY])
+    return sorted(({key, PUBLICATION_KEY} | _descendants(graph, [key])) - after, key=str)
+
+
+def test_the_jobs_as_launched_may_publish(definitions):
+    """The refresh job whole, the scenario job whole (from the UI) and every subset `wijkmonitor
+    scenario` launches (the rule families a request changes, the others left as they are)."""
+    from itertools import combinations
+
+    from dagster_project.defs import scenarios
+    from dagster_project.defs.publish import selection_problems
+    from dagster_project.lib.scenario_definitions import seed_rows
+
+    refresh = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    assert selection_problems(refresh, None, None) == []
+    graph = definitions.resolve_job_def("scenario").asset_layer.asset_graph
+    assert selection_problems(graph, None, None) == []
+    families = sorted(r["rules"] for r in seed_rows("rule_families"))
+    for size in range(len(families) + 1):
+        for changed in combinations(families, size):
+            keys = set(scenarios.scenario_selection(set(changed)).resolve(definitions.resolve_asset_graph()))
+            run = dg.DagsterRun(
+                job_name="scenario",
+                run_config={"ops": {"scenarios": {"config": {"name": "x", "families": list(changed)}}}},
+            )
+            unchanged = scenarios.unchanged_family_assets(graph, run)
+            checks = graph.get_check_keys_for_assets(keys)
+            assert selection_problems(graph, keys, checks, unchanged) == [], changed
+            if len(changed) < len(families):  # without the families' exemption it would be stale
+                assert selection_problems(graph, keys, checks), changed
+
+
+def test_a_run_that_loads_some_sources_but_not_all_may_not_publish(definitions):
+    """Its build file starts empty: the raw tables it does not load would be missing."""
+    from dagster_project.defs.publish import selection_problems
+
+    graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    policy = {k for k in graph.executable_asset_keys if k.path[0] == "raw" and "policy" in k.path[1]}
+    assert policy
+    selected = set(graph.executable_asset_keys) - policy
+    [problem] = selection_problems(graph, selected, None)
+    assert problem.startswith(f"it loads {len([k for k in selected if k.path[0] == 'raw'])} of the ")
+    assert "raw/policy_facts" in problem and "must load them all" in problem
+
+
+def test_a_run_that_leaves_what_is_built_from_its_assets_stale_may_not_publish(
+    definitions, bundled_warehouse, tmp_path
+):
+    """dk_list_membership rebuilt (its dbt tests and suite pass) without the marts built from it: the
+    publication refuses, naming them, and the published warehouse is unchanged."""
+    warehouse = _published_copy(bundled_warehouse, tmp_path / "warehouse")
+    published = _sha256(warehouse)
+    selection = [dg.AssetKey(["marts", "dk_list_membership"]), dg.AssetKey("publication")]
+    result = _refresh(definitions, repo_root() / "sources", warehouse, selection)
+    assert result.success is False
+    assert _failed_steps(result) == {"publication"}
+    assert _gx_evaluations(result)[MEMBERSHIP_CHECK].passed
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    text = failure.event_specific_data.error.message + str(failure.event_specific_data.user_failure_data)
+    assert "this run may not publish" in text and "marts/dk_hard_list_history" in text, text
+    assert _sha256(warehouse) == published
+    assert list((warehouse.parent / ".build").glob("*.duckdb*")) == []
+
+
+def test_a_run_that_skips_the_checks_of_what_it_rebuilds_may_not_publish(
+    definitions, bundled_warehouse, tmp_path
+):
+    """Everything built from dk_list_membership rebuilt, but no check selected (a UI launch without
+    checks): no dbt test and no suite ran, so nothing may be published."""
+    warehouse = _published_copy(bundled_warehouse, tmp_path / "warehouse")
+    published = _sha256(warehouse)
+    keys = _built_from(definitions, dg.AssetKey(["marts", "dk_list_membership"]))
+    # a run as the UI's asset graph makes one: the global asset job, a selection of assets and
+    # of checks (none)
+    from dagster._core.definitions.job_base import InMemoryJob
+    from dagster._core.execution.execute_in_process import core_execute_in_process
+
+    subset = definitions.resolve_implicit_global_asset_job_def().get_subset(
+        asset_selection=set(keys), asset_check_selection=set()
+    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(SOURCES_ENV, str(repo_root() / "sources"))
+        monkeypatch.setenv(WAREHOUSE_ENV, str(warehouse))
+        result = core_execute_in_process(
+            job=InMemoryJob(subset.as_ephemeral_job(resource_defs={}, input_values={})),
+            run_config={}, instance=dg.DagsterInstance.ephemeral(), output_capturing_enabled=True,
+            raise_on_error=False, run_tags={}, run_id=None, asset_selection=frozenset(keys),
+        )
+    assert result.success is False
+    assert not result.get_asset_check_evaluations()
+    assert result.get_asset_materialization_events()
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert {f.step_key for f in failures} == {"publication"}
+    [failure] = failures
+    text = failure.event_specific_data.error.message + str(failure.event_specific_data.user_failure_data)
+    graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    skipped = len(graph.get_check_keys_for_assets(set(keys)))
+    assert f"it skips {skipped} check(s) of what it rebuilds" in text, text
+    assert _sha256(warehouse) == published

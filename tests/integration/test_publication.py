@@ -305,3 +305,44 @@ def test_publication_ids_sort_in_time_order():
     assert lib_publish.publication_id_for(earlier, "r") == "20261201T050059Z-r"
     later = earlier + timedelta(seconds=1)
     assert lib_publish.publication_id_for(earlier, "z") < lib_publish.publication_id_for(later, "a")
+
+
+def _validation(warehouse: Path, run_id: str, suites: list[str], mtime: int) -> None:
+    """The Great Expectations results a run leaves next to the warehouse (lib/gx.write_results)."""
+    run_dir = warehouse.parent / "validation" / run_id
+    run_dir.mkdir(parents=True)
+    summary = [{"suite_name": s, "relation": s, "success": True, "evaluated": 3, "row_count": 10,
+                "failed": [], "seconds": 0.1} for s in suites]
+    for suite in suites:
+        (run_dir / f"{suite}.json").write_text("{}", encoding="utf-8")
+    (run_dir / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    os.utime(run_dir, (mtime, mtime))
+
+
+def test_validation_results_of_a_publication_outlive_failed_runs_and_subset_runs(tmp_path, monkeypatch):
+    """Failed runs never prune the results the published warehouse records; a run that validates
+    only some suites (it started from the published file) keeps the others' results and runs."""
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    monkeypatch.setenv(lib_publish.KEEP_PUBLICATIONS_ENV, "1")
+    _validation(warehouse, "run-1", ["marts.a", "marts.b"], 1000)
+    with lib_publish.BuildSession(warehouse, "run-1") as session:
+        _build(session.build_path, "label-1")
+        lib_publish.publish(session.build_path, warehouse, "run-1")
+    for number in (2, 3, 4):  # failed runs: their results stay to be read, the newest one only
+        _validation(warehouse, f"run-{number}", ["marts.a"], 1000 + number)
+        with lib_publish.BuildSession(warehouse, f"run-{number}"):
+            pass
+    validation = warehouse.parent / "validation"
+    assert sorted(p.name for p in validation.iterdir()) == ["run-1", "run-3", "run-4"]
+
+    time.sleep(1.01)  # publication ids have a resolution of one second
+    _validation(warehouse, "run-5", ["marts.a"], 2000)
+    with lib_publish.BuildSession(warehouse, "run-5") as session:
+        lib_publish.copy_published(session)  # a run of a few assets starts from the published file
+        lib_publish.publish(session.build_path, warehouse, "run-5")
+    recorded = _query(
+        warehouse, "select suite_name, run_id, result_file from meta.validation_results order by 1"
+    )
+    assert [(s, r) for s, r, _ in recorded] == [("marts.a", "run-5"), ("marts.b", "run-1")]
+    assert all(Path(f).is_file() for *_, f in recorded)
+    assert sorted(p.name for p in validation.iterdir()) == ["run-1", "run-4", "run-5"]

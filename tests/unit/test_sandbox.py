@@ -95,6 +95,45 @@ def test_dbt_builds_into_the_sandbox_by_default_never_the_published_warehouse(mo
     )
 
 
+REFUSED = "/wijkmonitor-refused: dbt never writes the published warehouse "
+
+
+def test_the_profile_never_names_the_published_warehouse(tmp_path):
+    """A sandbox or build path that names the published file (as written, after ./ and ../, relative
+    to the repository root or absolute) becomes a path that cannot be opened and says why."""
+    published = str(tmp_path / "w.duckdb")
+    for env in (
+        {"WIJKMONITOR_SANDBOX": "warehouse/wijkmonitor.duckdb"},  # the default published warehouse
+        {"WIJKMONITOR_SANDBOX": str(REPO / "warehouse" / "x" / ".." / "." / "wijkmonitor.duckdb")},
+        {"WIJKMONITOR_SANDBOX": "pub/w.duckdb", "WIJKMONITOR_WAREHOUSE": str(REPO / "pub" / "w.duckdb")},
+        {"WIJKMONITOR_SANDBOX": f"{tmp_path}/./w.duckdb", "WIJKMONITOR_WAREHOUSE": published},
+        {"WIJKMONITOR_BUILD_PATH": published, "WIJKMONITOR_WAREHOUSE": published},
+    ):
+        rendered = render_profile_path(env)
+        assert rendered.startswith(REFUSED) and rendered.endswith("/refused.duckdb"), (env, rendered)
+    other = {"WIJKMONITOR_SANDBOX": str(tmp_path / "s.duckdb"), "WIJKMONITOR_WAREHOUSE": published}
+    assert render_profile_path(other) == str(tmp_path / "s.duckdb")
+
+
+def test_dbt_with_the_published_warehouse_as_sandbox_fails_and_leaves_it_unchanged(tmp_path):
+    published = _warehouse(tmp_path / "wh" / "wijkmonitor.duckdb")
+    before = published.read_bytes()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")},
+        "WIJKMONITOR_SANDBOX": str(published),
+        "WIJKMONITOR_WAREHOUSE": str(published),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "stg_dk__published_lists"],
+        cwd=REPO / "dbt", env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode != 0
+    assert REFUSED + str(published) in done.stdout + done.stderr, done.stdout[-2000:]
+    assert published.read_bytes() == before
+
+
 def test_relative_paths_are_relative_to_the_repository_root_everywhere(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # not the repository: the cwd must not matter
     monkeypatch.setenv("WIJKMONITOR_SANDBOX", "scratch/analyst.duckdb")
