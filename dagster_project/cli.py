@@ -80,7 +80,12 @@ from dagster_project.lib.publish import (
     rollback,
 )
 from dagster_project.lib.suggest import did_you_mean
-from dagster_project.sources.dk import LIST_KINDS, missing_statistics_message, year_ranges
+from dagster_project.sources.dk import (
+    LIST_KIND_ORDER_SQL,
+    LIST_KINDS,
+    missing_statistics_message,
+    year_ranges,
+)
 
 _tabulate.MIN_PADDING = 0  # columns as wide as their widest line, not their header + 2
 PROG = "wijkmonitor"
@@ -100,8 +105,6 @@ LIST_COLUMNS = (
     "consecutive_ghetto_years",
     "is_new_on_list",
 )
-# SQL: order rows by the list kinds' order (ghetto, udsat, hard_ghetto, ...)
-KIND_ORDER = "list_position([" + ", ".join(f"'{k}'" for k in LIST_KINDS) + "], list_kind)"
 _JOBS_RUN: list[str] = []  # the jobs this process ran (see _silence_leak_reports)
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -332,7 +335,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
         columns, rows = _query(
             con,
             f"SELECT {', '.join(LIST_COLUMNS)} FROM marts.dk_list_membership WHERE {where} "
-            f"ORDER BY {KIND_ORDER}, area_id",
+            f"ORDER BY {LIST_KIND_ORDER_SQL}, area_id",
             params,
         )
         [(areas,)] = con.execute(
@@ -385,16 +388,15 @@ def _margin(value: Any, unit: Any) -> str:
 
 EXPLANATION_SQL = f"""
     SELECT list_kind, rule_summary, rule_version, decided_by, area_name, municipality, region, residents,
-           min_residents, source_file, source_line, published_list_scope, published_citation,
-           history_list_years, history_not_on_list_years, history_missing_years, consecutive_years, decision
+           min_residents, source_file, source_line, history_summary, published_summary
     FROM marts.dk_area_explanation WHERE area_id = ? AND list_year = ?
-    ORDER BY {KIND_ORDER}
+    ORDER BY {LIST_KIND_ORDER_SQL}
 """
 CRITERIA_SQL = f"""
     SELECT list_kind, criterion, criterion_role, is_value_known, value, comparison, threshold, is_met, margin,
            margin_unit, preventive_comparison, preventive_threshold, preventive_is_met, preventive_margin
     FROM marts.dk_area_criteria WHERE area_id = ? AND list_year = ?
-    ORDER BY {KIND_ORDER}, criterion_role DESC, criterion
+    ORDER BY {LIST_KIND_ORDER_SQL}, criterion_role DESC, criterion
 """
 CRITERIA_HEADER = ["list_kind", "criterion", "role", "value", "threshold", "met", "margin"]
 PREVENTIVE_HEADER = ["preventive_threshold", "preventive_met", "preventive_margin"]
@@ -479,31 +481,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         lines += ["", "criteria (marts.dk_area_criteria):", table(header, rows, wide=args.wide)]
     else:
         lines += ["", f"no statistics for this area in list year {year}: its lists are the published lists"]
-    for kind, *_, scope, citation, history_years, off_list, missing, needed, decision in explanation:
-        if history_years is not None:
-            lines.append("")
-            history = (
-                f"history behind {kind}: on a ghetto / parallelsamfund list in "
-                f"{year_ranges(history_years) or 'none'} of the last {needed} list years"
-                + (f"; not in {', '.join(str(y) for y in off_list)}" if off_list else "")
-                + (
-                    f"; no statistics or published list for the area in {year_ranges(missing)}"
-                    if missing
-                    else ""
-                )
-                + (
-                    f": {kind} is {decision.replace('_', ' ')}, not decided"
-                    if decision == "history_unknown"
-                    else ""
-                )
-            )
-            lines.append(_wrap(history, args.wide))
-        if scope is not None and decided_by == "statistics":
-            source = "a source naming areas only" if scope == "named_areas" else "the complete published list"
-            lines += [
-                "",
-                _wrap(f"published on the {kind} list of {year} by {source}: {citation or ''}", args.wide),
-            ]
+    for *_, history_summary, published_summary in explanation:
+        for summary in (history_summary, published_summary):
+            if summary is not None:
+                lines += ["", _wrap(summary, args.wide)]
     _out(*lines)
     return 0
 
@@ -867,7 +848,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _year_report(con, year: int, wide: bool) -> list[str]:
-    order = KIND_ORDER
+    order = LIST_KIND_ORDER_SQL
     columns, counts = _query(
         con,
         "SELECT list_kind, rule_version, decided_by, area_count AS areas, residents, "
@@ -1038,9 +1019,8 @@ def _scenario_report(name: str, wide: bool) -> list[str]:
         )
         counts = _query(
             con,
-            "SELECT list_year AS period, list_kind, count(*) FILTER (WHERE decision = 'listed') AS listed, "
-            "count(*) FILTER (WHERE decision = 'undecidable') AS undecidable "
-            "FROM marts.scenario_list_membership WHERE scenario = ? GROUP BY ALL ORDER BY ALL",
+            "SELECT period, list_kind, units_listed AS listed, units_undecidable AS undecidable "
+            "FROM marts.scenario_list_counts WHERE scenario = ? ORDER BY period, list_kind",
             [name],
         )
     if definition is None:
@@ -1070,7 +1050,7 @@ def _scenario_report(name: str, wide: bool) -> list[str]:
     elif counts[1]:
         lines += [
             "",
-            "units per period and list (marts.scenario_list_membership):",
+            "units per period and list (marts.scenario_list_counts):",
             table(*counts, wide=wide),
         ]
     if caveats:

@@ -10,6 +10,11 @@ of every source file), ``meta.validation_results`` (the run's Great Expectations
 file in ``.publications/`` (the newest ``$WIJKMONITOR_KEEP_PUBLICATIONS``) and ``os.replace``-s the
 build file over the published warehouse (``lib/publish.py``). It is the one door to the published
 file: a refresh, a scenario run and an asset materialised from the Dagster UI all end here.
+
+Before it publishes, it checks what the run executed against its whole job (``selection_problems``):
+a run of a few assets starts from a copy of the published warehouse, so it must rebuild everything
+built from what it rebuilds and run every check of it; a run that loads sources starts empty, so it
+must load them all. Otherwise it fails, naming the problem, and nothing is published.
 """
 
 from collections.abc import Callable, Iterable, Sequence

@@ -46,11 +46,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from dagster_project.sources.dk import LIST_KINDS
+from dagster_project.sources.dk import LIST_KIND_ORDER_SQL, LIST_KINDS
 
 REPORT_DIR_NAME = "reports"
 TEMPLATE = "annual_report.html.j2"
-_KIND_ORDER = "list_position([" + ", ".join(f"'{k}'" for k in LIST_KINDS) + "], list_kind)"
 _LATEST_EDITION = "(SELECT max(edition) FROM marts.mss_planning_area_classes)"
 _LATEST_BE_YEAR = "(SELECT max(statistics_year) FROM marts.be_urban_region_deprivation)"
 
@@ -129,7 +128,8 @@ TABLES: tuple[TableSpec, ...] = (
                    counts.area_count, counts.residents::BIGINT AS residents, counts.history_unknown_count
             FROM marts.dk_list_counts AS counts
             LEFT JOIN marts.dk_rules_in_force AS rules USING (list_year, list_kind)
-            WHERE counts.list_year = $year ORDER BY {_KIND_ORDER.replace('list_kind', 'counts.list_kind')}""",
+            WHERE counts.list_year = $year
+            ORDER BY {LIST_KIND_ORDER_SQL.replace('list_kind', 'counts.list_kind')}""",
     ),
     TableSpec(
         "rules_in_force",
@@ -137,21 +137,21 @@ TABLES: tuple[TableSpec, ...] = (
         f"""SELECT list_kind, label_da, rule_version, rule_version_description, min_residents,
                    counted_criteria, min_criteria_met, gates, requires_list_kind, excludes_list_kind,
                    consecutive_years, citation
-            FROM marts.dk_rules_in_force WHERE list_year = $year ORDER BY {_KIND_ORDER}""",
+            FROM marts.dk_rules_in_force WHERE list_year = $year ORDER BY {LIST_KIND_ORDER_SQL}""",
     ),
     TableSpec(
         "lists",
         "marts.dk_list_membership",
         f"""SELECT list_kind, area_id, area_name, municipality, residents, decided_by, criteria_met_count,
                    consecutive_ghetto_years, history_years_on_list, is_new_on_list
-            FROM marts.dk_list_membership WHERE list_year = $year ORDER BY {_KIND_ORDER}, area_id""",
+            FROM marts.dk_list_membership WHERE list_year = $year ORDER BY {LIST_KIND_ORDER_SQL}, area_id""",
     ),
     TableSpec(
         "trend",
         "marts.dk_list_counts",
         f"""SELECT list_year, list_kind, rule_version, decided_by, area_count, residents::BIGINT AS residents,
                    history_unknown_count
-            FROM marts.dk_list_counts WHERE list_year <= $year ORDER BY list_year, {_KIND_ORDER}""",
+            FROM marts.dk_list_counts WHERE list_year <= $year ORDER BY list_year, {LIST_KIND_ORDER_SQL}""",
     ),
     # 2. entries and exits
     TableSpec(
@@ -159,7 +159,7 @@ TABLES: tuple[TableSpec, ...] = (
         "marts.dk_list_changes",
         f"""SELECT change_type, list_kind, area_id, area_name, reason
             FROM marts.dk_list_changes WHERE list_year = $year
-            ORDER BY change_type DESC, {_KIND_ORDER}, area_id""",
+            ORDER BY change_type DESC, {LIST_KIND_ORDER_SQL}, area_id""",
     ),
     TableSpec(
         "change_criteria",
@@ -167,7 +167,7 @@ TABLES: tuple[TableSpec, ...] = (
         f"""SELECT change_type, list_kind, area_id, criterion, criterion_list_kind, comparison,
                    previous_value, previous_threshold, previous_margin, value, threshold, margin, margin_unit
             FROM marts.dk_list_change_criteria WHERE list_year = $year
-            ORDER BY change_type DESC, {_KIND_ORDER}, area_id, criterion, criterion_list_kind""",
+            ORDER BY change_type DESC, {LIST_KIND_ORDER_SQL}, area_id, criterion, criterion_list_kind""",
     ),
     # 3. the watchlist
     TableSpec(
@@ -182,7 +182,7 @@ TABLES: tuple[TableSpec, ...] = (
         f"""SELECT municipality, list_kind, direction, areas, residents::BIGINT AS residents, area_ids,
                    criteria
             FROM marts.dk_watchlist_by_municipality WHERE list_year = $year
-            ORDER BY municipality, {_KIND_ORDER}, direction""",
+            ORDER BY municipality, {LIST_KIND_ORDER_SQL}, direction""",
     ),
     TableSpec(
         "watchlist",
@@ -190,7 +190,8 @@ TABLES: tuple[TableSpec, ...] = (
         f"""SELECT municipality, area_id, area_name, residents, list_kind, direction, criterion,
                    criterion_list_kind, comparison, value, threshold, margin, margin_unit, percentage_points
             FROM marts.dk_watchlist WHERE list_year = $year
-            ORDER BY municipality, area_id, {_KIND_ORDER}, direction, criterion, criterion_list_kind""",
+            ORDER BY municipality, area_id, {LIST_KIND_ORDER_SQL}, direction, criterion,
+                     criterion_list_kind""",
     ),
     # 4. the hard lists
     TableSpec(
@@ -275,7 +276,7 @@ TABLES: tuple[TableSpec, ...] = (
         "marts.dk_published_list_differences",
         f"""SELECT list_kind, area_id, is_in_computed, is_in_published, explanation
             FROM marts.dk_published_list_differences WHERE list_year = $year
-            ORDER BY {_KIND_ORDER}, area_id""",
+            ORDER BY {LIST_KIND_ORDER_SQL}, area_id""",
     ),
     TableSpec(
         "policy_findings",

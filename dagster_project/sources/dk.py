@@ -21,16 +21,13 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.config import sources_dir
+from dagster_project.lib.scenario_definitions import seed_rows
 from dagster_project.sources.contract import Column, Source, Table, pct, plausible
 
-LIST_KINDS = (
-    "ghetto",
-    "udsat",
-    "hard_ghetto",
-    "parallelsamfund",
-    "omdannelsesomraade",
-    "forebyggelsesomraade",
-)
+# the Danish list kinds, in their order: the rule seed rules.dk_list_kinds (dbt/seeds/dk), declared once
+LIST_KINDS = tuple(row["list_kind"] for row in seed_rows("dk_list_kinds"))
+# SQL: a row's position in that order (ORDER BY it: ghetto, udsat, hard_ghetto, ...)
+LIST_KIND_ORDER_SQL = "list_position([" + ", ".join(f"'{k}'" for k in LIST_KINDS) + "], list_kind)"
 REGIONS = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
 FIRST_PLAUSIBLE_YEAR, LAST_PLAUSIBLE_YEAR = 1990, 2100
 STATISTICS_FILES = "dk/area_statistics*.csv"

@@ -65,6 +65,7 @@ SCENARIO_MART_KEYS = {
     dg.AssetKey(["marts", name])
     for name in (
         "scenario_list_membership",
+        "scenario_list_counts",
         "scenario_definitions",
         "scenario_parameter_changes",
         "scenario_evaluability",

@@ -343,18 +343,22 @@ def test_a_run_that_loads_some_sources_but_not_all_may_not_publish(definitions):
 def test_a_run_that_leaves_what_is_built_from_its_assets_stale_may_not_publish(
     definitions, bundled_warehouse, tmp_path
 ):
-    """dk_list_membership rebuilt (its dbt tests and suite pass) without the marts built from it: the
-    publication refuses, naming them, and the published warehouse is unchanged."""
+    """The scenario tables rebuilt (the `scenarios` asset, as the UI materialises it) without the
+    models and marts built from them: the publication refuses, naming them, and the published
+    warehouse is unchanged."""
+    from dagster_project.defs.scenarios import SCENARIO_ASSET_KEYS
+
     warehouse = _published_copy(bundled_warehouse, tmp_path / "warehouse")
     published = _sha256(warehouse)
-    selection = [dg.AssetKey(["marts", "dk_list_membership"]), dg.AssetKey("publication")]
+    selection = [*SCENARIO_ASSET_KEYS, dg.AssetKey("publication")]
     result = _refresh(definitions, repo_root() / "sources", warehouse, selection)
     assert result.success is False
     assert _failed_steps(result) == {"publication"}
-    assert _gx_evaluations(result)[MEMBERSHIP_CHECK].passed
+    assert "dbt_models" not in _started_steps(result)
+    stale = {k for key in SCENARIO_ASSET_KEYS for k in _built_from(definitions, key)} - set(selection)
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     text = failure.event_specific_data.error.message + str(failure.event_specific_data.user_failure_data)
-    assert "this run may not publish" in text and "marts/dk_hard_list_history" in text, text
+    assert "this run may not publish" in text and f"it does not rebuild {len(stale)} asset(s)" in text, text
     assert _sha256(warehouse) == published
     assert list((warehouse.parent / ".build").glob("*.duckdb*")) == []
 
@@ -362,11 +366,12 @@ def test_a_run_that_leaves_what_is_built_from_its_assets_stale_may_not_publish(
 def test_a_run_that_skips_the_checks_of_what_it_rebuilds_may_not_publish(
     definitions, bundled_warehouse, tmp_path
 ):
-    """Everything built from dk_list_membership rebuilt, but no check selected (a UI launch without
-    checks): no dbt test and no suite ran, so nothing may be published."""
+    """A mart that nothing is built from (dk_history_consistency) rebuilt, but none of its checks
+    selected (a UI launch without checks): no dbt test and no suite ran, so nothing is published."""
     warehouse = _published_copy(bundled_warehouse, tmp_path / "warehouse")
     published = _sha256(warehouse)
-    keys = _built_from(definitions, dg.AssetKey(["marts", "dk_list_membership"]))
+    keys = _built_from(definitions, dg.AssetKey(["marts", "dk_history_consistency"]))
+    assert len(keys) == 2  # the mart and the publication
     # a run as the UI's asset graph makes one: the global asset job, a selection of assets and
     # of checks (none)
     from dagster._core.definitions.job_base import InMemoryJob

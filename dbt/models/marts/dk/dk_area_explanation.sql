@@ -30,6 +30,17 @@ published as (
     select * from {{ ref('stg_dk__published_lists') }}
 ),
 
+family_kinds as (
+    -- each list kind with the list kinds of its family, in words: the lists a hard list's history
+    -- counts (ghetto / parallelsamfund)
+    select
+        kinds.list_kind,
+        string_agg(family.list_kind, ' / ' order by family.list_kind) as family_kinds
+    from {{ ref('dk_list_kinds') }} as kinds
+    inner join {{ ref('dk_list_kinds') }} as family on kinds.list_family = family.list_family
+    group by kinds.list_kind
+),
+
 on_published_list as (
     select
         list_year,
@@ -81,11 +92,13 @@ candidates as (
         list_rules.min_criteria_met,
         list_rules.requires_list_kind,
         list_rules.excludes_list_kind,
-        list_rules.consecutive_years
+        list_rules.consecutive_years,
+        required_kinds.family_kinds as history_family_kinds
     from areas
     inner join list_years on areas.list_year = list_years.list_year
     inner join list_rules on list_years.rule_version = list_rules.rule_version
     inner join {{ ref('dk_list_kinds') }} as kinds on list_rules.list_kind = kinds.list_kind
+    left join family_kinds as required_kinds on list_rules.requires_list_kind = required_kinds.list_kind
 ),
 
 decided as (
@@ -196,7 +209,7 @@ select
             case
                 when history_years_on_list is not null
                     then
-                        'on the ghetto / parallelsamfund list in ' || history_years_on_list || ' of the last '
+                        'on the ' || history_family_kinds || ' list in ' || history_years_on_list || ' of the last '
                         || consecutive_years || ' list years, needs ' || consecutive_years
                         || case
                             when len(history_not_on_list_years) > 0
@@ -217,10 +230,45 @@ select
                             when published_list_scope = 'named_areas' then 'a published source names it on the list'
                             else 'on the published list'
                         end
-                        || ' (published_citation)'
+                        || coalesce(' (' || published_citation || ')', '')
             end
         )
     end as rule_summary,
+    -- the history behind a list decided by consecutive years, in words
+    case
+        when history_list_years is not null
+            then
+                'history behind ' || list_kind || ': on a ' || history_family_kinds || ' list in '
+                || coalesce({{ year_ranges('history_list_years') }}, 'none')
+                || ' of the last ' || consecutive_years || ' list years'
+                || case
+                    when len(history_not_on_list_years) > 0
+                        then '; not in ' || array_to_string(list_sort(history_not_on_list_years), ', ')
+                    else ''
+                end
+                || case
+                    when len(history_missing_years) > 0
+                        then
+                            '; no statistics or published list for the area in '
+                            || {{ year_ranges('history_missing_years') }}
+                    else ''
+                end
+                || case
+                    when decision = 'history_unknown' then ': ' || list_kind || ' is history unknown, not decided'
+                    else ''
+                end
+    end as history_summary,
+    -- an area decided by the statistics that a published source also puts on the list, in words
+    case
+        when decided_by = 'statistics' and published_list_scope is not null
+            then
+                'published on the ' || list_kind || ' list of ' || list_year || ' by '
+                || case
+                    when published_list_scope = 'named_areas' then 'a source naming areas only'
+                    else 'the complete published list'
+                end
+                || ': ' || coalesce(published_citation, '')
+    end as published_summary,
     residents,
     min_residents,
     case when decided_by = 'statistics' then is_statistics_eligible end as is_eligible,
