@@ -921,34 +921,31 @@ def _user_scenarios() -> list[str]:
 
 
 def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
-    """Validate a scenario request before Dagster; return the config of the `scenarios` asset."""
+    """Validate a scenario request before Dagster (lib.apply_request, as the `scenarios` asset does
+    again in the run); return the config of the `scenarios` asset."""
     from dagster_project.lib import scenario_definitions as lib
 
     if not args.name:
         raise UserError("a scenario NAME is required (or --list)")
-    standard = [d.scenario for d in lib.standard_definitions()]
-    if args.name in standard:
-        raise UserError(
-            f"{args.name!r} is a standard scenario (rules.standard_scenarios); choose another name"
-        )
-    if args.remove:
-        if args.rules or args.param or args.data or args.description:
-            raise UserError("--remove takes only the scenario NAME")
-        users = _user_scenarios()
-        if args.name not in users:
-            raise UserError(
-                f"there is no user scenario {args.name!r}{did_you_mean(args.name, users)} "
-                f"(user scenarios: {', '.join(users) or 'none'})"
-            )
-        return {"name": args.name, "remove": True}
-    if not args.rules:
-        raise UserError("--rules is required (dk, dk:V2013, mss or be)")
+    if args.remove and (args.rules or args.param or args.data or args.description):
+        raise UserError("--remove takes only the scenario NAME")
+    missing = not warehouse_path().is_file()
+    if args.remove and missing:
+        raise UserError(f"no published warehouse at {warehouse_path()}; run `{PROG} refresh` first")
+    stored = []
+    if not missing:
+        with _published() as con:
+            stored = lib.read_user_scenarios(con)
     try:
-        lib.parse_definition(args.name, args.rules, args.data, args.param or [], args.description or "")
+        lib.apply_request(
+            stored, args.name, args.rules, args.data, args.param or [], args.description or "", args.remove
+        )
     except lib.ScenarioError as exc:
         raise UserError(str(exc)) from None
-    if not warehouse_path().is_file():
+    if missing:  # a valid request, but nothing to add it to
         raise UserError(f"no published warehouse at {warehouse_path()}; run `{PROG} refresh` first")
+    if args.remove:
+        return {"name": args.name, "remove": True}
     return {
         "name": args.name,
         "rules": args.rules,

@@ -86,7 +86,7 @@ def run_subset(run_config: dict, warehouse_path: Path, asset_graph) -> tuple[lis
     and the request with those families (``families``), which the ``scenarios`` asset checks again
     under the refresh lock (a concurrent redefinition of the same scenario fails the run)."""
     config = _request_config(run_config)
-    families = _changed_families(ScenarioRequest(**config), _stored_scenarios(warehouse_path))
+    families = _changed_families(ScenarioRequest(**config), lib_scenarios.stored_scenarios(warehouse_path))
     keys = scenario_selection(families).resolve(asset_graph)
     config = {**config, "families": sorted(families)}
     return sorted(keys, key=lambda k: k.to_user_string()), {
@@ -126,35 +126,10 @@ def apply_request(
     """The user scenarios after a request (validated: raises ScenarioError)."""
     if not request.name:
         return stored
-    if request.name in {d.scenario for d in lib_scenarios.standard_definitions()}:
-        raise lib_scenarios.ScenarioError(
-            f"{request.name!r} is a standard scenario (rules.standard_scenarios); choose another name"
-        )
-    kept = [s for s in stored if s.scenario != request.name]
-    if request.remove:
-        if len(kept) == len(stored):
-            known = ", ".join(s.scenario for s in stored) or "none"
-            raise lib_scenarios.ScenarioError(
-                f"there is no user scenario {request.name!r} (user scenarios: {known})"
-            )
-        return kept
-    lib_scenarios.parse_definition(
-        request.name, request.rules, request.data or None, request.params, request.description
+    return lib_scenarios.apply_request(
+        stored, request.name, request.rules, request.data, request.params, request.description,
+        request.remove, now,
     )
-    return [
-        *kept,
-        lib_scenarios.StoredScenario(
-            request.name, request.rules, request.data or None, tuple(request.params), request.description,
-            now.replace(tzinfo=None),
-        ),
-    ]
-
-
-def _stored_scenarios(path: Path) -> list[lib_scenarios.StoredScenario]:
-    if not path.is_file():
-        return []
-    with duckdb.connect(str(path), read_only=True) as con:
-        return lib_scenarios.read_user_scenarios(con)
 
 
 @dg.multi_asset(
@@ -181,7 +156,7 @@ def _stored_scenarios(path: Path) -> list[lib_scenarios.StoredScenario]:
 def scenarios(
     context: dg.AssetExecutionContext, config: ScenarioRequest, warehouse_build: WarehouseBuildResource
 ):
-    stored = _stored_scenarios(warehouse_build.warehouse_path)
+    stored = lib_scenarios.stored_scenarios(warehouse_build.warehouse_path)
     if config.families is not None and not _changed_families(config, stored) <= set(config.families):
         raise dg.Failure(
             description=f"scenario {config.name} was changed by another run meanwhile; run the command again",

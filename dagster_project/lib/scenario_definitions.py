@@ -433,6 +433,49 @@ class StoredScenario:
     defined_at: datetime | None
 
 
+def apply_request(
+    stored: list[StoredScenario],
+    name: str,
+    rules: str | None = None,
+    data: str | None = None,
+    params: list[str] | tuple[str, ...] = (),
+    description: str = "",
+    remove: bool = False,
+    now: datetime | None = None,
+) -> list[StoredScenario]:
+    """The user scenarios after a request to define (again) or remove the scenario ``name``; raises
+    ScenarioError naming what is wrong. One check for both doors: ``wijkmonitor scenario`` before
+    Dagster loads, and the ``scenarios`` asset again under the refresh lock."""
+    if name in {d.scenario for d in standard_definitions()}:
+        raise ScenarioError(
+            f"{name!r} is a standard scenario (rules.standard_scenarios); choose another name"
+        )
+    kept = [s for s in stored if s.scenario != name]
+    if remove:
+        if len(kept) == len(stored):
+            users = [s.scenario for s in stored]
+            raise ScenarioError(
+                f"there is no user scenario {name!r}{did_you_mean(name, users)} "
+                f"(user scenarios: {', '.join(users) or 'none'})"
+            )
+        return kept
+    if not rules:
+        raise ScenarioError("--rules is required (dk, dk:V2013, mss or be)")
+    parse_definition(name, rules, data or None, list(params), description)
+    defined_at = (now or datetime.now()).replace(tzinfo=None)
+    return [*kept, StoredScenario(name, rules, data or None, tuple(params), description, defined_at)]
+
+
+def stored_scenarios(warehouse_path: Path) -> list[StoredScenario]:
+    """The user scenarios of a warehouse file, read-only ([] when there is none)."""
+    if not Path(warehouse_path).is_file():
+        return []
+    import duckdb
+
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return read_user_scenarios(con)
+
+
 def read_user_scenarios(con) -> list[StoredScenario]:
     """The user scenarios of a warehouse (``scenarios.definitions``; a warehouse published before
     scenarios became rows keeps them in ``raw.scenario_definitions``, read the same way)."""
