@@ -31,12 +31,14 @@ Decisions:
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -491,6 +493,21 @@ def render_html(context: Mapping[str, Any]) -> str:
     return _environment().get_template(TEMPLATE).render(**context)
 
 
+REPORTS_LOCK_NAME = ".reports.lock"  # in the reports folder, kept (as .build/'s refresh lock is)
+
+
+@contextmanager
+def _reports_lock(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the reports of ``out_dir``, held while one is replaced (a rename or two)."""
+    fd = os.open(out_dir / REPORTS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def write_report(con, year: int, out_dir: Path) -> ReportFiles:
     """Write ``<out_dir>/wijkmonitor_report_<year>.html`` and its tables (CSV and Parquet) in
     ``<out_dir>/wijkmonitor_report_<year>/``, from the published warehouse ``con`` (read-only)."""
@@ -534,10 +551,15 @@ def write_report(con, year: int, out_dir: Path) -> ReportFiles:
         )
         (staging / f"{name}.html").write_text(html, encoding="utf-8")
         target_html, target_tables = out_dir / f"{name}.html", out_dir / name
-        if target_tables.exists():
-            shutil.rmtree(target_tables)
-        os.replace(tables_dir, target_tables)
-        os.replace(staging / f"{name}.html", target_html)
+        # One writer of a year's report at a time (the report asset, `wijkmonitor report`), and no
+        # moment without tables: the old folder is moved aside (removed with the staging folder),
+        # the new one moved in, then the HTML replaced, each by rename. A crash in between leaves the
+        # old HTML beside the new tables of the same names, never an HTML without its tables.
+        with _reports_lock(out_dir):
+            if target_tables.exists():
+                os.replace(target_tables, staging / "previous")
+            os.replace(tables_dir, target_tables)
+            os.replace(staging / f"{name}.html", target_html)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ReportFiles(

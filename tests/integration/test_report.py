@@ -12,6 +12,7 @@ Dagster asset, checked here too. The margin logic of the watchlist has its dbt u
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SOURCES, completed_output, copy_warehouse, query, run_wijkmonitor
+
+from dagster_project.lib.report import REPORTS_LOCK_NAME
 
 YEAR = 2021
 MAX_SECONDS = 15  # "a few seconds": the command, start to end, Python start-up included
@@ -184,8 +187,30 @@ def test_report_writes_one_html_file_and_its_tables_in_a_few_seconds(report):
                 "SELECT count(*) FROM read_csv(?, header = true)", [str(path)]
             ).fetchall()
             assert parquet_rows == csv_rows == len(report.rows(name)), name
-    # no staging folder or temporary file is left behind
-    assert sorted(p.name for p in report.out.iterdir()) == [tables.name, report.html.name]
+    # no staging folder or temporary file is left behind (the folder's lock file stays)
+    assert sorted(p.name for p in report.out.iterdir() if p.name != REPORTS_LOCK_NAME) == [
+        tables.name, report.html.name
+    ]
+
+
+def test_writing_a_report_again_replaces_its_tables_whole(report, tmp_path):
+    """The old tables folder goes whole (a file only the old report had is gone), the new one and
+    the HTML are renamed in, nothing else is left; the first report is untouched (own folder)."""
+    out = tmp_path / "out"
+    shutil.copytree(report.out, out)
+    tables = out / f"wijkmonitor_report_{YEAR}"
+    (tables / "99_only_in_the_old_report.csv").write_text("x\n", encoding="utf-8")
+    again = run_wijkmonitor(
+        "report", "--year", str(YEAR), "--out", str(out), sources=SOURCES, warehouse=report.warehouse,
+        timeout=120,
+    )
+    assert again.returncode == 0, completed_output(again)
+    assert not (tables / "99_only_in_the_old_report.csv").exists()
+    assert sorted(p.name for p in tables.iterdir()) == sorted(
+        p.name for p in (report.out / tables.name).iterdir()
+    )
+    assert (out / report.html.name).read_text(encoding="utf-8") == report.text
+    assert sorted(p.name for p in out.iterdir()) == sorted([REPORTS_LOCK_NAME, tables.name, report.html.name])
 
 
 def test_report_names_the_publication_and_the_sha256_of_its_sources(report):
@@ -516,6 +541,7 @@ def test_the_asset_writes_the_report_of_its_partition_and_skips_a_year_without_l
         assert skipped.success
         assert not skipped.asset_materializations_for_node("reports__annual_list_report")
     assert sorted(p.name for p in (warehouse.parent / "reports").iterdir()) == [
+        REPORTS_LOCK_NAME,
         "wijkmonitor_report_2019",
         "wijkmonitor_report_2019.html",
     ]
