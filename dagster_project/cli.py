@@ -263,6 +263,10 @@ def _kind_order(kind: str) -> int:
 # --- reading the published warehouse -------------------------------------------------------------
 
 
+def _no_warehouse(path: Path) -> UserError:
+    return UserError(f"no published warehouse at {path}; run `{PROG} refresh` first")
+
+
 @contextlib.contextmanager
 def _published() -> Iterator[Any]:
     import duckdb
@@ -271,7 +275,7 @@ def _published() -> Iterator[Any]:
     try:
         con = open_published(path)
     except WarehouseMissingError:
-        raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first") from None
+        raise _no_warehouse(path) from None
     except Exception as exc:  # not a DuckDB database, no permission, …
         raise UserError(f"cannot open the warehouse {path}: {_first_line(exc)}") from None
     try:
@@ -504,7 +508,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
     path = warehouse_path()
     found = publications(path)
     if not found:
-        raise UserError(f"no published warehouse at {path}; run `{PROG} refresh` first")
+        raise _no_warehouse(path)
     if args.format == "json":
         records = [
             {
@@ -931,7 +935,7 @@ def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError("--remove takes only the scenario NAME")
     missing = not warehouse_path().is_file()
     if args.remove and missing:
-        raise UserError(f"no published warehouse at {warehouse_path()}; run `{PROG} refresh` first")
+        raise _no_warehouse(warehouse_path())
     stored = []
     if not missing:
         with _published() as con:
@@ -943,7 +947,7 @@ def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
     except lib.ScenarioError as exc:
         raise UserError(str(exc)) from None
     if missing:  # a valid request, but nothing to add it to
-        raise UserError(f"no published warehouse at {warehouse_path()}; run `{PROG} refresh` first")
+        raise _no_warehouse(warehouse_path())
     if args.remove:
         return {"name": args.name, "remove": True}
     return {

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+from tabulate import tabulate
 
 from dagster_project.defs.partitions import requested_list_year
 from dagster_project.lib import publish as lib_publish
@@ -185,8 +186,10 @@ def publication_asset(
 
 
 def _source_files_markdown(source_files: list[dict]) -> str:
-    lines = ["| source file | rows | sha256 |", "|---|---:|---|"]
-    lines += [f"| {f['source_file']} | {f['row_count']} | `{f['sha256']}` |" for f in source_files]
-    return "\n".join(lines)
+    return tabulate(
+        [(f["source_file"], f["row_count"], f"`{f['sha256']}`") for f in source_files],
+        ["source file", "rows", "sha256"],
+        tablefmt="github",
+    )
 
 
