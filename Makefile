@@ -37,22 +37,42 @@ $(MANIFEST): $(STAMP) $(shell find dbt/models dbt/seeds dbt/macros dbt/tests -ty
 run: setup
 	$(BIN)/wijkmonitor refresh
 
+# The SQL lint: the dbt templater compiles every model (execute=True, flags.WHICH 'compile') against
+# a DuckDB file and writes dbt artifacts: give it a scratch file and scratch target / log folders,
+# never the published warehouse, the sandbox or dbt/target. The file stays empty, so the rule
+# models' resolve_rule_seed compiles without the seeds' columns (it refuses that only in run /
+# build). $(1): the number of processes.
+define LINT_SQL
+scratch=$$(mktemp -d) && cd dbt && WIJKMONITOR_BUILD_PATH=$$scratch/lint.duckdb \
+	DBT_TARGET_PATH=$$scratch/target DBT_LOG_PATH=$$scratch/logs \
+	../$(BIN)/sqlfluff lint models --processes $(1); \
+	status=$$?; rm -rf $$scratch; exit $$status
+endef
+RUFF := $(BIN)/ruff check dagster_project tests tools
+VALIDATE := $(BIN)/dagster definitions validate -w workspace.yaml
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
+
 lint: setup
-	$(BIN)/ruff check dagster_project tests tools
-	@# The dbt templater compiles every model (execute=True, flags.WHICH 'compile') against a DuckDB
-	@# file and writes dbt artifacts: give it a scratch file and scratch target / log folders, never
-	@# the published warehouse, the sandbox or dbt/target. The file stays empty, so the rule models'
-	@# resolve_rule_seed compiles without the seeds' columns (it refuses that only in run / build).
-	scratch=$$(mktemp -d) && cd dbt && WIJKMONITOR_BUILD_PATH=$$scratch/lint.duckdb \
-		DBT_TARGET_PATH=$$scratch/target DBT_LOG_PATH=$$scratch/logs \
-		../$(BIN)/sqlfluff lint models --processes 2; \
-		status=$$?; rm -rf $$scratch; exit $$status
+	$(RUFF)
+	$(call LINT_SQL,2)
 
 check: lint
-	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(VALIDATE)
 
-test: check $(BI_STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 tests
+# What `make check` does, and the test suite. The two venvs are made side by side (each pip is one
+# process), and the SQL lint (one process, ~80 s of CPU) runs beside the test suite, which leaves
+# part of the second core idle while it waits for its subprocesses: its output comes after the
+# tests', and either failing fails `make test`.
+test:
+	@$(MAKE) --no-print-directory -j2 setup bi-env
+	$(RUFF)
+	$(VALIDATE)
+	@lint=$$(mktemp -d) ; \
+	( ( $(call LINT_SQL,1) ) > $$lint/output 2>&1 ; echo $$? > $$lint/status ) & \
+	echo '$(PYTEST)' ; $(PYTEST) ; tests=$$? ; \
+	wait ; printf '\n--- sqlfluff lint models (beside the tests)\n' ; cat $$lint/output ; \
+	status=$$(cat $$lint/status) ; rm -rf $$lint ; \
+	test $$tests -eq 0 && test $$status -eq 0
 
 bi-env: $(BI_STAMP)
 
