@@ -20,6 +20,9 @@ prepared in the background while other tests run; what each job is, is said in i
                                                        of shares (tests/fixtures/berlin, three editions)
                                                        instead of the real one, plus a context file
     scenario_removed              scenario_removed     `wijkmonitor scenario four_years --remove` on a copy
+    scenario_switch               scenario_switch      `wijkmonitor scenario switch --rules be ...`, then
+                                                       `switch` redefined on the Danish rules, on a copy
+                                                       of the bundled warehouse
     refresh_after_a_kill          publication          a refresh killed half-way, then one with a reader
     dbt_unit_tests                dbt                  `dbt test --select test_type:unit` on a copy of bundled
 
@@ -337,6 +340,56 @@ def job_scenario_removed(ctx: shared_runs.JobContext) -> Run:
     return Run(warehouse, result, refreshed.sources)
 
 
+# the Belgian rules, then the strict scenario's (rules, parameter)
+SWITCH_RULES = (("be", "population_cut_pct=20"), (STRICT_ARGS[2], STRICT_ARGS[4]))
+
+
+def scenario_rows(warehouse: Path, name: str) -> dict[str, int]:
+    """The rows a scenario (rule set) holds, per table of intermediate and marts that has a rule_set
+    or scenario column (tables with none left out)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema IN ('intermediate', 'marts') AND column_name IN ('rule_set', 'scenario') "
+            "AND table_name IN "
+            "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')"
+        ).fetchall()
+        counted = {
+            table: con.execute(f"SELECT count(*) FROM {schema}.{table} WHERE {column} = ?", [name])
+            .fetchone()[0]
+            for schema, table, column in tables
+        }
+    return {table: count for table, count in counted.items() if count}
+
+
+@dataclass(frozen=True)
+class Redefined:
+    """A scenario run, then the same scenario name redefined on other rules (job ``scenario_switch``)."""
+
+    warehouse: Path
+    first: subprocess.CompletedProcess
+    rows_after_first: dict[str, int]
+    redefined: subprocess.CompletedProcess
+
+
+def job_scenario_switch(ctx: shared_runs.JobContext) -> Redefined:
+    """`wijkmonitor scenario switch --rules be --param population_cut_pct=20` on a copy of the
+    bundled warehouse, then `switch` redefined with the strict scenario's rules and parameter
+    (SWITCH_RULES): the scenario's rows after the first run are kept in the result."""
+    bundled: Run = ctx.deps["bundled"]
+    warehouse = copy_warehouse(bundled.check("make run"), ctx.workdir / "wh")
+    env = _refresh_env(ctx, SOURCES, warehouse)
+    (rules, param), (other_rules, other_param) = SWITCH_RULES
+    first = ctx.run([WIJKMONITOR, "scenario", "switch", "--rules", rules, "--param", param], env=env,
+                    cwd=REPO_ROOT)
+    rows = scenario_rows(warehouse, "switch") if first.returncode == 0 else {}
+    redefined = first
+    if first.returncode == 0:
+        command = [WIJKMONITOR, "scenario", "switch", "--rules", other_rules, "--param", other_param]
+        redefined = ctx.run(command, env=env, cwd=REPO_ROOT)
+    return Redefined(warehouse, first, rows, redefined)
+
+
 READER = """
 import json, sys, time, duckdb
 from pathlib import Path
@@ -431,6 +484,7 @@ JOBS = [
                     fixtures=("published_history_warehouse", "dbt_unit_tests")),
     shared_runs.Job("scenario_removed", job_scenario_removed, ("scenario_refresh",),
                     fixtures=("scenario_removed",)),
+    shared_runs.Job("scenario_switch", job_scenario_switch, ("bundled",), fixtures=("scenario_switch",)),
 ]
 _SCHEDULER: list[shared_runs.Scheduler] = []
 
@@ -545,6 +599,11 @@ def scenario_refresh() -> Run:
 @pytest.fixture(scope="session")
 def scenario_removed() -> Run:
     return _shared("scenario_removed")
+
+
+@pytest.fixture(scope="session")
+def scenario_switch() -> Redefined:
+    return _shared("scenario_switch")
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,15 @@ from pathlib import Path
 import duckdb
 import oracle_dk
 import pytest
-from conftest import REPO_ROOT, STRICT_ARGS, completed_output, query, run_wijkmonitor, sha256
+from conftest import (
+    REPO_ROOT,
+    STRICT_ARGS,
+    completed_output,
+    query,
+    run_wijkmonitor,
+    scenario_rows,
+    sha256,
+)
 
 SOURCES = REPO_ROOT / "sources"
 SCENARIO_RELATIONS = ("scenario_", "comparison_", "stg_scenarios__", "int_scenarios__")
@@ -544,14 +552,15 @@ def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_
     assert sha256(warehouse) == before
 
 
-def test_a_scenario_on_a_warehouse_that_stored_the_evaluated_criteria_evaluates_them_anew(
-    bundled_warehouse, strict, tmp_path
-):
-    """int_dk__criteria_evaluated is a view; an older version stored it as a table (rule set rows
-    written by each run). A scenario run on a warehouse published by that version replaces the
-    table with the view before the list rules read it: the stored rows (here the official ones
-    only, none of the scenario's) decide nothing, and the lists are the strict run's."""
-    warehouse = tmp_path / "wijkmonitor.duckdb"
+RULES_EVALUATED = "intermediate.int_dk__list_rules_evaluated"
+
+
+@pytest.fixture(scope="module")
+def older_warehouse_scenario(bundled_warehouse, tmp_path_factory) -> tuple[Path, object]:
+    """The strict scenario (STRICT_ARGS) run on a copy of the bundled warehouse changed in two ways,
+    each tested below: int_dk__criteria_evaluated is a stored table of the official rows (as an
+    older version kept it), and one official row of int_dk__list_rules_evaluated is duplicated."""
+    warehouse = tmp_path_factory.mktemp("older") / "wijkmonitor.duckdb"
     shutil.copyfile(bundled_warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -560,7 +569,26 @@ def test_a_scenario_on_a_warehouse_that_stored_the_evaluated_criteria_evaluates_
         )
         con.execute("DROP VIEW intermediate.int_dk__criteria_evaluated")
         con.execute("ALTER TABLE intermediate.stored_criteria RENAME TO int_dk__criteria_evaluated")
-    result = scenario(warehouse, *STRICT_ARGS)
+        con.execute(
+            f"INSERT INTO {RULES_EVALUATED} "
+            f"SELECT * FROM {RULES_EVALUATED} WHERE rule_set = 'official' LIMIT 1"
+        )
+        planted = con.execute(
+            f"SELECT count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM {RULES_EVALUATED} "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()
+    assert planted == (1,)
+    return warehouse, scenario(warehouse, *STRICT_ARGS)
+
+
+def test_a_scenario_on_a_warehouse_that_stored_the_evaluated_criteria_evaluates_them_anew(
+    older_warehouse_scenario, strict
+):
+    """int_dk__criteria_evaluated is a view; an older version stored it as a table (rule set rows
+    written by each run). A scenario run on a warehouse published by that version replaces the
+    table with the view before the list rules read it: the stored rows (here the official ones
+    only, none of the scenario's) decide nothing, and the lists are the strict run's."""
+    warehouse, result = older_warehouse_scenario
     assert result.returncode == 0, completed_output(result)
     assert query(
         warehouse,
@@ -571,67 +599,37 @@ def test_a_scenario_on_a_warehouse_that_stored_the_evaluated_criteria_evaluates_
     assert len(_scenario_set(warehouse, "strict")) > 300
 
 
-def test_a_scenario_run_tests_only_its_own_rule_set_rows(bundled_warehouse, tmp_path):
+def test_a_scenario_run_tests_only_its_own_rule_set_rows(older_warehouse_scenario):
     """In a scenario run the data tests of a rule model read only the scenario's rows (macro
     get_where_subquery): the other rule sets' rows were tested when they were written and the run
     leaves them as they are. A duplicate official row, planted in the copy, is not the scenario's
     business: the scenario publishes and the planted row is still there, untouched."""
-    warehouse = tmp_path / "wijkmonitor.duckdb"
-    shutil.copyfile(bundled_warehouse, warehouse)
-    table = "intermediate.int_dk__list_rules_evaluated"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE rule_set = 'official' LIMIT 1")
-        planted = con.execute(
-            f"SELECT count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM {table} "
-            "GROUP BY ALL HAVING count(*) > 1)"
-        ).fetchone()
-    assert planted == (1,)
-    result = scenario(warehouse, "scoped", "--rules", "dk", "--param", "no_attachment.threshold=45")
-    assert result.returncode == 0, result.stdout + result.stderr
+    warehouse, result = older_warehouse_scenario
+    assert result.returncode == 0, completed_output(result)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         duplicated = con.execute(
-            f"SELECT rule_set, count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM {table} "
-            "GROUP BY ALL HAVING count(*) > 1) GROUP BY ALL"
+            f"SELECT rule_set, count(*) FROM (SELECT rule_set, list_year, area_id, list_kind FROM "
+            f"{RULES_EVALUATED} GROUP BY ALL HAVING count(*) > 1) GROUP BY ALL"
         ).fetchall()
-        scoped_rows = con.execute(f"SELECT count(*) FROM {table} WHERE rule_set = 'scoped'").fetchone()[0]
+        (strict_rows,) = con.execute(
+            f"SELECT count(*) FROM {RULES_EVALUATED} WHERE rule_set = 'strict'"
+        ).fetchone()
     assert duplicated == [("official", 1)]
-    assert scoped_rows > 0
+    assert strict_rows > 0
 
 
-def test_a_scenario_redefined_with_other_rules_leaves_no_rows_in_its_old_family(
-    bundled_warehouse, strict, tmp_path
-):
+def test_a_scenario_redefined_with_other_rules_leaves_no_rows_in_its_old_family(scenario_switch, strict):
     """`wijkmonitor scenario` builds the rule models of the families a request changes only
     (defs/scenarios.py run_subset): the new rules' family, and the family the scenario had. A
-    scenario first on the Belgian rules, then redefined on the Danish ones, keeps no Belgian rows,
-    and its Danish lists are the strict run's (a removal selects the old family the same way:
-    tests/assets/test_definitions.py)."""
-    warehouse = tmp_path / "wijkmonitor.duckdb"
-    shutil.copyfile(bundled_warehouse, warehouse)
-    rule_tables = [
-        (schema, table, column)
-        for schema, table, column in query(
-            warehouse,
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema IN ('intermediate', 'marts') AND column_name IN ('rule_set', 'scenario') "
-            "AND table_name IN "
-            "(SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')",
-        )
-    ]
-
-    def rows(name: str) -> dict[str, int]:
-        counted = {
-            table: query(warehouse, f"SELECT count(*) FROM {schema}.{table} WHERE {column} = ?", [name])[0][0]
-            for schema, table, column in rule_tables
-        }
-        return {table: count for table, count in counted.items() if count}
-
-    first = scenario(warehouse, "switch", "--rules", "be", "--param", "population_cut_pct=20")
-    assert first.returncode == 0, completed_output(first)
-    assert {"int_be__sector_deprivation", "int_rules__be_parameters"} <= rows("switch").keys()
-    redefined = scenario(warehouse, "switch", "--rules", "dk", "--param", "no_attachment.threshold=45")
+    scenario first on the Belgian rules, then redefined with the strict scenario's rules (the shared
+    run ``scenario_switch``, conftest.SWITCH_RULES), keeps no Belgian rows, and its Danish lists are
+    the strict run's (a removal selects the old family the same way: tests/assets/test_definitions.py)."""
+    assert scenario_switch.first.returncode == 0, completed_output(scenario_switch.first)
+    first_rows = scenario_switch.rows_after_first
+    assert {"int_be__sector_deprivation", "int_rules__be_parameters"} <= first_rows.keys()
+    redefined, warehouse = scenario_switch.redefined, scenario_switch.warehouse
     assert redefined.returncode == 0, completed_output(redefined)
-    kept = rows("switch")
+    kept = scenario_rows(warehouse, "switch")
     assert "int_dk__list_rules_evaluated" in kept
     assert not {table for table in kept if "_be__" in table or "_be_" in table}, kept
     assert query(
