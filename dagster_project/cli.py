@@ -549,7 +549,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     path = warehouse_path()
     try:
-        restored = rollback(path, args.publication_id)
+        restored, warnings = rollback(path, args.publication_id)
     except UnknownPublicationError as exc:
         raise UserError(str(exc)) from None
     except (RefreshInProgressError, PublicationError) as exc:
@@ -558,6 +558,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         f"published {path} = publication {restored.publication_id} "
         f"(published {_published_at(restored.published_at)}, from {restored.path})"
     )
+    _warn(warnings)
     return 0
 
 
@@ -659,6 +660,7 @@ def _read_events(events: Sequence[Any]) -> JobResult:
     from dagster_project.defs.publish import PUBLICATION_KEY
 
     publication: dict[str, str] = {}
+    published_warnings: list[str] = []  # what went wrong after the publication (it stands)
     failures: list[tuple[str, str, str, list[str]]] = []  # (step, class name, headline, lines)
     checks: list[tuple[str, list[str]]] = []  # (step, lines)
     for event in events:
@@ -666,7 +668,10 @@ def _read_events(events: Sequence[Any]) -> JobResult:
         data = event.event_specific_data
         step = event.step_key or "(run)"
         if kind == "ASSET_MATERIALIZATION" and event.asset_key == PUBLICATION_KEY:
-            publication = {k: _metadata_text(v) for k, v in data.materialization.metadata.items()}
+            metadata = dict(data.materialization.metadata)
+            warned = getattr(metadata.pop("warnings", None), "value", None) or []
+            published_warnings = [str(w) for w in warned]
+            publication = {k: _metadata_text(v) for k, v in metadata.items()}
         elif kind == "ASSET_CHECK_EVALUATION" and not data.passed:
             checks.append((step, _failed_check_lines(data)))
         elif kind == "STEP_FAILURE":
@@ -687,7 +692,9 @@ def _read_events(events: Sequence[Any]) -> JobResult:
     lines = [line for *_, more in failures for line in more] + check_lines
     if publication:  # published: what else failed did not stop it (a check that does not block)
         warnings = [f"{headline}: {line}" for _, _, headline, more in failures for line in more or [""]]
-        return JobResult(True, publication, [w.removesuffix(": ") for w in warnings] + check_lines)
+        return JobResult(
+            True, publication, [w.removesuffix(": ") for w in warnings] + check_lines + published_warnings
+        )
     if failures:
         headline = failures[0][2]
         if failed_checks:

@@ -52,6 +52,10 @@ class WarehouseBuildResource(dg.ConfigurableResource):
                     "warehouse; run `wijkmonitor refresh` first",
                     allow_retries=False,
                 ) from None
+            except BaseException:  # a failed copy (disk full, …): no half copy, no lock held
+                session.close()
+                self._session = None
+                raise
             if context.log is not None:
                 context.log.info(f"the build file starts as a copy of {session.warehouse_path}")
         self._previous_build_env = os.environ.get(BUILD_PATH_ENV)
@@ -64,6 +68,8 @@ class WarehouseBuildResource(dg.ConfigurableResource):
         if self._session is None:
             return
         discarded = self._session.close()
+        for warning in self._session.warnings if context.log is not None else ():
+            context.log.warning(warning)
         if discarded and context.log is not None:
             context.log.warning(
                 f"the build file {self._session.build_path} was not published and has been removed; "

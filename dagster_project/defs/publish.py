@@ -166,8 +166,11 @@ def publication_asset(
         context.log.info(f"published {result.published_path} as publication {result.publication_id}")
         if result.retained_previous is not None:
             context.log.info(f"the previous publication is kept as {result.retained_previous}")
+        for warning in result.warnings:
+            context.log.warning(warning)
         return dg.MaterializeResult(
             metadata={
+                "warnings": dg.MetadataValue.json(list(result.warnings)),
                 "path": dg.MetadataValue.path(str(result.published_path)),
                 "publication_id": dg.MetadataValue.text(result.publication_id),
                 "previous_publication": dg.MetadataValue.text(

@@ -33,7 +33,9 @@ Life of a refresh (one run, one process)::
    run) and releases the lock. The dbt artifacts are removed after a publication and kept after a
    failure (for ``dbt.log``) until the next refresh cleans them up.
    Retained publications and ``validation/<run id>/`` folders beyond the newest
-   ``$WIJKMONITOR_KEEP_PUBLICATIONS`` (default 3; 0 keeps none) are removed.
+   ``$WIJKMONITOR_KEEP_PUBLICATIONS`` (default 3; 0 keeps none) are removed. That comes after the
+   replace: when it fails, the publication stands and the failure is a warning (``Publication.
+   warnings``, ``BuildSession.warnings``), and the lock is released all the same.
 
 A publication id is ``<published at, UTC, %Y%m%dT%H%M%SZ>-<run id>``. ``publications()`` lists the
 published and the retained files (each described by its own ``meta.publications`` row);
@@ -287,6 +289,7 @@ class BuildSession:
         self.build_path = build_path_for(self.warehouse_path)
         self.dbt_target_path = dbt_target_path_for(self.warehouse_path, self.run_id)
         self.stale_files_removed: list[Path] = []
+        self.warnings: list[str] = []  # what close() could not clean up
         self.keep = DEFAULT_KEEP_PUBLICATIONS  # read from the environment by open()
         self._lock_fd: int | None = None
 
@@ -341,10 +344,15 @@ class BuildSession:
         if not discarded:  # published (or never built): the dbt artifacts are of no further use
             shutil.rmtree(self.dbt_target_path, ignore_errors=True)
         if self._lock_fd is not None:
-            prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+            try:
+                prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
+            except OSError as exc:  # old results left behind: a warning, the run's outcome stands
+                folder = validation_dir(self.warehouse_path)
+                self.warnings.append(f"old validation results could not be removed from {folder}: {exc}")
+            finally:  # the lock is released whatever the pruning does
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+                self._lock_fd = None
         return discarded
 
     def __enter__(self) -> BuildSession:
@@ -364,6 +372,9 @@ class Publication:
     publication_id: str = ""
     retained_previous: Path | None = None
     history_rows: int = 0
+    # what went wrong after the new file was published (it stays published): e.g. an old
+    # publication that could not be removed
+    warnings: tuple[str, ...] = ()
 
 
 def publication_id_for(published_at: datetime, run_id: str) -> str:
@@ -621,7 +632,6 @@ def publish(
         previous_id = history[-1]["publication_id"] if history else _unknown_publication_id(warehouse_path)
         retained = retain(warehouse_path, previous_id)
     _replace(build_path, warehouse_path)
-    prune_publications(warehouse_path, keep)
     return Publication(
         warehouse_path,
         published_at,
@@ -631,7 +641,22 @@ def publish(
         publication_id_for(published_at, run_id),
         retained,
         len(history),
+        tuple(_prune_after_replace(warehouse_path, keep)),
     )
+
+
+def _prune_after_replace(warehouse_path: Path, keep: int) -> list[str]:
+    """Prune the kept publications once a new file is published. The new file is published
+    whatever happens here, so a failure is a warning (returned), never an error that would make a
+    caller say that nothing was published."""
+    try:
+        prune_publications(warehouse_path, keep)
+    except OSError as exc:
+        return [
+            f"{warehouse_path} is published, but older publications could not be removed from "
+            f"{publications_dir(warehouse_path)}: {exc}"
+        ]
+    return []
 
 
 def _unknown_publication_id(path: Path) -> str:
@@ -803,8 +828,9 @@ def find_publication(warehouse_path: Path, publication_id: str | None = None) ->
 
 def rollback(
     warehouse_path: Path, publication_id: str | None = None, keep: int | None = None
-) -> PublicationInfo:
-    """Publish a retained publication again, atomically; return it.
+) -> tuple[PublicationInfo, list[str]]:
+    """Publish a retained publication again, atomically; return it and warnings (what went wrong
+    after it was published again: an old publication that could not be removed).
 
     Holds the refresh lock (a rollback never races a refresh). The retained file is copied into
     ``.build/`` and that copy is ``os.replace``-d over the published path, so the retained file
@@ -823,8 +849,8 @@ def rollback(
             current = describe_publication(warehouse_path, is_current=True)
             retain(warehouse_path, current.publication_id)
         _replace(session.build_path, warehouse_path)
-        prune_publications(warehouse_path, max(keep, 1))
-    return target
+        warnings = _prune_after_replace(warehouse_path, max(keep, 1))
+    return target, warnings + session.warnings
 
 
 def copy_published(session: BuildSession) -> Path:

@@ -295,8 +295,8 @@ def test_rollback_waits_for_no_refresh_and_names_what_it_cannot_find(tmp_path):
         with pytest.raises(lib_publish.RefreshInProgressError):
             lib_publish.rollback(warehouse)
     assert _published_label(warehouse) == "second"
-    restored = lib_publish.rollback(warehouse, "run-1")
-    assert restored.run_id == "run-1"
+    restored, warnings = lib_publish.rollback(warehouse, "run-1")
+    assert restored.run_id == "run-1" and warnings == []
     assert _published_label(warehouse) == "only"
 
 
@@ -346,3 +346,31 @@ def test_validation_results_of_a_publication_outlive_failed_runs_and_subset_runs
     assert [(s, r) for s, r, _ in recorded] == [("marts.a", "run-5"), ("marts.b", "run-1")]
     assert all(Path(f).is_file() for *_, f in recorded)
     assert sorted(p.name for p in validation.iterdir()) == ["run-1", "run-4", "run-5"]
+
+
+def test_a_publication_stands_when_old_publications_cannot_be_removed(tmp_path, monkeypatch):
+    """Pruning the kept publications comes after the new file is published: when it fails, the
+    publication and a rollback stand and say so in a warning (never an error that would make the
+    command say nothing was published), and the refresh lock is released."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    for number in (1, 2):
+        _build(tmp_path / "build.duckdb", f"label-{number}")
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{number}", keep=3)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".publications"))
+
+    monkeypatch.setattr(lib_publish, "prune_publications", refuse)
+    monkeypatch.setattr(lib_publish, "prune_validation_results", refuse)
+    _build(tmp_path / "build.duckdb", "label-3")
+    published = lib_publish.publish(tmp_path / "build.duckdb", warehouse, "run-3", keep=3)
+    assert _published_label(warehouse) == "label-3"
+    [warning] = published.warnings
+    assert f"{warehouse} is published" in warning and "Permission denied" in warning
+    restored, warnings = lib_publish.rollback(warehouse, "run-1")
+    assert restored.run_id == "run-1" and _published_label(warehouse) == "label-1"
+    assert len(warnings) == 2 and all("Permission denied" in w for w in warnings)
+    assert "old validation results could not be removed" in warnings[1]
+    # the rollback's session could not prune the validation results: its lock is free again
+    with lib_publish.BuildSession(warehouse, "next") as session:
+        assert session.build_path.parent.is_dir()

@@ -32,3 +32,28 @@ def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path):
         assert not (session.dbt_target_path / publish.PARSE_CACHE_NAME).exists()
         session.save_parse()
     assert not (tmp_path / ".build" / publish.PARSE_CACHE_NAME).exists()
+
+
+def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Path, monkeypatch):
+    """A run that starts from the published warehouse (a scenario) and fails to copy it (disk full,
+    …) leaves no half copy and no held lock: the next run of this process can start."""
+    import dagster as dg
+    import pytest
+
+    from dagster_project import resources
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+
+    def disk_full(session):
+        session.build_path.write_bytes(b"half a copy")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(resources, "_loads_sources", lambda context: False)
+    monkeypatch.setattr(resources.lib_publish, "copy_published", disk_full)
+    resource = resources.WarehouseBuildResource()
+    with pytest.raises(OSError, match="No space left"):
+        resource.setup_for_execution(dg.build_init_resource_context())
+    assert not publish.build_path_for(warehouse).exists()
+    with publish.BuildSession(warehouse, "next"):  # raises RefreshInProgressError if the lock leaked
+        pass

@@ -194,11 +194,15 @@ def test_a_published_run_gives_the_publication_metadata():
                 "publication_id": dg.MetadataValue.text("20260101T000000Z-run"),
                 "previous_publication": dg.MetadataValue.text("/w/.publications/old.duckdb"),
                 "validation_results": dg.MetadataValue.path("/w/validation/run"),
+                "warnings": dg.MetadataValue.json(["/w/wijkmonitor.duckdb is published, but older ..."]),
             }
         )
 
     result = cli._read_events(_events(publication))
     assert result.success
+    # what went wrong after the publication (lib.publish: pruning) is a warning of a published run
+    assert result.lines == ["/w/wijkmonitor.duckdb is published, but older ..."]
+    assert "warnings" not in result.publication
     assert cli._publication_lines(Path("/w/wijkmonitor.duckdb"), result.publication) == [
         "published /w/wijkmonitor.duckdb",
         "publication 20260101T000000Z-run (meta.publications); the previous file is kept as "
