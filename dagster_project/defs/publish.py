@@ -14,7 +14,9 @@ file: a refresh, a scenario run and an asset materialised from the Dagster UI al
 Before it publishes, it checks what the run executed against its whole job (``selection_problems``):
 a run of a few assets starts from a copy of the published warehouse, so it must rebuild everything
 built from what it rebuilds and run every check of it; a run that loads sources starts empty, so it
-must load them all. Otherwise it fails, naming the problem, and nothing is published.
+must load them all; a run that rebuilds nothing (the publication alone, a re-execution from the
+failure of a run whose build file is gone) would only publish the published file again. Otherwise
+it fails, naming the problem, and nothing is published.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -66,6 +68,12 @@ def selection_problems(
     selected = job_assets if selected_assets is None else set(selected_assets)
     built = selected - after
     problems = []
+    if not built:
+        problems.append(
+            "it rebuilds nothing: it would publish the published warehouse again, as a new publication. "
+            "A failed run cannot be resumed (re-executed from its failure): its build file was discarded "
+            "when it failed; run the whole job again"
+        )
     raw = {k for k in job_assets if k.path[0] == "raw"}
     if built & raw and raw - built:
         problems.append(

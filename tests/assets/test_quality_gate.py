@@ -327,6 +327,20 @@ def test_the_jobs_as_launched_may_publish(definitions):
                 assert selection_problems(graph, keys, checks), changed
 
 
+def test_a_run_that_rebuilds_nothing_may_not_publish(definitions):
+    """The publication alone, or with the checks only (what "re-execute from failure" of a refresh
+    whose mart suites failed selects): its build file would be a copy of the published warehouse,
+    published again as if it were new."""
+    from dagster_project.defs.publish import PUBLICATION_KEY, selection_problems
+
+    graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    mart_checks = {k for k in graph.asset_check_keys if k.asset_key.path[0] == "marts"}
+    assert mart_checks
+    for checks in (set(), mart_checks):
+        [problem] = selection_problems(graph, {PUBLICATION_KEY}, checks)
+        assert problem.startswith("it rebuilds nothing") and "run the whole job again" in problem
+
+
 def test_a_run_that_loads_some_sources_but_not_all_may_not_publish(definitions):
     """Its build file starts empty: the raw tables it does not load would be missing."""
     from dagster_project.defs.publish import selection_problems
