@@ -1,5 +1,6 @@
 -- One official classification per unit and period, for cross-tabulations: the highest Danish list
--- the area is on (lists are nested), the Berlin status class, the Belgian deprived / not deprived.
+-- the area is on (lists are nested: rules.dk_list_kinds.severity_rank), the Berlin status class, the
+-- Belgian deprived / not deprived.
 with units as (
     select * from {{ ref('int_comparison__dataset_units') }}
 ),
@@ -8,12 +9,7 @@ dk_highest as (
     select
         membership.list_year as period,
         membership.area_id as unit_id,
-        arg_max(
-            membership.list_kind,
-            case kinds.list_family
-                when 'hard_ghetto' then 4 when 'ghetto' then 3 when 'udsat' then 2 else 1
-            end
-        ) as classification
+        arg_max(membership.list_kind, kinds.severity_rank) as classification
     from {{ ref('dk_list_membership') }} as membership
     inner join {{ ref('dk_list_kinds') }} as kinds on membership.list_kind = kinds.list_kind
     group by membership.list_year, membership.area_id

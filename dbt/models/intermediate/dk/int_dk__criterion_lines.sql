@@ -26,6 +26,7 @@ paired as not materialized (
         rule_pairs.list_kind,
         rule_pairs.criterion_role,
         rule_pairs.comparison,
+        rule_pairs.preventive_list_kind,
         rule_pairs.preventive_criterion_role,
         rule_pairs.preventive_comparison
     from evaluated
@@ -61,7 +62,7 @@ criterion_lines as (
         area_id,
         criterion,
         true as is_preventive,
-        'forebyggelsesomraade' as criterion_list_kind,
+        preventive_list_kind as criterion_list_kind,
         preventive_criterion_role as criterion_role,
         preventive_comparison as comparison,
         value,

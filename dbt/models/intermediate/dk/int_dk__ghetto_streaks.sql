@@ -32,7 +32,7 @@ memberships as (
         select * from published_for_areas_without_statistics
     ) as lists
     inner join {{ ref('dk_list_kinds') }} as kinds on lists.list_kind = kinds.list_kind
-    where kinds.list_family in ('ghetto', 'hard_ghetto')
+    where kinds.counts_toward_ghetto_years
     group by lists.list_year, lists.area_id
 ),
 

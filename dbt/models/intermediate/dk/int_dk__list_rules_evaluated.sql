@@ -20,6 +20,7 @@ with criteria as not materialized (
         criteria.is_evaluable,
         rule_pairs.list_kind,
         rule_pairs.criterion_role,
+        rule_pairs.preventive_list_kind,
         rule_pairs.preventive_criterion_role,
         rule_pairs.preventive_comparison
     from {{ ref('int_dk__criteria_evaluated') }} as criteria
@@ -53,7 +54,7 @@ evaluated as (
         list_year,
         area_id,
         rule_version,
-        'forebyggelsesomraade' as list_kind,
+        preventive_list_kind as list_kind,
         preventive_criterion_role as criterion_role,
         preventive_is_met as is_met,
         value is not null as is_value_known,

@@ -18,13 +18,14 @@ membership as (
 ),
 
 hard_years as (
-    -- every list year an area was on a hard-family list, and the start of each unbroken run
+    -- every list year an area was on a hard list (one whose rule requires consecutive years), and
+    -- the start of each unbroken run
     select
         list_year,
         area_id,
         list_year - row_number() over (partition by area_id order by list_year) as run
     from membership
-    where list_family = 'hard_ghetto'
+    where list_kind in (select hard_rules.list_kind from hard_rules)
 ),
 
 hard_runs as (

@@ -44,7 +44,7 @@ named_on_ghetto_lists as (
         published.area_id
     from {{ ref('stg_dk__published_lists') }} as published
     inner join {{ ref('dk_list_kinds') }} as kinds on published.list_kind = kinds.list_kind
-    where kinds.list_family in ('ghetto', 'hard_ghetto')
+    where kinds.counts_toward_ghetto_years
 ),
 
 on_required_list as (

@@ -5,7 +5,11 @@
 -- only the udsat criteria), or the minimum number of residents (int_dk__criterion_lines). Only the
 -- changed areas' lines are read (a semi join on int_dk__list_changes).
 with changes as (
-    select * from {{ ref('int_dk__list_changes') }}
+    select
+        changes.*,
+        kinds.is_preventive
+    from {{ ref('int_dk__list_changes') }} as changes
+    inner join {{ ref('dk_list_kinds') }} as kinds on changes.list_kind = kinds.list_kind
 ),
 
 changed_areas as (
@@ -58,7 +62,7 @@ inner join lines as now
         changes.list_year = now.list_year
         and changes.area_id = now.area_id
         -- the residents line (is_preventive null) holds for every list
-        and coalesce((changes.list_family = 'forebyggelsesomraade') = now.is_preventive, true)
+        and coalesce(changes.is_preventive = now.is_preventive, true)
 inner join lines as before
     on
         changes.previous_list_year = before.list_year

@@ -34,7 +34,8 @@ streaks as (
 with_family as (
     select
         memberships.*,
-        kinds.list_family
+        kinds.list_family,
+        kinds.counts_toward_ghetto_years
     from memberships
     inner join kinds on memberships.list_kind = kinds.list_kind
 )
@@ -51,7 +52,7 @@ select
     with_family.decided_by,
     with_family.criteria_met_count,
     with_family.history_years_on_list,
-    case when with_family.list_family in ('ghetto', 'hard_ghetto') then streaks.consecutive_ghetto_years end
+    case when with_family.counts_toward_ghetto_years then streaks.consecutive_ghetto_years end
         as consecutive_ghetto_years,
     previous_year.area_id is null as is_new_on_list,
     statistics.residents,
