@@ -14,6 +14,10 @@ Rows, each in its own child process:
 - ``refresh``: the whole ``wijkmonitor refresh`` into ``<work>/refresh/wijkmonitor.duckdb``;
 - ``scenario``: ``wijkmonitor scenario bench_strict --rules dk --param no_attachment.threshold=45``
   on that warehouse.
+- ``bad file`` / ``bad scenario argument`` (first round only): fail fast. ``wijkmonitor refresh``
+  of a copy of the panel whose last line has a wrong value, and ``wijkmonitor scenario`` with a
+  value that is not a number: ok when refused, naming the file, line and column (the argument), with
+  the warehouse unchanged; the acceptance lines: <= 2 s and <= 1 s.
 
 Then the refresh's stages as the published warehouse recorded them (``meta.refresh_steps``, and
 ``meta.validation_results.seconds`` for the GX share; "n/a" where the warehouse does not record
@@ -57,6 +61,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FLOOR_SQL = REPO_ROOT / "tools" / "bench_floor.sql"
 SEEDS = REPO_ROOT / "dbt" / "seeds"
 SCENARIO = ["scenario", "bench_strict", "--rules", "dk", "--param", "no_attachment.threshold=45"]
+BAD_SCENARIO = ["scenario", "bench_door", "--rules", "dk", "--param", "no_attachment.threshold=forty"]
+DOOR_FILE_SECONDS, DOOR_ARGUMENT_SECONDS = 2.0, 1.0  # issue 12: fail fast
 GIB = 1024  # MiB
 
 # Runs one command and writes its wall time and the peak RSS of its process tree to a JSON file.
@@ -334,7 +340,56 @@ def _run_round(round_, work, sources, base_env, record, report, floor_only) -> b
         warehouse, "SELECT count(*) FROM marts.scenario_list_membership WHERE scenario = 'bench_strict'"
     )
     result.note = "rows in marts.scenario_list_membership" if result.ok else result.note
-    return record(result, output)
+    if not record(result, output):
+        return False
+    return round_ > 1 or _door_rows(work, sources, env, measured, record)
+
+
+def _door_rows(work: Path, sources: Path, env: dict[str, str], measured, record) -> bool:
+    """Fail fast (issue 12): a bad source file and a bad scenario argument are refused in one message
+    before Dagster, dbt or GX is loaded. The bad file is the panel's own area statistics with a
+    wrong value on its last line (the whole file is read before the door can say so); each row is
+    ok when the command refused (exit code not 0) naming what the user must fix, and the published
+    warehouse is unchanged."""
+    warehouse = Path(env["WIJKMONITOR_WAREHOUSE"])
+    before = warehouse.stat().st_mtime_ns
+    bad = work / "door" / "sources"
+    shutil.rmtree(bad, ignore_errors=True)
+    shutil.copytree(sources / "dk", bad / "dk")
+    statistics = max((bad / "dk").glob("area_statistics*.csv"), key=lambda p: p.stat().st_size)
+    line_number = _break_last_line(statistics, "residents", "many")
+    door = [
+        ("bad file", [_bin("wijkmonitor"), "refresh"], {**env, "WIJKMONITOR_SOURCES": str(bad)},
+         f"dk/{statistics.name}, line {line_number}, column residents"),
+        ("bad scenario argument", [_bin("wijkmonitor"), *BAD_SCENARIO], env, f"--param {BAD_SCENARIO[-1]}"),
+    ]
+    for stage, command, stage_env, expected in door:
+        result, output = measured(stage, command, stage_env)
+        refused = not result.ok and expected in output and warehouse.stat().st_mtime_ns == before
+        result.ok = refused
+        result.note = (f"refused: {expected} ..." if refused
+                       else f"expected a refusal naming {expected!r}: {output.strip()[-300:]}")
+        if not record(result, output):
+            return False
+    return True
+
+
+def _break_last_line(path: Path, column: str, value: str) -> int:
+    """Put ``value`` into ``column`` of the last line of a CSV file (rewriting only its tail);
+    return that line's number (the header is line 1)."""
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8").rstrip("\r\n").split(",")
+        lines = sum(1 for _ in handle) + 1
+    with path.open("r+b") as handle:
+        handle.seek(max(0, path.stat().st_size - 65536))
+        tail = handle.read()
+        start = tail.rstrip(b"\n").rfind(b"\n") + 1
+        fields = tail[start:].decode("utf-8").rstrip("\r\n").split(",")
+        fields[header.index(column)] = value
+        handle.seek(path.stat().st_size - len(tail) + start)
+        handle.truncate()
+        handle.write((",".join(fields) + "\n").encode("utf-8"))
+    return lines
 
 
 def _label(result: StageResult) -> str:
@@ -392,6 +447,13 @@ def summarise(report: dict) -> dict:
              "n/a" if scenario_refresh is None else f"{100 * scenario_refresh:.1f} %",
              None if scenario_refresh is None else scenario_refresh <= 0.20),
     ]
+    for name, limit in (("bad file", DOOR_FILE_SECONDS), ("bad scenario argument", DOOR_ARGUMENT_SECONDS)):
+        door = _stage(report, name)
+        acceptance.append(line(
+            f"{name} refused in <= {limit:g} s", door.wall_seconds if door else None,
+            "n/a" if door is None else f"{door.wall_seconds:.2f} s",
+            None if door is None else door.wall_seconds <= limit,
+        ))
     return {
         "ratios": {"refresh_over_floor": refresh_floor, "refresh_over_floor_cpu": refresh_floor_cpu,
                    "scenario_over_refresh": scenario_refresh, "gx_share_of_refresh": gx_share},

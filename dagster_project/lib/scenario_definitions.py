@@ -35,13 +35,6 @@ from dagster_project.lib.suggest import did_you_mean
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 OFFICIAL = "official"
-HOME_DATA = {"dk": "dk", "mss": "berlin", "be": "be"}
-RULES_DESCRIPTION = {
-    "dk": "the Danish lists (almenboligloven § 61 a / § 61 b), the rule version in force each year",
-    "mss": "the Berlin MSS classes and Gebiete mit besonderem Aufmerksamkeitsbedarf",
-    "be": "the Belgian approximation of the atlas: weighted z-score index, pooled population cut",
-}
-DATASETS = ("dk", "berlin", "be")
 
 
 class ScenarioError(Exception):
@@ -123,6 +116,13 @@ def seed_rows(name: str) -> tuple[dict[str, str], ...]:
     with _seed_file(name).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return tuple(r for r in rows if r.get("rule_set", OFFICIAL) == OFFICIAL)
+
+
+# the rule families (--rules), their own data and description: the seed rules.rule_families; the
+# datasets a scenario may run on (--data): the loaded ones of rules.harmonised_datasets
+HOME_DATA = {r["rules"]: r["home_data"] for r in seed_rows("rule_families")}
+RULES_DESCRIPTION = {r["rules"]: r["description"] for r in seed_rows("rule_families")}
+DATASETS = tuple(r["dataset"] for r in seed_rows("harmonised_datasets") if r["is_loaded"] == "true")
 
 
 def _decimal(text: str) -> Decimal | None:

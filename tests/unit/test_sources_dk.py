@@ -314,14 +314,11 @@ def test_missing_statistics_message() -> None:
     assert dk.missing_statistics_message(2026, Path("/s"), []).endswith("(years with statistics: none)")
 
 
-def test_the_bundled_sources_are_valid_and_load_in_well_under_two_seconds(tmp_path: Path) -> None:
-    import time
-
+def test_the_bundled_sources_are_valid(tmp_path: Path) -> None:
+    """(How fast the door refuses a bad file is measured by `make bench`, row "bad file", not here.)"""
     from dagster_project.lib.config import repo_root
 
-    started = time.perf_counter()
     assert validate_sources(repo_root() / "sources") == []
-    assert time.perf_counter() - started < 2
 
 
 def _big_rows(count: int) -> list[str]:
