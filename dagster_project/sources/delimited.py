@@ -103,13 +103,15 @@ class _Scan:
     newlines: int
     lone_cr: bool  # a CR that is not part of CRLF: line numbers would be ambiguous
     unit_separator: bool
+    quote: bool  # a double quote somewhere
+    maybe_blank_line: bool  # a line break followed by a space, tab, CR or line break: perhaps a blank line
 
 
 def _scan(path: Path) -> _Scan:
     digest = hashlib.sha256()
     newlines = carriage_returns = crlf = 0
     previous = b""
-    unit_separator = False
+    unit_separator = quote = maybe_blank = False
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)  # releases the GIL
@@ -119,9 +121,19 @@ def _scan(path: Path) -> _Scan:
                 crlf += chunk.count(b"\r\n")
             if previous == b"\r" and chunk[:1] == b"\n":
                 crlf += 1
+            maybe_blank = (
+                maybe_blank
+                or (previous == b"\n" and chunk[:1] in _BLANK_LINE_STARTS)
+                or _BLANK_LINE.search(chunk) is not None
+            )
             previous = chunk[-1:]
             unit_separator = unit_separator or LINE_READER_DELIMITER.encode() in chunk
-    return _Scan(digest.hexdigest(), newlines, carriage_returns != crlf, unit_separator)
+            quote = quote or b'"' in chunk
+    return _Scan(digest.hexdigest(), newlines, carriage_returns != crlf, unit_separator, quote, maybe_blank)
+
+
+_BLANK_LINE_STARTS = (b"\n", b" ", b"\t", b"\r")  # how a line of whitespace only starts
+_BLANK_LINE = re.compile(rb"\n[\n \t\r]")
 
 
 _scanner: ThreadPoolExecutor | None = None
@@ -633,10 +645,13 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         return None  # the exact path names the first byte that is not UTF-8
     quotes = "(length(line) - length(replace(line, '\"', ''))) % 2 = 1"
     blank = f"line IS NULL OR trim(line, {_sql_string(WHITESPACE)}) = ''"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {marks} AS SELECT _line, {blank} AS _blank "
-        f"FROM {_line_reader(file)} WHERE _line > 1 AND ({blank} OR {quotes})"
-    )
+    if file.scan.quote or file.scan.maybe_blank_line:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {marks} AS SELECT _line, {blank} AS _blank "
+            f"FROM {_line_reader(file)} WHERE _line > 1 AND ({blank} OR {quotes})"
+        )
+    else:  # the byte scan saw no quote and no line that can be blank: no line to mark (no pass)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {marks} (_line INTEGER, _blank BOOLEAN)")
     if con.execute(f"SELECT count(*) FROM {marks} WHERE NOT _blank").fetchone()[0]:
         return None  # a quoted value may span lines: row numbers do not give lines
     # the j-th line that holds no row (rejected or blank) moves every later row one line down

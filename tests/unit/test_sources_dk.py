@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -353,6 +354,59 @@ def test_a_big_file_reports_exactly_what_a_small_one_would(tmp_path: Path, monke
         "dk/area_statistics.csv, line 24502, column area_id: "
         "duplicate key (list_year=2019, area_id=B000000); first seen in dk/area_statistics.csv line 11",
     ]
+
+
+def test_a_big_file_without_quotes_or_blank_lines_is_localised_without_marking_lines(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The byte scan sees no quote and no line that can be blank: the localised path skips the pass
+    that marks such lines, and reports what the exact path reports (a rejected row shifts lines)."""
+    from dagster_project.sources import delimited
+
+    rows = _big_rows(25_000)
+    rows[20_000] = rows[20_000].replace(",10,20,", ",10,twenty,", 1)
+    rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row: DuckDB's reader rejects it
+    rows[23_999] = rows[23_999].replace(",10,20,", ",10,150,", 1)
+    root = write_sources(tmp_path, rows)
+    scan = delimited._scan(root / "dk" / "area_statistics.csv")
+    assert (scan.quote, scan.maybe_blank_line) == (False, False)
+    reads = []  # every pass over the file's lines
+    line_reader, scan_bytes = delimited._line_reader, delimited._scan
+    monkeypatch.setattr(delimited, "_line_reader", lambda file: reads.append(file) or line_reader(file))
+    localised = problems_for(root)
+    skipped = len(reads)
+    reads.clear()
+    monkeypatch.setattr(  # as if the scan had seen a line that can be blank: the marking pass runs
+        delimited, "_scan", lambda path: dataclasses.replace(scan_bytes(path), maybe_blank_line=True)
+    )
+    assert problems_for(root) == localised
+    assert len(reads) == skipped + 2  # validating and loading (problems_for) each skipped one
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
+    assert problems_for(root) == localised == [
+        "dk/area_statistics.csv, line 20002, column no_attachment_pct: 'twenty' is not a decimal number",
+        "dk/area_statistics.csv, line 22001: has 5 fields, the header has 15 (truncated file?)",
+        "dk/area_statistics.csv, line 24001, column no_attachment_pct: 150 is above the maximum 100",
+    ]
+
+
+def test_the_byte_scan_sees_quotes_and_lines_that_can_be_blank(tmp_path: Path, monkeypatch) -> None:
+    from dagster_project.sources import delimited
+
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 8)  # across chunk boundaries too
+    cases = {
+        b"a,b\n1,2\n": (False, False),
+        b"a,b\n1,2\n\n": (False, True),
+        b"a,b\n1,2\n \n3,4\n": (False, True),
+        b"a,b\n1,2\n\t\n": (False, True),
+        b"a,b\r\n1,2\r\n\r\n": (False, True),
+        b"a,b\n1234567\n\n": (False, True),  # the line break ends one chunk, the blank starts the next
+        b'a,b\n"1",2\n': (True, False),
+    }
+    for number, (data, expected) in enumerate(cases.items()):
+        path = tmp_path / f"{number}.csv"
+        path.write_bytes(data)
+        scan = delimited._scan(path)
+        assert (scan.quote, scan.maybe_blank_line) == expected, data
 
 
 def test_a_big_valid_file_with_blank_lines_keeps_its_line_numbers(tmp_path: Path) -> None:
