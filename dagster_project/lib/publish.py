@@ -859,7 +859,11 @@ def copy_published(session: BuildSession) -> Path:
     if not session.warehouse_path.is_file():
         raise WarehouseMissingError(f"no published warehouse at {session.warehouse_path}")
     partial = session.build_path.with_suffix(".partial")
-    shutil.copyfile(session.warehouse_path, partial)
+    try:
+        shutil.copyfile(session.warehouse_path, partial)
+    except BaseException:  # disk full, …: no half copy left behind (it can be as big as the warehouse)
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, session.build_path)
     return session.build_path
 

@@ -45,15 +45,19 @@ def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Pa
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
 
-    def disk_full(session):
-        session.build_path.write_bytes(b"half a copy")
+    warehouse.write_bytes(b"a published warehouse")
+
+    def disk_full(source, target):
+        Path(target).write_bytes(b"half a copy")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(resources, "_loads_sources", lambda context: False)
-    monkeypatch.setattr(resources.lib_publish, "copy_published", disk_full)
+    monkeypatch.setattr(publish.shutil, "copyfile", disk_full)
     resource = resources.WarehouseBuildResource()
     with pytest.raises(OSError, match="No space left"):
         resource.setup_for_execution(dg.build_init_resource_context())
-    assert not publish.build_path_for(warehouse).exists()
+    monkeypatch.undo()
+    build_dir = publish.build_path_for(warehouse).parent
+    assert sorted(p.name for p in build_dir.iterdir()) == [publish.LOCK_FILE_NAME]  # no half copy
     with publish.BuildSession(warehouse, "next"):  # raises RefreshInProgressError if the lock leaked
         pass
