@@ -62,12 +62,14 @@ check: lint
 # What `make check` does, and the test suite. The two venvs are made side by side (each pip is one
 # process), and the SQL lint (one process, ~80 s of CPU) runs beside the test suite, which leaves
 # part of the second core idle while it waits for its subprocesses: its output comes after the
-# tests', and either failing fails `make test`.
+# tests', and either failing fails `make test`. Ctrl-C stops both (the background lint ignores
+# SIGINT, so the trap ends the whole process group).
 test:
 	@$(MAKE) --no-print-directory -j2 setup bi-env
 	$(RUFF)
 	$(VALIDATE)
-	@lint=$$(mktemp -d) ; \
+	@lint=$$(mktemp -d) || exit 1 ; \
+	trap 'trap - INT TERM ; rm -rf $$lint ; kill 0' INT TERM ; \
 	( ( $(call LINT_SQL,1) ) > $$lint/output 2>&1 ; echo $$? > $$lint/status ) & \
 	echo '$(PYTEST)' ; $(PYTEST) ; tests=$$? ; \
 	wait ; printf '\n--- sqlfluff lint models (beside the tests)\n' ; cat $$lint/output ; \

@@ -340,20 +340,27 @@ class BuildSession:
 
         Returns True if an unpublished build file was discarded.
         """
-        discarded = remove_database_file(self.build_path)
-        if not discarded:  # published (or never built): the dbt artifacts are of no further use
-            shutil.rmtree(self.dbt_target_path, ignore_errors=True)
-        if self._lock_fd is not None:
-            try:
-                prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
-            except OSError as exc:  # old results left behind: a warning, the run's outcome stands
-                folder = validation_dir(self.warehouse_path)
-                self.warnings.append(f"old validation results could not be removed from {folder}: {exc}")
-            finally:  # the lock is released whatever the pruning does
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
-                self._lock_fd = None
+        try:
+            discarded = remove_database_file(self.build_path)
+            if not discarded:  # published (or never built): the dbt artifacts are of no further use
+                shutil.rmtree(self.dbt_target_path, ignore_errors=True)
+        finally:
+            self._release()
         return discarded
+
+    def _release(self) -> None:
+        """Prune the validation results and release the lock (whatever the pruning does)."""
+        if self._lock_fd is None:
+            return
+        try:
+            prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
+        except OSError as exc:  # old results left behind: a warning, the run's outcome stands
+            folder = validation_dir(self.warehouse_path)
+            self.warnings.append(f"old validation results could not be removed from {folder}: {exc}")
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> BuildSession:
         return self.open()

@@ -31,8 +31,7 @@ memberships as (
         union all
         select * from published_for_areas_without_statistics
     ) as lists
-    inner join {{ ref('dk_list_kinds') }} as kinds on lists.list_kind = kinds.list_kind
-    where kinds.counts_toward_ghetto_years
+    semi join {{ ref('int_dk__history_list_kinds') }} as history_kinds on lists.list_kind = history_kinds.list_kind
     group by lists.list_year, lists.area_id
 ),
 

@@ -43,8 +43,8 @@ named_on_ghetto_lists as (
         published.list_year,
         published.area_id
     from {{ ref('stg_dk__published_lists') }} as published
-    inner join {{ ref('dk_list_kinds') }} as kinds on published.list_kind = kinds.list_kind
-    where kinds.counts_toward_ghetto_years
+    semi join {{ ref('int_dk__history_list_kinds') }} as history_kinds
+        on published.list_kind = history_kinds.list_kind
 ),
 
 on_required_list as (

@@ -35,9 +35,11 @@ with_family as (
     select
         memberships.*,
         kinds.list_family,
-        kinds.counts_toward_ghetto_years
+        history_kinds.list_kind is not null as counts_toward_ghetto_years
     from memberships
     inner join kinds on memberships.list_kind = kinds.list_kind
+    left join {{ ref('int_dk__history_list_kinds') }} as history_kinds
+        on memberships.list_kind = history_kinds.list_kind
 )
 
 select
