@@ -14,9 +14,10 @@ file: a refresh, a scenario run and an asset materialised from the Dagster UI al
 Before it publishes, it checks what the run executed against its whole job (``selection_problems``):
 a run of a few assets starts from a copy of the published warehouse, so it must rebuild everything
 built from what it rebuilds and run every check of it; a run that loads sources starts empty, so it
-must load them all; a run that rebuilds nothing (the publication alone, a re-execution from the
-failure of a run whose build file is gone) would only publish the published file again. Otherwise
-it fails, naming the problem, and nothing is published.
+must load them all; a run that rebuilds nothing (the publication alone) would only publish the
+published file again, and a partial re-execution of a failed refresh (its build file is gone)
+would publish the published sources again (``reexecution_problems``). Otherwise it fails, naming
+the problem, and nothing is published.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,7 @@ from tabulate import tabulate
 
 from dagster_project.defs.partitions import requested_list_year
 from dagster_project.lib import publish as lib_publish
+from dagster_project.lib.config import REFRESH_JOB_NAME
 from dagster_project.resources import WarehouseBuildResource
 
 PUBLICATION_KEY = dg.AssetKey("publication")
@@ -96,6 +98,22 @@ def selection_problems(
     return problems
 
 
+def reexecution_problems(run: dg.DagsterRun, executing: AbstractSet[dg.AssetKey]) -> list[str]:
+    """Why a re-execution may not publish: a failed refresh discarded its build file, so re-executing
+    part of it ("from failure", selected steps) without loading the sources starts from a copy of
+    the published warehouse and would publish the published sources' tables again as the new
+    refresh. (A whole re-execution loads the sources; a scenario run always starts from the copy.)"""
+    if run.parent_run_id is None or run.job_name != REFRESH_JOB_NAME:
+        return []
+    if any(key.path[0] == "raw" for key in executing):
+        return []
+    return [
+        f"it re-executes part of the failed refresh {run.parent_run_id} without loading the sources: that "
+        "run's build file was discarded, so this one starts from the published warehouse and would publish "
+        "its old sources again; run the whole refresh again (or re-execute all of it)"
+    ]
+
+
 def _names(keys: Iterable[dg.AssetKey], shown: int = 5) -> str:
     names = sorted({k.to_user_string() for k in keys})
     return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
@@ -151,7 +169,7 @@ def publication_asset(
             set(executing.executable_asset_keys),
             set(executing.asset_check_keys),
             unchanged(graph, run),
-        )
+        ) + reexecution_problems(run, set(executing.executable_asset_keys))
         if problems:
             raise dg.Failure(
                 description=f"this run may not publish: {len(problems)} problem(s) with what it selected:\n"

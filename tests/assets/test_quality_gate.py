@@ -341,6 +341,24 @@ def test_a_run_that_rebuilds_nothing_may_not_publish(definitions):
         assert problem.startswith("it rebuilds nothing") and "run the whole job again" in problem
 
 
+def test_a_partial_reexecution_of_a_failed_refresh_may_not_publish(definitions):
+    """Re-executing a failed refresh from its failure (the dbt step on) starts from a copy of the
+    published warehouse (the failed run's build file is gone): it would publish the old sources
+    again. A whole re-execution loads the sources and may; so may a first run or a scenario run."""
+    from dagster_project.defs.publish import reexecution_problems
+
+    graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
+    everything = set(graph.executable_asset_keys)
+    from_dbt_on = {k for k in everything if k.path[0] != "raw"}
+    retry = dg.DagsterRun(job_name="refresh", parent_run_id="f00d", root_run_id="f00d")
+    [problem] = reexecution_problems(retry, from_dbt_on)
+    assert "re-executes part of the failed refresh f00d" in problem and "run the whole refresh" in problem
+    assert reexecution_problems(retry, everything) == []
+    assert reexecution_problems(dg.DagsterRun(job_name="refresh"), from_dbt_on) == []
+    scenario_retry = dg.DagsterRun(job_name="scenario", parent_run_id="f00d", root_run_id="f00d")
+    assert reexecution_problems(scenario_retry, from_dbt_on) == []
+
+
 def test_a_run_that_loads_some_sources_but_not_all_may_not_publish(definitions):
     """Its build file starts empty: the raw tables it does not load would be missing."""
     from dagster_project.defs.publish import selection_problems
