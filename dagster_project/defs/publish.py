@@ -98,19 +98,23 @@ def selection_problems(
     return problems
 
 
-def reexecution_problems(run: dg.DagsterRun, executing: AbstractSet[dg.AssetKey]) -> list[str]:
+def reexecution_problems(
+    run: dg.DagsterRun, executing: AbstractSet[dg.AssetKey], parent_succeeded: bool
+) -> list[str]:
     """Why a re-execution may not publish: a failed refresh discarded its build file, so re-executing
-    part of it ("from failure", selected steps) without loading the sources starts from a copy of
-    the published warehouse and would publish the published sources' tables again as the new
-    refresh. (A whole re-execution loads the sources; a scenario run always starts from the copy.)"""
-    if run.parent_run_id is None or run.job_name != REFRESH_JOB_NAME:
+    some of its assets ("from asset failure", selected assets) without loading the sources starts
+    from a copy of the published warehouse and would publish the published sources' tables as the
+    refresh's. (A whole re-execution loads the sources; a re-execution by steps from the dbt step on
+    starts from an empty build file and fails in dbt, publishing nothing; a re-execution of a refresh
+    that published starts from what it published; a scenario run always starts from the copy.)"""
+    if run.parent_run_id is None or run.job_name != REFRESH_JOB_NAME or parent_succeeded:
         return []
     if any(key.path[0] == "raw" for key in executing):
         return []
     return [
-        f"it re-executes part of the failed refresh {run.parent_run_id} without loading the sources: that "
-        "run's build file was discarded, so this one starts from the published warehouse and would publish "
-        "its old sources again; run the whole refresh again (or re-execute all of it)"
+        f"it re-executes part of the refresh {run.parent_run_id}, which failed, without loading the sources: "
+        "that run's build file was discarded, so this one starts from the published warehouse and would "
+        "publish its old sources again; run the whole refresh again (or re-execute all of it)"
     ]
 
 
@@ -133,6 +137,13 @@ def _steps(context: dg.AssetExecutionContext) -> list[dict]:
             "status": stat.status.value if stat.status else None,
         })
     return steps
+
+
+def _parent_succeeded(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run this one re-executes succeeded (False when it is unknown)."""
+    parent_id = context.run.parent_run_id
+    parent = context.instance.get_run_by_id(parent_id) if parent_id else None
+    return parent is not None and parent.status == dg.DagsterRunStatus.SUCCESS
 
 
 def publication_asset(
@@ -169,7 +180,7 @@ def publication_asset(
             set(executing.executable_asset_keys),
             set(executing.asset_check_keys),
             unchanged(graph, run),
-        ) + reexecution_problems(run, set(executing.executable_asset_keys))
+        ) + reexecution_problems(run, set(executing.executable_asset_keys), _parent_succeeded(context))
         if problems:
             raise dg.Failure(
                 description=f"this run may not publish: {len(problems)} problem(s) with what it selected:\n"

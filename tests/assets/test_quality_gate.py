@@ -342,21 +342,24 @@ def test_a_run_that_rebuilds_nothing_may_not_publish(definitions):
 
 
 def test_a_partial_reexecution_of_a_failed_refresh_may_not_publish(definitions):
-    """Re-executing a failed refresh from its failure (the dbt step on) starts from a copy of the
+    """Re-executing some assets of a failed refresh (from the dbt models on) starts from a copy of the
     published warehouse (the failed run's build file is gone): it would publish the old sources
-    again. A whole re-execution loads the sources and may; so may a first run or a scenario run."""
+    again. A whole re-execution loads the sources and may; so may a first run, a scenario run and a
+    re-execution of a refresh that succeeded (the published warehouse is what it published)."""
     from dagster_project.defs.publish import reexecution_problems
 
     graph = definitions.resolve_job_def("refresh").asset_layer.asset_graph
     everything = set(graph.executable_asset_keys)
     from_dbt_on = {k for k in everything if k.path[0] != "raw"}
     retry = dg.DagsterRun(job_name="refresh", parent_run_id="f00d", root_run_id="f00d")
-    [problem] = reexecution_problems(retry, from_dbt_on)
-    assert "re-executes part of the failed refresh f00d" in problem and "run the whole refresh" in problem
-    assert reexecution_problems(retry, everything) == []
-    assert reexecution_problems(dg.DagsterRun(job_name="refresh"), from_dbt_on) == []
+    [problem] = reexecution_problems(retry, from_dbt_on, parent_succeeded=False)
+    assert "re-executes part of the refresh f00d, which failed" in problem
+    assert "run the whole refresh" in problem
+    assert reexecution_problems(retry, everything, parent_succeeded=False) == []
+    assert reexecution_problems(retry, from_dbt_on, parent_succeeded=True) == []
+    assert reexecution_problems(dg.DagsterRun(job_name="refresh"), from_dbt_on, parent_succeeded=False) == []
     scenario_retry = dg.DagsterRun(job_name="scenario", parent_run_id="f00d", root_run_id="f00d")
-    assert reexecution_problems(scenario_retry, from_dbt_on) == []
+    assert reexecution_problems(scenario_retry, from_dbt_on, parent_succeeded=False) == []
 
 
 def test_a_run_that_loads_some_sources_but_not_all_may_not_publish(definitions):

@@ -395,11 +395,11 @@ def test_the_byte_scan_sees_quotes_and_lines_that_can_be_blank(tmp_path: Path, m
     monkeypatch.setattr(delimited, "CHUNK_BYTES", 8)  # across chunk boundaries too
     cases = {
         b"a,b\n1,2\n": (False, False),
-        b"a,b\n1,2\n\n": (False, True),
+        b"a,b\n1,2\n\n": (False, True),  # 8-byte chunks: the line break ends one, the blank starts the next
         b"a,b\n1,2\n \n3,4\n": (False, True),
         b"a,b\n1,2\n\t\n": (False, True),
         b"a,b\r\n1,2\r\n\r\n": (False, True),
-        b"a,b\n1234567\n\n": (False, True),  # the line break ends one chunk, the blank starts the next
+        b"a,b\n12\n\n3,4\n": (False, True),  # a blank line inside one chunk
         b'a,b\n"1",2\n': (True, False),
     }
     for number, (data, expected) in enumerate(cases.items()):
