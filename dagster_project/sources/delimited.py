@@ -104,7 +104,7 @@ class _Scan:
     lone_cr: bool  # a CR that is not part of CRLF: line numbers would be ambiguous
     unit_separator: bool
     quote: bool  # a double quote somewhere
-    maybe_blank_line: bool  # a line break followed by a space, tab, CR or line break: perhaps a blank line
+    maybe_blank_line: bool  # a line break followed by WHITESPACE: perhaps a blank line
 
 
 def _scan(path: Path) -> _Scan:
@@ -121,19 +121,15 @@ def _scan(path: Path) -> _Scan:
                 crlf += chunk.count(b"\r\n")
             if previous == b"\r" and chunk[:1] == b"\n":
                 crlf += 1
-            maybe_blank = (
-                maybe_blank
-                or (previous == b"\n" and chunk[:1] in _BLANK_LINE_STARTS)
-                or _BLANK_LINE.search(chunk) is not None
-            )
+            # a line break followed by whitespace, within the chunk or across its start
+            maybe_blank = maybe_blank or any(_BLANK_LINE.search(t) for t in (previous + chunk[:1], chunk))
             previous = chunk[-1:]
             unit_separator = unit_separator or LINE_READER_DELIMITER.encode() in chunk
             quote = quote or b'"' in chunk
     return _Scan(digest.hexdigest(), newlines, carriage_returns != crlf, unit_separator, quote, maybe_blank)
 
 
-_BLANK_LINE_STARTS = (b"\n", b" ", b"\t", b"\r")  # how a line of whitespace only starts
-_BLANK_LINE = re.compile(rb"\n[\n \t\r]")
+_BLANK_LINE = re.compile(b"\n[" + re.escape(WHITESPACE.encode()) + b"]")  # how a blank line can start
 
 
 _scanner: ThreadPoolExecutor | None = None
