@@ -104,10 +104,13 @@ def unchanged_family_assets(asset_graph, run: dg.DagsterRun) -> set[dg.AssetKey]
     families = _request_config(run.run_config or {}).get("families")
     if families is None:  # the whole job (launched from the UI): nothing is exempt
         return set()
-    others = {family_tag(r["rules"]) for r in lib_scenarios.seed_rows("rule_families")} - {
-        family_tag(f) for f in families
-    }
+    others = {family_tag(other) for other in _other_families(set(families))}
     return {k for k in asset_graph.executable_asset_keys if others & set(asset_graph.get(k).tags)}
+
+
+def _other_families(families: set[str]) -> list[str]:
+    """The rule families (seed rule_families) a request that changes ``families`` leaves alone."""
+    return sorted({r["rules"] for r in lib_scenarios.seed_rows("rule_families")} - families)
 
 
 def scenario_selection(families: set[str]) -> dg.AssetSelection:
@@ -115,7 +118,7 @@ def scenario_selection(families: set[str]) -> dg.AssetSelection:
     models of the other families, which hold no rows of the scenario before or after the run
     (a Danish scenario does not rebuild the MSS and Belgian rule models and their checks)."""
     selection = SCENARIO_SELECTION
-    for other in sorted({r["rules"] for r in lib_scenarios.seed_rows("rule_families")} - families):
+    for other in _other_families(families):
         selection = selection - dg.AssetSelection.tag(family_tag(other), "")
     return selection
 
