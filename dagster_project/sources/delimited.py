@@ -19,6 +19,8 @@ the same file); everything else is SQL over ``read_csv``, on one of three paths:
   them only: the rows DuckDB's reader rejected (``store_rejects`` records their lines) and the rows
   the fast checks flagged (their lines follow from their row numbers, shifted by the rejected and
   blank lines). A quoted value over two lines, or nothing to report, means the whole file exactly.
+  Validating records the rejected rows in its first pass already: when no row was flagged, the
+  second pass reads the keys only (for the duplicate check), about half the cost of a full read.
 
 Loading writes into ``raw.<table>`` inside one transaction, checks keys on the loaded rows and
 commits only when the whole source is valid; otherwise it rolls back and nothing reaches the
@@ -186,6 +188,8 @@ class _File:
     delimiter: str = ","
     rows: int = 0
     temp_tables: list[str] = field(default_factory=list)
+    rejected: str | None = None  # the rows the fast path's first pass rejected (a temporary table) ...
+    flagged: int | None = None  # ... and how many rows it flagged (both set by ``_fast_validate``)
 
     @property
     def scan(self) -> _Scan:
@@ -463,9 +467,16 @@ def _fast_load(con: duckdb.DuckDBPyConnection, file: _File) -> bool:
     return False
 
 
+def _rejects_table(file: _File) -> str:
+    """A new temporary table for the rows DuckDB's reader rejects (with their lines)."""
+    rejects = file.temp_table("rejects")
+    file.temp_tables.append(f"{rejects}_scan")
+    return rejects
+
+
 def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
-    """Check the file on the fast path (one streaming query); None when it needs the exact path,
-    else how many of its keys repeat within it."""
+    """Check the file on the fast path (one streaming query, which records the rows DuckDB's reader
+    rejects); None when it needs the exact path, else how many of its keys repeat within it."""
     table = file.table
     repeats = "0"
     if table.key:
@@ -473,10 +484,12 @@ def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
         key = _q(table.key[0]) if len(table.key) == 1 else f"({', '.join(_q(k) for k in table.key)})"
         repeats = f"count(*) FILTER (WHERE {not_null}) - count(DISTINCT {key}) FILTER (WHERE {not_null})"
     every_cell = "".join(f", count({_q(c.name)})" for c in table.file_columns)  # every cell read and cast
-    rows, bad, repeated, *_ = con.execute(
+    rejects = _rejects_table(file)
+    rows, bad, repeated, *_ = con.execute(  # fetchall: a result not read to its end records no rejects
         f"SELECT count(*), count(*) FILTER (WHERE _bad OR ({_stored_rules(table)})), {repeats}{every_cell} "
-        f"FROM {_fast_relation(file)}"
-    ).fetchone()
+        f"FROM {_fast_relation(file, rejects)}"
+    ).fetchall()[0]
+    file.rejected, file.flagged = rejects, bad
     if bad or not file.fast_path_holds(rows):
         return None
     file.rows = rows
@@ -628,15 +641,20 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
     if file.expected_rows < LOCALISE_MIN_ROWS or file.scan.lone_cr:
         return None
     table = file.table
-    rejects, rows, marks = file.temp_table("rejects"), file.temp_table("rows"), file.temp_table("marks")
+    rows, rows_rejects, marks = file.temp_table("rows"), _rejects_table(file), file.temp_table("marks")
     keys = "".join(f", {_q(k)}" for k in _tracked(table))
-    every_cell = ", ".join(_q(c.name) for c in table.file_columns)  # every cell read and cast (or rejected)
+    if file.rejected is not None and file.flagged == 0:
+        # validating read every cell, flagged no row and recorded the rejected ones (the lines to
+        # check): this pass reads the keys only, and its rows are located by what it rejects itself
+        rejects, flag = file.rejected, "false AS _flag"
+    else:  # this pass reads and casts every cell (or rejects its row) and flags the fast checks
+        every_cell = ", ".join(_q(c.name) for c in table.file_columns)
+        rejects = rows_rejects
+        flag = f"_bad OR ({_stored_rules(table)}) AS _flag, hash({every_cell}) AS _cells"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT _line - 1 AS _rn{keys}, "
-        f"_bad OR ({_stored_rules(table)}) AS _flag, hash({every_cell}) AS _cells "
-        f"FROM {_fast_relation(file, rejects)}"
+        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT _line - 1 AS _rn{keys}, {flag} "
+        f"FROM {_fast_relation(file, rows_rejects)}"
     )
-    file.temp_tables += [f"{rejects}_scan"]
     if con.execute(f"SELECT count(*) FROM {rejects} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]:
         return None  # the exact path names the first byte that is not UTF-8
     quotes = "(length(line) - length(replace(line, '\"', ''))) % 2 = 1"
@@ -661,7 +679,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         CREATE OR REPLACE TEMP TABLE {shifts} AS
         SELECT q, max(j) AS shift FROM (
             SELECT _line - row_number() OVER (ORDER BY _line) AS q, row_number() OVER (ORDER BY _line) AS j
-            FROM (SELECT DISTINCT line::INTEGER AS _line FROM {rejects} UNION SELECT _line FROM {marks}))
+            FROM (SELECT DISTINCT line::INTEGER AS _line FROM {rows_rejects} UNION SELECT _line FROM {marks}))
         GROUP BY q
         """
     )
@@ -684,7 +702,8 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
     _value_problems(con, file, checked)
     if not file.problems:
         return None  # the fast path was only cautious (a blank line, a tab, a cell of spaces)
-    located_keys = _keyed(file, f"(SELECT * FROM {located} WHERE NOT _flag)")
+    unchecked = f"(SELECT * FROM {located} ANTI JOIN {candidates} USING (_line) WHERE NOT _flag)"
+    located_keys = _keyed(file, unchecked)
     exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in _tracked(table))
     return located_keys + " UNION ALL " + _keyed(file, f"(SELECT _line, {exact_keys} FROM {checked})")
 
@@ -800,6 +819,7 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, files: Sequence[_File]) -> None:
         for name in file.temp_tables:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         file.temp_tables.clear()
+        file.rejected = file.flagged = None
 
 
 def _tracked(table: Table) -> tuple[str, ...]:

@@ -322,6 +322,10 @@ def test_the_bundled_sources_are_valid(tmp_path: Path) -> None:
     assert validate_sources(repo_root() / "sources") == []
 
 
+def _no_exact_path(*args, **kwargs):
+    raise AssertionError("the exact path was taken")
+
+
 def _big_rows(count: int) -> list[str]:
     return [
         f"{2010 + i % 10},B{i // 10:06d},x,y,Hovedstaden,{1000 + i % 500},10,20,1,30,90,,,,"
@@ -344,7 +348,10 @@ def test_a_big_file_reports_exactly_what_a_small_one_would(tmp_path: Path, monke
     rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row
     rows.insert(100, "")  # a blank line: every later row is one line further down
     root = write_sources(tmp_path, rows)
+    exactly = delimited._exactly
+    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)  # (a query that fails would fall back to it)
     localised = problems_for(root)
+    monkeypatch.setattr(delimited, "_exactly", exactly)
     monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
     assert problems_for(root) == localised
     assert localised == [
@@ -389,6 +396,34 @@ def test_a_big_file_without_quotes_or_blank_lines_is_localised_without_marking_l
     ]
 
 
+def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path: Path, monkeypatch) -> None:
+    """No row breaks a fast check, some are rejected by DuckDB's reader: validating keeps their lines
+    from its first pass and then reads only the keys (numbered by what that pass rejects itself);
+    the lines, and the duplicates involving a rejected row, are those the exact path reports."""
+    from dagster_project.sources import delimited
+
+    rows = _big_rows(25_000)
+    rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
+    rows[20_000] = ",".join(rejected).replace(",10,20,", ",10,twenty,", 1)  # ... on a rejected row
+    rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row: rejected
+    rows[24_499] = rows[9]  # a duplicate key of two rows the reader read, after the rejected ones
+    rows.insert(100, "")  # a blank line: every later row is one line further down
+    root = write_sources(tmp_path, rows)
+    exactly = delimited._exactly
+    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)  # (a query that fails would fall back to it)
+    localised = problems_for(root)
+    monkeypatch.setattr(delimited, "_exactly", exactly)
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
+    assert problems_for(root) == localised == [
+        "dk/area_statistics.csv, line 20003, column no_attachment_pct: 'twenty' is not a decimal number",
+        "dk/area_statistics.csv, line 20003, column area_id: "
+        "duplicate key (list_year=2018, area_id=B000000); first seen in dk/area_statistics.csv line 10",
+        "dk/area_statistics.csv, line 22002: has 5 fields, the header has 15 (truncated file?)",
+        "dk/area_statistics.csv, line 24502, column area_id: "
+        "duplicate key (list_year=2019, area_id=B000000); first seen in dk/area_statistics.csv line 11",
+    ]
+
+
 def test_the_byte_scan_sees_quotes_and_lines_that_can_be_blank(tmp_path: Path, monkeypatch) -> None:
     from dagster_project.sources import delimited
 
@@ -427,13 +462,10 @@ def test_a_big_valid_file_with_blank_lines_keeps_its_line_numbers(tmp_path: Path
 def test_empty_lines_at_the_end_keep_the_fast_path(tmp_path: Path, monkeypatch) -> None:
     from dagster_project.sources import delimited
 
-    def no_exact_path(*args, **kwargs):
-        raise AssertionError("the exact path was taken")
-
     root = write_sources(tmp_path, _big_rows(25_000))
     path = root / "dk" / "area_statistics.csv"
     path.write_bytes(path.read_bytes() + b"\n\n\n")
-    monkeypatch.setattr(delimited, "_exactly", no_exact_path)
+    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)
     assert load(duckdb.connect(), root)["dk_area_statistics"] == 25_000
     assert validate_sources(root) == []
 
