@@ -454,8 +454,10 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
         SELECT publication_id, published_at, run_id, f.source_file, f.sha256, f.size_bytes, f.row_count
         FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
     """)
+    # kept: the suites a run does not validate again keep their results (and run) from the
+    # publication they come from (record_validation_results replaces the suites it records)
     con.execute(f"""
-        CREATE OR REPLACE TABLE {VALIDATION_RESULTS_TABLE} (
+        CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
             run_id VARCHAR NOT NULL,
             suite_name VARCHAR NOT NULL,
             relation VARCHAR,
@@ -547,11 +549,16 @@ def record_publication(
 
 
 def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, results_directory: Path) -> int:
-    """Copy the run's Great Expectations summary (``summary.json``) into ``meta.validation_results``."""
+    """Copy the run's Great Expectations summary (``summary.json``) into ``meta.validation_results``,
+    replacing the rows of the suites it validated; the other suites' rows stay."""
     summary_path = Path(results_directory) / "summary.json"
     if not summary_path.is_file():
         return 0
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    con.execute(
+        f"DELETE FROM {VALIDATION_RESULTS_TABLE} WHERE list_contains(?, suite_name)",
+        [[suite["suite_name"] for suite in summary]],
+    )
     for suite in summary:
         result_file = Path(results_directory) / f"{suite['suite_name']}.json"
         con.execute(
@@ -602,23 +609,8 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
-        # the suites a run that starts from the published warehouse did not validate again keep
-        # their results (and run) from the publication they come from
-        carried = (
-            con.execute(f"SELECT * FROM {VALIDATION_RESULTS_TABLE}").fetchall()
-            if _relation_exists(con, "meta", "validation_results")
-            else []
-        )
         source_files = record_publication(con, run_id, published_at, list_year, history)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
-        validated = {
-            r[0] for r in con.execute(f"SELECT suite_name FROM {VALIDATION_RESULTS_TABLE}").fetchall()
-        }
-        for row in carried:
-            if row[1] not in validated:
-                con.execute(
-                    f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(row)
-                )
         publication_id = publication_id_for(published_at, run_id)
         for step in steps:
             con.execute(
