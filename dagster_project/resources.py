@@ -23,6 +23,7 @@ import os
 import dagster as dg
 from pydantic import PrivateAttr
 
+from dagster_project.defs.ingestion import raw_keys
 from dagster_project.defs.partitions import run_list_year
 from dagster_project.lib import publish as lib_publish
 from dagster_project.lib.config import BUILD_PATH_ENV, SCENARIO_JOB_NAME, warehouse_path
@@ -110,5 +111,5 @@ def _loads_sources(context: dg.InitResourceContext) -> bool:
     selection = run.asset_selection
     if not selection:  # the whole job: the refresh job includes the ingestion assets
         return True
-    return any(key.path[0] == "raw" for key in selection)
+    return bool(raw_keys(selection))
 

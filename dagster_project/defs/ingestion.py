@@ -40,6 +40,12 @@ if TYPE_CHECKING:  # defs/publish.py imports this module
 RAW_ASSET_KEYS = [dg.AssetKey(["raw", table]) for source in SOURCES for table in source.table_names]
 
 
+def raw_keys(keys: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
+    """The raw (ingested) tables among ``keys``: a run that materialises one loads the sources, and
+    its build file starts empty."""
+    return set(keys) & set(RAW_ASSET_KEYS)
+
+
 def _refuse_list_year_without_statistics(context: dg.AssetExecutionContext) -> None:
     requested_list_year(context)  # raises for a partition key the sources hold no statistics for
 

@@ -28,6 +28,7 @@ from typing import Any
 import dagster as dg
 from tabulate import tabulate
 
+from dagster_project.defs.ingestion import raw_keys
 from dagster_project.defs.partitions import requested_list_year
 from dagster_project.lib import publish as lib_publish
 from dagster_project.lib.config import REFRESH_JOB_NAME
@@ -76,7 +77,7 @@ def selection_problems(
             "A failed run cannot be resumed (re-executed from its failure): its build file was discarded "
             "when it failed; run the whole job again"
         )
-    raw = {k for k in job_assets if k.path[0] == "raw"}
+    raw = raw_keys(job_assets)
     if built & raw and raw - built:
         problems.append(
             f"it loads {len(built & raw)} of the {len(raw)} raw tables ({_names(raw - built)} not): "
@@ -109,7 +110,7 @@ def reexecution_problems(
     that published starts from what it published; a scenario run always starts from the copy.)"""
     if run.parent_run_id is None or run.job_name != REFRESH_JOB_NAME or parent_succeeded:
         return []
-    if any(key.path[0] == "raw" for key in executing):
+    if raw_keys(executing):
         return []
     return [
         f"it re-executes part of the refresh {run.parent_run_id}, which failed, without loading the sources: "
