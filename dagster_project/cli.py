@@ -733,8 +733,7 @@ def run_job(
         if name == SCENARIO_JOB_NAME:  # the rule models of the rule families the request changes
             from dagster_project.defs.scenarios import run_subset
 
-            keys, config = run_subset(config, warehouse_path(), defs.resolve_asset_graph())
-            subset = {"asset_selection": keys}
+            subset = {"asset_selection": run_subset(config, defs.resolve_asset_graph())}
         with tempfile.TemporaryDirectory(prefix="wijkmonitor-dagster-") as home:
             instance = dg.DagsterInstance.ephemeral(tempdir=home)
             try:
@@ -955,8 +954,10 @@ def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(str(exc)) from None
     if missing:  # a valid request, but nothing to add it to
         raise _no_warehouse(warehouse_path())
+    # the rule families whose rule models the run builds (defs/scenarios.run_subset)
+    families = sorted(lib.changed_families(stored, args.name, args.rules or "", args.remove))
     if args.remove:
-        return {"name": args.name, "remove": True}
+        return {"name": args.name, "remove": True, "families": families}
     return {
         "name": args.name,
         "rules": args.rules,
@@ -964,6 +965,7 @@ def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
         "params": list(args.param or []),
         "description": args.description or "",
         "remove": False,
+        "families": families,
     }
 
 

@@ -25,7 +25,6 @@ rule models that compute the official lists (the ``rule_set`` dimension, ``dbt/m
 
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -70,28 +69,18 @@ def family_tag(rules: str) -> str:
 
 
 def _changed_families(request: ScenarioRequest, stored: list[lib_scenarios.StoredScenario]) -> set[str]:
-    """The rule families whose rows of the requested scenario a run changes: its rules as asked,
-    and the rules it has in the published warehouse (redefined with other rules, or removed: its
-    old rows go). Empty for a refresh and for a name that is no user scenario (refused)."""
-    if not request.name:
-        return set()
-    rules = [request.rules] if request.rules and not request.remove else []
-    rules += [s.rules for s in stored if s.scenario == request.name]
-    return {r.partition(":")[0] for r in rules}  # dk:V2018 (a pinned rule version) is family dk
+    return lib_scenarios.changed_families(stored, request.name, request.rules, request.remove)
 
 
-def run_subset(run_config: dict, warehouse_path: Path, asset_graph) -> tuple[list[dg.AssetKey], dict]:
-    """(asset keys, run config) of a scenario run as ``wijkmonitor scenario`` launches it: the job
-    without the rule models of the families the request does not change (``scenario_selection``),
-    and the request with those families (``families``), which the ``scenarios`` asset checks again
-    under the refresh lock (a concurrent redefinition of the same scenario fails the run)."""
-    config = _request_config(run_config)
-    families = _changed_families(ScenarioRequest(**config), lib_scenarios.stored_scenarios(warehouse_path))
-    keys = scenario_selection(families).resolve(asset_graph)
-    config = {**config, "families": sorted(families)}
-    return sorted(keys, key=lambda k: k.to_user_string()), {
-        **run_config, "ops": {**run_config["ops"], "scenarios": {"config": config}}
-    }
+def run_subset(run_config: dict, asset_graph) -> list[dg.AssetKey]:
+    """The asset keys of a scenario run as ``wijkmonitor scenario`` launches it: the job without
+    the rule models of the families the request does not change (its ``families``, which the CLI
+    chose from the published warehouse with ``lib.scenario_definitions.changed_families`` and the
+    ``scenarios`` asset checks again under the refresh lock: a concurrent redefinition of the same
+    scenario fails the run)."""
+    families = _request_config(run_config)["families"]
+    keys = scenario_selection(set(families)).resolve(asset_graph)
+    return sorted(keys, key=lambda k: k.to_user_string())
 
 
 def unchanged_family_assets(asset_graph, run: dg.DagsterRun) -> set[dg.AssetKey]:

@@ -433,6 +433,19 @@ class StoredScenario:
     defined_at: datetime | None
 
 
+def changed_families(
+    stored: list[StoredScenario], name: str, rules: str = "", remove: bool = False
+) -> set[str]:
+    """The rule families whose rows of the requested scenario a run changes: its rules as asked,
+    and the rules it has in the published warehouse (redefined with other rules, or removed: its
+    old rows go). Empty for a refresh (no name) and for a name that is no user scenario (refused)."""
+    if not name:
+        return set()
+    named = [rules] if rules and not remove else []
+    named += [s.rules for s in stored if s.scenario == name]
+    return {r.partition(":")[0] for r in named}  # dk:V2018 (a pinned rule version) is family dk
+
+
 def apply_request(
     stored: list[StoredScenario],
     name: str,

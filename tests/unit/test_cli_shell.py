@@ -87,6 +87,30 @@ def test_a_bad_scenario_argument_is_one_line_before_dagster_is_imported(tmp_path
     assert line.startswith("wijkmonitor: error: ") and message in line, line
 
 
+def test_a_scenario_request_names_the_rule_families_its_run_builds(tmp_path, monkeypatch):
+    """The CLI reads the stored scenarios once before the run: the request's config carries the
+    rule families whose rule models the run builds (its rules, and those the scenario had)."""
+    import duckdb
+
+    from dagster_project.lib import scenario_definitions as lib_scenarios
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        lib_scenarios.write_tables(
+            con, [lib_scenarios.parse_definition("switch", "be", None, ["population_cut_pct=20"], "")], []
+        )
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+    parser = cli.build_parser()
+
+    def families(*args: str) -> list[str]:
+        return cli._check_scenario_request(parser.parse_args(["scenario", *args]))["families"]
+
+    assert families("switch", "--rules", "dk") == ["be", "dk"]
+    assert families("switch", "--remove") == ["be"]
+    assert families("other", "--rules", "mss", "--data", "dk") == ["mss"]
+    assert families("pinned", "--rules", "dk:V2018") == ["dk"]
+
+
 def test_the_scenario_help_lists_every_parameter_key(capsys):
     with pytest.raises(SystemExit) as exited:
         cli.main(["scenario", "--help"])
