@@ -125,7 +125,8 @@ SOURCE = Source(
 
 
 def year_ranges(years: Iterable[int]) -> str:
-    """[2010, 2011, 2012, 2015] -> '2010–2012, 2015'."""
+    """[2010, 2011, 2012, 2015] -> '2010–2012, 2015' (as the dbt macro year_ranges writes them in
+    the marts: tests/dbt/test_year_ranges.py holds the two together)."""
     ranges: list[list[int]] = []
     for year in sorted(set(years)):
         if ranges and year == ranges[-1][1] + 1:

@@ -1,6 +1,7 @@
 {#- A list of years in words, as the command line writes them: [2010, 2011, 2012, 2015] ->
     '2010–2012, 2015' (runs of consecutive years as first–last); NULL for an empty or NULL list.
-    A scalar subquery over the list of the row it is evaluated on. -#}
+    A scalar subquery over the list of the row it is evaluated on. The command line writes years
+    with dagster_project/sources/dk.py year_ranges: tests/dbt/test_year_ranges.py holds them together. -#}
 {% macro year_ranges(years) -%}
     (
         select
