@@ -201,6 +201,7 @@ def publication_asset(
             )
         except lib_publish.PublicationError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        warehouse_build.session.published = True
         context.log.info(f"published {result.published_path} as publication {result.publication_id}")
         if result.retained_previous is not None:
             context.log.info(f"the previous publication is kept as {result.retained_previous}")

@@ -290,6 +290,9 @@ class BuildSession:
         self.dbt_target_path = dbt_target_path_for(self.warehouse_path, self.run_id)
         self.stale_files_removed: list[Path] = []
         self.warnings: list[str] = []  # what close() could not clean up
+        # set by whoever published the build file (the publication asset, rollback): the publication
+        # pruned the validation results and reported what it could not remove, close() does not
+        self.published = False
         self.keep = DEFAULT_KEEP_PUBLICATIONS  # read from the environment by open()
         self._lock_fd: int | None = None
 
@@ -345,18 +348,20 @@ class BuildSession:
             if not discarded:  # published (or never built): the dbt artifacts are of no further use
                 shutil.rmtree(self.dbt_target_path, ignore_errors=True)
         finally:
-            self._release()
+            self._release(prune=not self.published)
         return discarded
 
-    def _release(self) -> None:
-        """Prune the validation results and release the lock (whatever the pruning does)."""
+    def _release(self, prune: bool = True) -> None:
+        """Prune the validation results (``prune``: a run that did not publish; a publication
+        prunes them itself, and reports what it could not remove with it) and release the lock
+        (whatever the pruning does)."""
         if self._lock_fd is None:
             return
         try:
-            prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
+            if prune:
+                prune_validation_results(self.warehouse_path, self.keep, current_run_id=self.run_id)
         except OSError as exc:  # old results left behind: a warning, the run's outcome stands
-            folder = validation_dir(self.warehouse_path)
-            self.warnings.append(f"old validation results could not be removed from {folder}: {exc}")
+            self.warnings.append(_validation_warning(self.warehouse_path, exc))
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
@@ -640,22 +645,32 @@ def publish(
         publication_id_for(published_at, run_id),
         retained,
         len(history),
-        tuple(_prune_after_replace(warehouse_path, keep)),
+        tuple(_prune_after_replace(warehouse_path, keep, run_id)),
     )
 
 
-def _prune_after_replace(warehouse_path: Path, keep: int) -> list[str]:
-    """Prune the kept publications once a new file is published. The new file is published
-    whatever happens here, so a failure is a warning (returned), never an error that would make a
-    caller say that nothing was published."""
+def _prune_after_replace(warehouse_path: Path, keep: int, run_id: str | None = None) -> list[str]:
+    """Prune the kept publications and the validation results they no longer need once a new file
+    is published (``run_id``: the publishing run, whose results stay). The new file is published
+    whatever happens here, so a failure is a warning (returned, for the caller to report with the
+    publication), never an error that would make a caller say that nothing was published."""
+    warnings = []
     try:
         prune_publications(warehouse_path, keep)
     except OSError as exc:
-        return [
+        warnings.append(
             f"{warehouse_path} is published, but older publications could not be removed from "
             f"{publications_dir(warehouse_path)}: {exc}"
-        ]
-    return []
+        )
+    try:
+        prune_validation_results(warehouse_path, keep, current_run_id=run_id)
+    except OSError as exc:  # old results left behind
+        warnings.append(_validation_warning(warehouse_path, exc))
+    return warnings
+
+
+def _validation_warning(warehouse_path: Path, exc: OSError) -> str:
+    return f"old validation results could not be removed from {validation_dir(warehouse_path)}: {exc}"
 
 
 def _unknown_publication_id(path: Path) -> str:
@@ -848,6 +863,7 @@ def rollback(
             current = describe_publication(warehouse_path, is_current=True)
             retain(warehouse_path, current.publication_id)
         _replace(session.build_path, warehouse_path)
+        session.published = True
         warnings = _prune_after_replace(warehouse_path, max(keep, 1))
     return target, warnings + session.warnings
 

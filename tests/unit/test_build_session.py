@@ -61,3 +61,22 @@ def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Pa
     assert sorted(p.name for p in build_dir.iterdir()) == [publish.LOCK_FILE_NAME]  # no half copy
     with publish.BuildSession(warehouse, "next"):  # raises RefreshInProgressError if the lock leaked
         pass
+
+
+def test_a_session_prunes_the_validation_results_unless_it_published(tmp_path: Path, monkeypatch):
+    """A run that did not publish prunes the old validation results when it ends (a warning when it
+    cannot); one that published leaves it to the publication, which prunes them itself and reports
+    what it could not remove with the publication (a session's warnings reach no command)."""
+    pruned = []
+
+    def refuse(warehouse_path, keep, current_run_id=None):
+        pruned.append(current_run_id)
+        raise PermissionError(13, "Permission denied", str(tmp_path / "validation"))
+
+    monkeypatch.setattr(publish, "prune_validation_results", refuse)
+    with publish.BuildSession(tmp_path / "w.duckdb", "failed") as failed:
+        pass
+    assert pruned == ["failed"] and "old validation results could not be removed" in failed.warnings[0]
+    with publish.BuildSession(tmp_path / "w.duckdb", "published") as published:
+        published.published = True
+    assert pruned == ["failed"] and published.warnings == []
