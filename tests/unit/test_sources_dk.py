@@ -326,6 +326,18 @@ def _no_exact_path(*args, **kwargs):
     raise AssertionError("the exact path was taken")
 
 
+def _localised_and_exact(root: Path, monkeypatch) -> tuple[list[str], list[str]]:
+    """The problems of a big file as the localised path reports them (it must not fall back to the
+    exact path: a query that fails would), then as the exact path reads the whole file."""
+    from dagster_project.sources import delimited
+
+    with monkeypatch.context() as patched:
+        patched.setattr(delimited, "_exactly", _no_exact_path)
+        localised = problems_for(root)
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
+    return localised, problems_for(root)
+
+
 def _big_rows(count: int) -> list[str]:
     return [
         f"{2010 + i % 10},B{i // 10:06d},x,y,Hovedstaden,{1000 + i % 500},10,20,1,30,90,,,,"
@@ -335,8 +347,6 @@ def _big_rows(count: int) -> list[str]:
 
 def test_a_big_file_reports_exactly_what_a_small_one_would(tmp_path: Path, monkeypatch) -> None:
     """Above LOCALISE_MIN_ROWS only the lines that can hold problems are read exactly: same lines."""
-    from dagster_project.sources import delimited
-
     rows = _big_rows(25_000)
     rows[19_999] = (
         rows[19_999]
@@ -347,14 +357,8 @@ def test_a_big_file_reports_exactly_what_a_small_one_would(tmp_path: Path, monke
     rows[24_499] = rows[9]  # a duplicate key, far from its first place
     rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row
     rows.insert(100, "")  # a blank line: every later row is one line further down
-    root = write_sources(tmp_path, rows)
-    exactly = delimited._exactly
-    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)  # (a query that fails would fall back to it)
-    localised = problems_for(root)
-    monkeypatch.setattr(delimited, "_exactly", exactly)
-    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
-    assert problems_for(root) == localised
-    assert localised == [
+    localised, exact = _localised_and_exact(write_sources(tmp_path, rows), monkeypatch)
+    assert exact == localised == [
         "dk/area_statistics.csv, line 20002, column residents: 'many' is not an integer",
         "dk/area_statistics.csv, line 22002: has 5 fields, the header has 15 (truncated file?)",
         "dk/area_statistics.csv, line 24002, column no_attachment_pct: 150 is above the maximum 100",
@@ -400,21 +404,14 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     """No row breaks a fast check, some are rejected by DuckDB's reader: validating keeps their lines
     from its first pass and then reads only the keys (numbered by what that pass rejects itself);
     the lines, and the duplicates involving a rejected row, are those the exact path reports."""
-    from dagster_project.sources import delimited
-
     rows = _big_rows(25_000)
     rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
     rows[20_000] = ",".join(rejected).replace(",10,20,", ",10,twenty,", 1)  # ... on a rejected row
     rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row: rejected
     rows[24_499] = rows[9]  # a duplicate key of two rows the reader read, after the rejected ones
     rows.insert(100, "")  # a blank line: every later row is one line further down
-    root = write_sources(tmp_path, rows)
-    exactly = delimited._exactly
-    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)  # (a query that fails would fall back to it)
-    localised = problems_for(root)
-    monkeypatch.setattr(delimited, "_exactly", exactly)
-    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 10**9)
-    assert problems_for(root) == localised == [
+    localised, exact = _localised_and_exact(write_sources(tmp_path, rows), monkeypatch)
+    assert exact == localised == [
         "dk/area_statistics.csv, line 20003, column no_attachment_pct: 'twenty' is not a decimal number",
         "dk/area_statistics.csv, line 20003, column area_id: "
         "duplicate key (list_year=2018, area_id=B000000); first seen in dk/area_statistics.csv line 10",
