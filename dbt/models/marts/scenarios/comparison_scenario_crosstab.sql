@@ -41,7 +41,7 @@ scenario_kinds as (
     select
         definitions.scenario,
         periods.period,
-        families.list_kind
+        families.list_kinds as list_kind
     from definitions
     inner join {{ ref('rule_families') }} as families on definitions.rules = families.rules
     inner join periods on definitions.data = periods.dataset
