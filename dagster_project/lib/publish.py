@@ -76,6 +76,17 @@ PUBLICATIONS_DIR_NAME = ".publications"
 VALIDATION_DIR_NAME = "validation"
 PUBLICATIONS_TABLE = "meta.publications"
 VALIDATION_RESULTS_TABLE = "meta.validation_results"
+VALIDATION_RESULTS_COLUMNS = (  # (name, type) of meta.validation_results, in order
+    ("run_id", "VARCHAR NOT NULL"),
+    ("suite_name", "VARCHAR NOT NULL"),
+    ("relation", "VARCHAR"),
+    ("success", "BOOLEAN"),
+    ("evaluated_expectations", "INTEGER"),
+    ("row_count", "BIGINT"),
+    ("failed", "VARCHAR[]"),
+    ("seconds", "DOUBLE"),
+    ("result_file", "VARCHAR"),
+)
 KEEP_PUBLICATIONS_ENV = "WIJKMONITOR_KEEP_PUBLICATIONS"
 DEFAULT_KEEP_PUBLICATIONS = 3
 
@@ -460,20 +471,13 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
     """)
     # kept: the suites a run does not validate again keep their results (and run) from the
-    # publication they come from (record_validation_results replaces the suites it records)
-    con.execute(f"""
-        CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} (
-            run_id VARCHAR NOT NULL,
-            suite_name VARCHAR NOT NULL,
-            relation VARCHAR,
-            success BOOLEAN,
-            evaluated_expectations INTEGER,
-            row_count BIGINT,
-            failed VARCHAR[],
-            seconds DOUBLE,
-            result_file VARCHAR
-        )
-    """)
+    # publication they come from (record_validation_results replaces the suites it records); the
+    # table of a warehouse published by an older version gains the columns it lacks
+    columns = ", ".join(f"{name} {kind}" for name, kind in VALIDATION_RESULTS_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {VALIDATION_RESULTS_TABLE} ({columns})")
+    for name, kind in VALIDATION_RESULTS_COLUMNS:
+        kind = kind.removesuffix(" NOT NULL")
+        con.execute(f"ALTER TABLE {VALIDATION_RESULTS_TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
     con.execute(f"""
         CREATE OR REPLACE TABLE {REFRESH_STEPS_TABLE} (
             publication_id VARCHAR NOT NULL,
@@ -567,7 +571,8 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
     for suite in summary:
         result_file = Path(results_directory) / f"{suite['suite_name']}.json"
         con.execute(
-            f"INSERT INTO {VALIDATION_RESULTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {VALIDATION_RESULTS_TABLE} ({', '.join(n for n, _ in VALIDATION_RESULTS_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in VALIDATION_RESULTS_COLUMNS)})",
             [
                 run_id,
                 suite["suite_name"],

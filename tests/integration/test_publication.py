@@ -348,6 +348,27 @@ def test_validation_results_of_a_publication_outlive_failed_runs_and_subset_runs
     assert sorted(p.name for p in validation.iterdir()) == ["run-1", "run-4", "run-5"]
 
 
+def test_a_subset_run_of_a_warehouse_published_by_an_older_version_keeps_its_results(tmp_path):
+    """A run that starts from the published file keeps the results of the suites it does not validate
+    again, also when that file's meta.validation_results lacks columns added since (it gains them)."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    build = _build(tmp_path / "build.duckdb", "label-2")
+    with duckdb.connect(str(build)) as con:  # as a copy of a warehouse published before `seconds`
+        con.execute("create schema meta")
+        con.execute(
+            "create table meta.validation_results (run_id varchar not null, suite_name varchar not null, "
+            "relation varchar, success boolean, evaluated_expectations integer, row_count bigint, "
+            "failed varchar[], result_file varchar)"
+        )
+        con.execute("insert into meta.validation_results values "
+                    "('run-1', 'marts.b', 'marts.b', true, 3, 10, [], '/v/run-1/marts.b.json')")
+    _validation(warehouse, "run-2", ["marts.a"], 2000)
+    lib_publish.publish(build, warehouse, "run-2", keep=0)
+    assert _query(
+        warehouse, "select suite_name, run_id, seconds from meta.validation_results order by 1"
+    ) == [("marts.a", "run-2", 0.1), ("marts.b", "run-1", None)]
+
+
 def test_a_publication_stands_when_old_publications_cannot_be_removed(tmp_path, monkeypatch):
     """Pruning the kept publications comes after the new file is published: when it fails, the
     publication and a rollback stand and say so in a warning (never an error that would make the
