@@ -404,13 +404,23 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     """No row breaks a fast check, some are rejected by DuckDB's reader: validating keeps their lines
     from its first pass and then reads only the keys (numbered by what that pass rejects itself);
     the lines, and the duplicates involving a rejected row, are those the exact path reports."""
+    from dagster_project.sources import delimited
+
     rows = _big_rows(25_000)
     rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
     rows[20_000] = ",".join(rejected).replace(",10,20,", ",10,twenty,", 1)  # ... on a rejected row
     rows[21_999] = ",".join(rows[21_999].split(",")[:5])  # a cut row: rejected
     rows[24_499] = rows[9]  # a duplicate key of two rows the reader read, after the rejected ones
     rows.insert(100, "")  # a blank line: every later row is one line further down
+    modes = []  # how each localised pass starts: (rejects recorded by validating, rows it flagged)
+    localise = delimited._localised_problems
+    monkeypatch.setattr(
+        delimited,
+        "_localised_problems",
+        lambda con, file: modes.append((file.rejected is not None, file.flagged)) or localise(con, file),
+    )
     localised, exact = _localised_and_exact(write_sources(tmp_path, rows), monkeypatch)
+    assert modes[:2] == [(False, None), (True, 0)]  # loading: a full pass; validating: the keys only
     assert exact == localised == [
         "dk/area_statistics.csv, line 20003, column no_attachment_pct: 'twenty' is not a decimal number",
         "dk/area_statistics.csv, line 20003, column area_id: "
