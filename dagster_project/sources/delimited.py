@@ -101,34 +101,43 @@ def _head(path: Path) -> _Head:
 class _Scan:
     """One pass over the bytes (in a thread, while DuckDB reads the same file)."""
 
-    sha256: str
+    sha256: str  # "" when not asked for (validating: only loading records it)
     newlines: int
     lone_cr: bool  # a CR that is not part of CRLF: line numbers would be ambiguous
     unit_separator: bool
     quote: bool  # a double quote somewhere
     maybe_blank_line: bool  # a line break followed by WHITESPACE: perhaps a blank line
+    delimiter_at_line_end: bool = False  # a line that ends with the file's delimiter
 
 
-def _scan(path: Path) -> _Scan:
-    digest = hashlib.sha256()
+def _scan(path: Path, delimiter: str = ",", hashed: bool = True) -> _Scan:
+    endings = (f"{delimiter}\n".encode(), f"{delimiter}\r\n".encode())
+    digest = hashlib.sha256() if hashed else None
     newlines = carriage_returns = crlf = 0
-    previous = b""
-    unit_separator = quote = maybe_blank = False
+    tail = b""  # the last two bytes of the previous chunk
+    unit_separator = quote = maybe_blank = delimiter_at_end = False
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)  # releases the GIL
+            if digest is not None:
+                digest.update(chunk)  # releases the GIL
             newlines += chunk.count(b"\n")
             if b"\r" in chunk:
                 carriage_returns += chunk.count(b"\r")
                 crlf += chunk.count(b"\r\n")
-            if previous == b"\r" and chunk[:1] == b"\n":
+            if tail[-1:] == b"\r" and chunk[:1] == b"\n":
                 crlf += 1
             # a line break followed by whitespace, within the chunk or across its start
-            maybe_blank = maybe_blank or any(_BLANK_LINE.search(t) for t in (previous + chunk[:1], chunk))
-            previous = chunk[-1:]
+            maybe_blank = maybe_blank or any(_BLANK_LINE.search(t) for t in (tail[-1:] + chunk[:1], chunk))
+            delimiter_at_end = delimiter_at_end or any(  # within the chunk, or across its start
+                ending in t for t in (tail + chunk[:2], chunk) for ending in endings[: 1 + (b"\r" in t)]
+            )
+            tail = chunk[-2:]
             unit_separator = unit_separator or LINE_READER_DELIMITER.encode() in chunk
             quote = quote or b'"' in chunk
-    return _Scan(digest.hexdigest(), newlines, carriage_returns != crlf, unit_separator, quote, maybe_blank)
+    delimiter_at_end = delimiter_at_end or tail.endswith(delimiter.encode())  # the last line
+    lone_cr = carriage_returns != crlf
+    sha256 = digest.hexdigest() if digest is not None else ""
+    return _Scan(sha256, newlines, lone_cr, unit_separator, quote, maybe_blank, delimiter_at_end)
 
 
 _BLANK_LINE = re.compile(b"\n[" + re.escape(WHITESPACE.encode()) + b"]")  # how a blank line can start
@@ -137,12 +146,12 @@ _BLANK_LINE = re.compile(b"\n[" + re.escape(WHITESPACE.encode()) + b"]")  # how 
 _scanner: ThreadPoolExecutor | None = None
 
 
-def _scan_later(path: Path) -> Future[_Scan]:
+def _scan_later(path: Path, delimiter: str, hashed: bool) -> Future[_Scan]:
     """Start the byte pass of a file in a worker thread (DuckDB reads it meanwhile)."""
     global _scanner
     if _scanner is None:
         _scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wijkmonitor-scan")
-    return _scanner.submit(_scan, path)
+    return _scanner.submit(_scan, path, delimiter, hashed)
 
 
 def utf8_problem(data: bytes) -> tuple[int, str] | None:
@@ -190,6 +199,7 @@ class _File:
     temp_tables: list[str] = field(default_factory=list)
     rejected: str | None = None  # the rows the fast path's first pass rejected (a temporary table) ...
     flagged: int | None = None  # ... and how many rows it flagged (both set by ``_fast_validate``)
+    hidden_shapes: str | None = None  # a temporary table of ``_hidden_shape_lines``
 
     @property
     def scan(self) -> _Scan:
@@ -223,6 +233,13 @@ class _File:
         return SourceFile(self.name, self.scan.sha256, self.head.size, self.rows, (self.table.name,))
 
 
+def _delimiter(table: Table, first_line: bytes) -> str:
+    """The file's delimiter: the contract's, or for "auto" ";" when its header has more ";" than ","."""
+    if table.delimiter == "auto":
+        return ";" if first_line.count(b";") > first_line.count(b",") else ","
+    return table.delimiter
+
+
 def _read_header(file: _File) -> bool:
     """Decode and check the header line; False when the rows cannot be read by column."""
     problems, table, head = file.problems, file.table, file.head
@@ -238,10 +255,7 @@ def _read_header(file: _File) -> bool:
         assert found is not None
         problems.add(found[1], line=found[0])
         return False
-    if table.delimiter == "auto":
-        file.delimiter = ";" if text.count(";") > text.count(",") else ","
-    else:
-        file.delimiter = table.delimiter
+    file.delimiter = _delimiter(table, head.first_line)
     header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
     file.header = header
     expected = [c.in_file for c in table.file_columns]
@@ -454,7 +468,7 @@ def _fast_load(con: duckdb.DuckDBPyConnection, file: _File) -> bool:
         f"INSERT INTO raw.{table.name} SELECT {_raw_select(table, values, '_bad::INTEGER')} "
         f"FROM {_fast_relation(file)}"
     ).fetchone()[0]
-    if file.fast_path_holds(rows):
+    if file.fast_path_holds(rows) and not _hidden_shapes_found(con, file):
         bad = con.execute(
             f"SELECT count(*) FROM raw.{table.name} "
             f"WHERE source_file = ? AND (_np > 0 OR {_stored_rules(table)})",
@@ -490,7 +504,7 @@ def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
         f"FROM {_fast_relation(file, rejects)}"
     ).fetchall()[0]
     file.rejected, file.flagged = rejects, bad
-    if bad or not file.fast_path_holds(rows):
+    if bad or not file.fast_path_holds(rows) or _hidden_shapes_found(con, file):
         return None
     file.rows = rows
     return repeated
@@ -507,6 +521,51 @@ def _line_reader(file: _File) -> str:
         f"delim = {_sql_string(LINE_READER_DELIMITER)}, "
         "quote = '', escape = '', auto_detect = false, strict_mode = false, null_padding = true))"
     )
+
+
+_NOT_BLANK = f"line IS NOT NULL AND trim(line, {_sql_string(WHITESPACE)}) <> ''"
+
+
+def _line_fields(delimiter: str) -> tuple[str, str]:
+    """SQL over ``line``: (whether its quotes enclose whole fields, its fields as a list, quotes kept)."""
+    rd = re.escape(delimiter)
+    field_re = f'"(?:[^"]|"")*"|[^{rd}"]*'
+    whole_line = f"(?:{field_re})(?:{rd}(?:{field_re}))*"
+    field = f"{rd}({field_re})"  # each field after its delimiter (the line gets one in front)
+    return (
+        f"(NOT contains(line, '\"') OR regexp_full_match(line, {_sql_string(whole_line)}))",
+        f"regexp_extract_all({_sql_string(delimiter)} || line, {_sql_string(field)}, 1)",
+    )
+
+
+def _hidden_shape_lines(con: duckdb.DuckDBPyConnection, file: _File) -> str | None:
+    """The lines DuckDB's reader takes although the exact path refuses their shape: one that ends
+    with the delimiter and has one field too many (the reader drops a trailing delimiter), and one
+    whose quotes do not enclose whole fields (``a"b"c``). A temporary table of their ``_line``
+    (read once per file), or None when the byte scan saw neither a quote nor a line that ends with
+    a delimiter: then there is none, and no pass over the lines."""
+    if not (file.scan.quote or file.scan.delimiter_at_line_end):
+        return None
+    if file.hidden_shapes is None:
+        quotes_ok, fields = _line_fields(file.delimiter)
+        d, width = _sql_string(file.delimiter), len(file.header)
+        table = file.temp_table("shapes")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS SELECT _line FROM {_line_reader(file)}
+            WHERE _line > 1 AND {_NOT_BLANK}
+              AND CASE WHEN contains(line, '"') THEN NOT {quotes_ok} OR len({fields}) <> {width}
+                       WHEN ends_with(rtrim(line, chr(13)), {d}) THEN len(string_split(line, {d})) <> {width}
+                       ELSE false END
+            """
+        )
+        file.hidden_shapes = table
+    return file.hidden_shapes
+
+
+def _hidden_shapes_found(con: duckdb.DuckDBPyConnection, file: _File) -> bool:
+    table = _hidden_shape_lines(con, file)
+    return table is not None and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
 
 
 def _exact_lines(con: duckdb.DuckDBPyConnection, file: _File, only: str = "") -> str | None:
@@ -527,21 +586,16 @@ def _exact_lines(con: duckdb.DuckDBPyConnection, file: _File, only: str = "") ->
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {lines} AS SELECT _line, line FROM {_line_reader(file)}{wanted}"
     )
-    d, rd = file.delimiter, re.escape(file.delimiter)
-    field_re = f'"(?:[^"]|"")*"|[^{rd}"]*'
-    whole_line = f"(?:{field_re})(?:{rd}(?:{field_re}))*"
-    field = f"{rd}({field_re})"  # each field after its delimiter (the line gets one in front)
+    quotes_ok, fields = _line_fields(file.delimiter)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {text} AS
-        SELECT _line,
-               NOT contains(line, '"') OR regexp_full_match(line, {_sql_string(whole_line)}) AS _quotes_ok,
-               CASE WHEN contains(line, '"') THEN list_transform(
-                        regexp_extract_all({_sql_string(d)} || line, {_sql_string(field)}, 1),
-                        lambda f: CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
-                    ELSE string_split(line, {_sql_string(d)}) END AS _f
+        SELECT _line, {quotes_ok} AS _quotes_ok,
+               CASE WHEN contains(line, '"') THEN list_transform({fields}, lambda f:
+                        CASE WHEN starts_with(f, '"') THEN replace(f[2:-2], '""', '"') ELSE f END)
+                    ELSE string_split(line, {_sql_string(file.delimiter)}) END AS _f
         FROM {lines}
-        WHERE _line > 1 AND line IS NOT NULL AND trim(line, {_sql_string(WHITESPACE)}) <> ''
+        WHERE _line > 1 AND {_NOT_BLANK}
         """
     )
     width = len(file.header)
@@ -689,9 +743,11 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         f"SELECT (r._rn + 1 + coalesce(s.shift, 0))::INTEGER AS _line{located_keys}, r._flag "
         f"FROM {rows} r ASOF LEFT JOIN {shifts} s ON r._rn >= s.q"
     )
+    hidden = _hidden_shape_lines(con, file)  # lines the reader took although their shape is wrong
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {candidates} AS SELECT DISTINCT line::INTEGER AS _line FROM {rejects} "
         f"UNION SELECT _line FROM {located} WHERE _flag"
+        + (f" UNION SELECT _line FROM {hidden}" if hidden else "")
     )
     count_ = con.execute(f"SELECT count(*) FROM {candidates}").fetchone()[0]
     if not count_ or count_ > LOCALISE_MAX_LINES:
@@ -742,9 +798,10 @@ def source_paths(directory: Path, table: Table) -> list[Path]:
 
 
 def _files(
-    source: Source, tables: Sequence[Table], directory: Path, problems: list[str]
+    source: Source, tables: Sequence[Table], directory: Path, problems: list[str], hashed: bool = True
 ) -> dict[str, list[_File]]:
-    """The files of every table (after their byte scan), and the problems of missing files."""
+    """The files of every table (their byte scans started; ``hashed``: with their sha256, which only
+    loading records), and the problems of missing files."""
     present = (directory / source.folder).is_dir()
     by_table: dict[str, list[_File]] = {}
     for table in tables:
@@ -759,14 +816,14 @@ def _files(
             problems.append(message)
         by_table[table.name] = []
         for path in paths:
-            name = path.relative_to(directory).as_posix()
+            name, head = path.relative_to(directory).as_posix(), _head(path)
             by_table[table.name].append(
                 _File(
                     table,
                     path,
                     name,
-                    _head(path),
-                    _scan_later(path),
+                    head,
+                    _scan_later(path, _delimiter(table, head.first_line), hashed),
                     FileProblems(name, MAX_PROBLEMS_PER_FILE),
                 )
             )
@@ -819,7 +876,7 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, files: Sequence[_File]) -> None:
         for name in file.temp_tables:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         file.temp_tables.clear()
-        file.rejected = file.flagged = None
+        file.rejected = file.flagged = file.hidden_shapes = None
 
 
 def _tracked(table: Table) -> tuple[str, ...]:
@@ -926,7 +983,7 @@ def validate(
     directory = Path(directory)
     tables = list(tables if tables is not None else source.tables)
     problems: list[str] = []
-    by_table = _files(source, tables, directory, problems)
+    by_table = _files(source, tables, directory, problems, hashed=False)
     own = con is None
     con = con or duckdb.connect()
     _quiet(con)

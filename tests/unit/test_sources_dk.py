@@ -388,7 +388,7 @@ def test_a_big_file_without_quotes_or_blank_lines_is_localised_without_marking_l
     skipped = len(reads)
     reads.clear()
     monkeypatch.setattr(  # as if the scan had seen a line that can be blank: the marking pass runs
-        delimited, "_scan", lambda path: dataclasses.replace(scan_bytes(path), maybe_blank_line=True)
+        delimited, "_scan", lambda *a: dataclasses.replace(scan_bytes(*a), maybe_blank_line=True)
     )
     assert problems_for(root) == localised
     assert len(reads) == skipped + 2  # validating and loading (problems_for) each skipped one
@@ -431,6 +431,30 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     ]
 
 
+def test_a_line_duckdb_takes_although_its_shape_is_wrong_is_refused_like_the_exact_path(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """DuckDB's reader drops one trailing delimiter (a line with one empty field too many) and takes
+    quotes inside an unquoted value: the fast path refuses such a file, and a big one's localised
+    path names those lines as the exact path does. A valid line that ends with an empty field stays
+    on the fast path (_big_rows end with four)."""
+    from dagster_project.sources import delimited
+
+    rows = _big_rows(25_000)
+    rows[1] += ","  # 16 fields
+    rows[2] = rows[2].replace(",x,", ',a"b"c,', 1)
+    rows[20_000] = rows[20_000].replace(",10,20,", ",10,150,", 1)  # and a flagged row
+    localised, exact = _localised_and_exact(write_sources(tmp_path / "big", rows), monkeypatch)
+    assert exact == localised == [
+        "dk/area_statistics.csv, line 3: has 16 fields, the header has 15",
+        "dk/area_statistics.csv, line 4: unbalanced quotes: a quoted value must end on the line it starts on",
+        "dk/area_statistics.csv, line 20002, column no_attachment_pct: 150 is above the maximum 100",
+    ]
+    assert problems_for(write_sources(tmp_path / "small", rows[:100])) == localised[:2]
+    monkeypatch.setattr(delimited, "_exactly", _no_exact_path)
+    assert validate_sources(write_sources(tmp_path / "valid", _big_rows(25_000))) == []
+
+
 def test_the_byte_scan_sees_quotes_and_lines_that_can_be_blank(tmp_path: Path, monkeypatch) -> None:
     from dagster_project.sources import delimited
 
@@ -449,6 +473,21 @@ def test_the_byte_scan_sees_quotes_and_lines_that_can_be_blank(tmp_path: Path, m
         path.write_bytes(data)
         scan = delimited._scan(path)
         assert (scan.quote, scan.maybe_blank_line) == expected, data
+    ends = {  # a line that ends with the file's delimiter, across chunk boundaries too
+        (b"a,b\n1,2\n", ","): False,
+        (b"a,b\n1,2,\n", ","): True,
+        (b"a,b\n1,2,\r\n3,4\n", ","): True,  # ',' ends the first 8-byte chunk, '\r\n' starts the next
+        (b"a,b\n12,\r\n3,4\n", ","): True,  # ',\r' ends it, '\n' starts the next
+        (b"a;b\n1;\n", ";"): True,
+        (b"a;b\n1,\n", ";"): False,  # another delimiter's
+        (b"a|b\n1|", "|"): True,  # the last line, without a line break
+        (b"a,b\n1,2", ","): False,
+        (b"", ","): False,
+    }
+    for number, ((data, delimiter), expected) in enumerate(ends.items()):
+        path = tmp_path / f"end{number}.csv"
+        path.write_bytes(data)
+        assert delimited._scan(path, delimiter).delimiter_at_line_end is expected, data
 
 
 def test_a_big_valid_file_with_blank_lines_keeps_its_line_numbers(tmp_path: Path) -> None:
