@@ -19,8 +19,11 @@ the same file); everything else is SQL over ``read_csv``, on one of three paths:
   them only: the rows DuckDB's reader rejected (``store_rejects`` records their lines) and the rows
   the fast checks flagged (their lines follow from their row numbers, shifted by the rejected and
   blank lines). A quoted value over two lines, or nothing to report, means the whole file exactly.
-  Validating records the rejected rows in its first pass already: when no row was flagged, the
-  second pass reads the keys only (for the duplicate check), about half the cost of a full read.
+  Validating records the rejected rows (and their text) in its first pass already: when no row was
+  flagged, those lines are checked without reading the file again, and the one pass left reads the
+  keys only (for the duplicate check; only the rows with a key of a checked line when the file is
+  its table's only one and validating saw no key repeated). Lines the reader takes although their
+  shape is wrong (a trailing delimiter too many, quotes inside a value) are checked exactly too.
 
 Loading writes into ``raw.<table>`` inside one transaction, checks keys on the loaded rows and
 commits only when the whole source is valid; otherwise it rolls back and nothing reaches the
@@ -200,6 +203,7 @@ class _File:
     rejected: str | None = None  # the rows the fast path's first pass rejected (a temporary table) ...
     flagged: int | None = None  # ... and how many rows it flagged (both set by ``_fast_validate``)
     hidden_shapes: str | None = None  # a temporary table of ``_hidden_shape_lines``
+    repeated: int | None = None  # keys repeated among the rows the first pass read (``_fast_validate``)
 
     @property
     def scan(self) -> _Scan:
@@ -503,7 +507,7 @@ def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
         f"SELECT count(*), count(*) FILTER (WHERE _bad OR ({_stored_rules(table)})), {repeats}{every_cell} "
         f"FROM {_fast_relation(file, rejects)}"
     ).fetchall()[0]
-    file.rejected, file.flagged = rejects, bad
+    file.rejected, file.flagged, file.repeated = rejects, bad, repeated
     if bad or not file.fast_path_holds(rows) or _hidden_shapes_found(con, file):
         return None
     file.rows = rows
@@ -568,9 +572,12 @@ def _hidden_shapes_found(con: duckdb.DuckDBPyConnection, file: _File) -> bool:
     return table is not None and con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
 
 
-def _exact_lines(con: duckdb.DuckDBPyConnection, file: _File, only: str = "") -> str | None:
+def _exact_lines(
+    con: duckdb.DuckDBPyConnection, file: _File, only: str = "", lines: str | None = None
+) -> str | None:
     """Every physical line (or those in the table ``only``) as fields; report shape problems. SQL of
-    the complete records (``_line``, ``c1..cN``), or None when the file cannot be read at all."""
+    the complete records (``_line``, ``c1..cN``), or None when the file cannot be read at all.
+    ``lines``: SQL of (``_line``, ``line``) holding the lines of ``only`` (else they are read)."""
     problems = file.problems
     found = None if only else _file_utf8_problem(file.path)
     if found is not None:
@@ -581,11 +588,10 @@ def _exact_lines(con: duckdb.DuckDBPyConnection, file: _File, only: str = "") ->
         line = data.count(b"\n", 0, data.index(LINE_READER_DELIMITER.encode())) + 1
         problems.add("contains the control character 0x1f (not text): remove it", line=line)
         return None
+    source = lines or _line_reader(file)
     lines, text = file.temp_table("lines"), file.temp_table("fields")
     wanted = f" WHERE _line IN (SELECT _line FROM {only})" if only else ""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {lines} AS SELECT _line, line FROM {_line_reader(file)}{wanted}"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {lines} AS SELECT _line, line FROM {source}{wanted}")
     quotes_ok, fields = _line_fields(file.delimiter)
     con.execute(
         f"""
@@ -651,11 +657,13 @@ def _checks(table: Table) -> list[_Check]:
     return checks
 
 
-def _exact_checked(con: duckdb.DuckDBPyConnection, file: _File, only: str = "") -> str | None:
+def _exact_checked(
+    con: duckdb.DuckDBPyConnection, file: _File, only: str = "", lines: str | None = None
+) -> str | None:
     """SQL of the file's records (or those on the lines of the table ``only``) with text ``t_*``,
     normalised ``v_*``, typed ``x_*``, suppressed ``s_*`` and ``_np`` (how many rules the row breaks),
     from a temporary table of the values."""
-    records = _exact_lines(con, file, only)
+    records = _exact_lines(con, file, only, lines)
     if records is None:
         return None
     table = file.table
@@ -683,10 +691,17 @@ LOCALISE_MIN_ROWS = 20_000  # a smaller file the fast path refused is read whole
 LOCALISE_MAX_LINES = 100_000  # more lines with problems than this: the whole file is read exactly
 
 
-def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | None:
+def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File, alone: bool = False) -> str | None:
     """Report the problems of a big file the fast path refused, reading exactly only the lines that
-    can hold them: the rows DuckDB's reader rejected (their lines are recorded) and the rows the
-    fast checks flagged (their lines follow from the row numbers, the rejected and the blank lines).
+    can hold them: the rows DuckDB's reader rejected (their lines are recorded), the rows the fast
+    checks flagged (their lines follow from the row numbers, the rejected and the blank lines) and
+    the lines the reader took although their shape is wrong (``_hidden_shape_lines``).
+
+    When validating flagged no row (and recorded the rejected ones), the lines to check are known
+    without reading the file again: they are checked first (from the text DuckDB kept of them), and
+    the one pass left reads the keys only (for the duplicate check; ``alone``: the file is its
+    table's only one, without ``same_within``, so when validating found no repeated key among its
+    rows, only the rows with a key of a checked line are kept).
 
     Returns the SQL of the file's keys (for the duplicate check), or None when that cannot be done
     (a quoted value over two lines, a lone CR, too many lines) or finds nothing to report (the fast
@@ -695,20 +710,14 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
     if file.expected_rows < LOCALISE_MIN_ROWS or file.scan.lone_cr:
         return None
     table = file.table
-    rows, rows_rejects, marks = file.temp_table("rows"), _rejects_table(file), file.temp_table("marks")
-    keys = "".join(f", {_q(k)}" for k in _tracked(table))
-    if file.rejected is not None and file.flagged == 0:
-        # validating read every cell, flagged no row and recorded the rejected ones (the lines to
-        # check): this pass reads the keys only, and its rows are located by what it rejects itself
-        rejects, flag = file.rejected, "false AS _flag"
-    else:  # this pass reads and casts every cell (or rejects its row) and flags the fast checks
+    marks, candidates = file.temp_table("marks"), file.temp_table("only")
+    keys_only = file.rejected is not None and file.flagged == 0
+    if keys_only:
+        rejects, located = file.rejected, None
+    else:  # one pass that reads and casts every cell (or rejects its row) and flags the fast checks
         every_cell = ", ".join(_q(c.name) for c in table.file_columns)
-        rejects = rows_rejects
         flag = f"_bad OR ({_stored_rules(table)}) AS _flag, hash({every_cell}) AS _cells"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT _line - 1 AS _rn{keys}, {flag} "
-        f"FROM {_fast_relation(file, rows_rejects)}"
-    )
+        rows, rejects = _read_rows(con, file, flag)
     if con.execute(f"SELECT count(*) FROM {rejects} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]:
         return None  # the exact path names the first byte that is not UTF-8
     quotes = "(length(line) - length(replace(line, '\"', ''))) % 2 = 1"
@@ -722,46 +731,74 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File) -> str | No
         con.execute(f"CREATE OR REPLACE TEMP TABLE {marks} (_line INTEGER, _blank BOOLEAN)")
     if con.execute(f"SELECT count(*) FROM {marks} WHERE NOT _blank").fetchone()[0]:
         return None  # a quoted value may span lines: row numbers do not give lines
-    # the j-th line that holds no row (rejected or blank) moves every later row one line down
-    shifts, located, candidates = (
-        file.temp_table("shifts"),
-        file.temp_table("located"),
-        file.temp_table("only"),
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {shifts} AS
-        SELECT q, max(j) AS shift FROM (
-            SELECT _line - row_number() OVER (ORDER BY _line) AS q, row_number() OVER (ORDER BY _line) AS j
-            FROM (SELECT DISTINCT line::INTEGER AS _line FROM {rows_rejects} UNION SELECT _line FROM {marks}))
-        GROUP BY q
-        """
-    )
-    located_keys = "".join(f", r.{_q(k)}" for k in _tracked(table))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {located} AS "
-        f"SELECT (r._rn + 1 + coalesce(s.shift, 0))::INTEGER AS _line{located_keys}, r._flag "
-        f"FROM {rows} r ASOF LEFT JOIN {shifts} s ON r._rn >= s.q"
-    )
+    if not keys_only:
+        located = _located(con, file, rows, rejects, marks)
     hidden = _hidden_shape_lines(con, file)  # lines the reader took although their shape is wrong
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {candidates} AS SELECT DISTINCT line::INTEGER AS _line FROM {rejects} "
-        f"UNION SELECT _line FROM {located} WHERE _flag"
+        f"CREATE OR REPLACE TEMP TABLE {candidates} AS SELECT DISTINCT line::INTEGER AS _line FROM {rejects}"
+        + (f" UNION SELECT _line FROM {located} WHERE _flag" if located else "")
         + (f" UNION SELECT _line FROM {hidden}" if hidden else "")
     )
     count_ = con.execute(f"SELECT count(*) FROM {candidates}").fetchone()[0]
     if not count_ or count_ > LOCALISE_MAX_LINES:
         return None
-    checked = _exact_checked(con, file, only=candidates)
+    kept_text = None  # the rejected lines as DuckDB kept them: no pass over the lines to get them
+    if keys_only and hidden is None:
+        kept_text = f"(SELECT DISTINCT line::INTEGER AS _line, csv_line AS line FROM {rejects})"
+    checked = _exact_checked(con, file, only=candidates, lines=kept_text)
     if checked is None:
         return None
     _value_problems(con, file, checked)
     if not file.problems:
         return None  # the fast path was only cautious (a blank line, a tab, a cell of spaces)
+    tracked = _tracked(table)
+    exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in tracked)
+    if keys_only:
+        kept = ""
+        if alone and file.repeated == 0:  # a repeated key is a key of a checked line
+            on = " AND ".join(f"r.{_q(k)} = c.{_q(k)}" for k in tracked)
+            kept = f" AS r SEMI JOIN (SELECT {exact_keys} FROM {checked}) AS c ON {on}"
+        rows, rows_rejects = _read_rows(con, file, "false AS _flag", kept)
+        located = _located(con, file, rows, rows_rejects, marks)
     unchecked = f"(SELECT * FROM {located} ANTI JOIN {candidates} USING (_line) WHERE NOT _flag)"
-    located_keys = _keyed(file, unchecked)
-    exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in _tracked(table))
-    return located_keys + " UNION ALL " + _keyed(file, f"(SELECT _line, {exact_keys} FROM {checked})")
+    exact = f"(SELECT _line, {exact_keys} FROM {checked})"
+    return _keyed(file, unchecked) + " UNION ALL " + _keyed(file, exact)
+
+
+def _read_rows(con: duckdb.DuckDBPyConnection, file: _File, flag: str, kept: str = "") -> tuple[str, str]:
+    """A pass of the fast path into a temporary table: each row's number ``_rn``, the columns the
+    checks across rows read and ``flag`` (SQL: ``_flag``, and what else it must read); ``kept``:
+    SQL after the relation that keeps only some rows (numbered before). Returns it, and the table
+    of the rows this pass rejected, which locates its rows (``_located``)."""
+    rows, rejects = file.temp_table("rows"), _rejects_table(file)
+    keys = "".join(f", {_q(k)}" for k in _tracked(file.table))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT _line - 1 AS _rn{keys}, {flag} "
+        f"FROM {_fast_relation(file, rejects)}{kept}"
+    )
+    return rows, rejects
+
+
+def _located(con: duckdb.DuckDBPyConnection, file: _File, rows: str, rejects: str, marks: str) -> str:
+    """A temporary table of the rows of ``_read_rows`` with their lines: the j-th line that holds no
+    row (rejected by that pass, or blank) moves every later row one line down."""
+    shifts, located = file.temp_table("shifts"), file.temp_table("located")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {shifts} AS
+        SELECT q, max(j) AS shift FROM (
+            SELECT _line - row_number() OVER (ORDER BY _line) AS q, row_number() OVER (ORDER BY _line) AS j
+            FROM (SELECT DISTINCT line::INTEGER AS _line FROM {rejects} UNION SELECT _line FROM {marks}))
+        GROUP BY q
+        """
+    )
+    located_keys = "".join(f", r.{_q(k)}" for k in _tracked(file.table))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {located} AS "
+        f"SELECT (r._rn + 1 + coalesce(s.shift, 0))::INTEGER AS _line{located_keys}, r._flag "
+        f"FROM {rows} r ASOF LEFT JOIN {shifts} s ON r._rn >= s.q"
+    )
+    return located
 
 
 def _value_problems(con: duckdb.DuckDBPyConnection, file: _File, checked: str) -> None:
@@ -876,7 +913,7 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, files: Sequence[_File]) -> None:
         for name in file.temp_tables:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         file.temp_tables.clear()
-        file.rejected = file.flagged = file.hidden_shapes = None
+        file.rejected = file.flagged = file.hidden_shapes = file.repeated = None
 
 
 def _tracked(table: Table) -> tuple[str, ...]:
@@ -960,11 +997,11 @@ def _exactly(con: duckdb.DuckDBPyConnection, file: _File, insert: bool) -> str |
     return _keyed(file, keys)
 
 
-def _localised(con: duckdb.DuckDBPyConnection, file: _File) -> str | None:
+def _localised(con: duckdb.DuckDBPyConnection, file: _File, alone: bool = False) -> str | None:
     """``_localised_problems`` of a file, and its keys; None: read the whole file exactly."""
     file.restart()
     try:
-        keys = _localised_problems(con, file)
+        keys = _localised_problems(con, file, alone)
     except duckdb.Error:
         keys = None
     if keys is None:
@@ -1003,7 +1040,8 @@ def validate(
                     repeats += repeated
                     keyed.append(_keyed(file, _fast_relation(file)))
                     continue
-                keys = _localised(con, file) or _exactly(con, file, insert=False)
+                alone = len(files) == 1 and not table.same_within  # its own keys are all the checks read
+                keys = _localised(con, file, alone) or _exactly(con, file, insert=False)
                 if keys is not None:
                     repeats += 1  # not known: look
                     keyed.append(keys)

@@ -414,11 +414,12 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     rows.insert(100, "")  # a blank line: every later row is one line further down
     modes = []  # how each localised pass starts: (rejects recorded by validating, rows it flagged)
     localise = delimited._localised_problems
-    monkeypatch.setattr(
-        delimited,
-        "_localised_problems",
-        lambda con, file: modes.append((file.rejected is not None, file.flagged)) or localise(con, file),
-    )
+
+    def spied(con, file, *more):
+        modes.append((file.rejected is not None, file.flagged))
+        return localise(con, file, *more)
+
+    monkeypatch.setattr(delimited, "_localised_problems", spied)
     localised, exact = _localised_and_exact(write_sources(tmp_path, rows), monkeypatch)
     assert modes[:2] == [(False, None), (True, 0)]  # loading: a full pass; validating: the keys only
     assert exact == localised == [
@@ -428,6 +429,46 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
         "dk/area_statistics.csv, line 22002: has 5 fields, the header has 15 (truncated file?)",
         "dk/area_statistics.csv, line 24502, column area_id: "
         "duplicate key (list_year=2019, area_id=B000000); first seen in dk/area_statistics.csv line 11",
+    ]
+
+
+def test_a_big_file_whose_rows_repeat_no_key_keeps_only_the_rows_of_the_checked_lines_keys(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Validating found no repeated key among the rows it read: a repeated key is then a key of a
+    rejected line, and the keys pass keeps only the rows with such a key (one file of its table);
+    with a second file of the table it keeps every row (a key may repeat across the files)."""
+    from dagster_project.sources import delimited
+
+    rows = _big_rows(25_000)
+    rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
+    rows[20_000] = ",".join(rejected).replace(",10,20,", ",10,twenty,", 1)  # ... on a rejected row
+    kept = []  # what each keys pass keeps ('' = every row)
+    read_rows = delimited._read_rows
+
+    def spied(con, file, flag, keep=""):
+        kept.append(keep)
+        return read_rows(con, file, flag, keep)
+
+    monkeypatch.setattr(delimited, "_read_rows", spied)
+    localised, exact = _localised_and_exact(write_sources(tmp_path / "one", rows), monkeypatch)
+    assert exact == localised == [
+        "dk/area_statistics.csv, line 20002, column no_attachment_pct: 'twenty' is not a decimal number",
+        "dk/area_statistics.csv, line 20002, column area_id: "
+        "duplicate key (list_year=2018, area_id=B000000); first seen in dk/area_statistics.csv line 10",
+    ]
+    assert "SEMI JOIN" in kept[1]  # loading: a full pass (kept[0]); validating: the checked lines' keys
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 20_000)
+    kept.clear()
+    root = write_sources(tmp_path / "two", rows)
+    (root / "dk" / "area_statistics_2.csv").write_text(HEADER + "\n" + rows[30] + "\n")
+    problems = validate_sources(root)
+    assert kept == [""] and problems == [
+        "dk/area_statistics.csv, line 20002, column no_attachment_pct: 'twenty' is not a decimal number",
+        "dk/area_statistics.csv, line 20002, column area_id: "
+        "duplicate key (list_year=2018, area_id=B000000); first seen in dk/area_statistics.csv line 10",
+        "dk/area_statistics_2.csv, line 2, column area_id: "
+        "duplicate key (list_year=2010, area_id=B000003); first seen in dk/area_statistics.csv line 32",
     ]
 
 
