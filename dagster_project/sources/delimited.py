@@ -743,7 +743,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File, alone: bool
     if not count_ or count_ > LOCALISE_MAX_LINES:
         return None
     kept_text = None  # the rejected lines as DuckDB kept them: no pass over the lines to get them
-    if keys_only and hidden is None:
+    if keys_only and hidden is None and _whole_rejected_lines(con, rejects):
         kept_text = f"(SELECT DISTINCT line::INTEGER AS _line, csv_line AS line FROM {rejects})"
     checked = _exact_checked(con, file, only=candidates, lines=kept_text)
     if checked is None:
@@ -755,7 +755,7 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File, alone: bool
     exact_keys = ", ".join(f"{_q('x_' + k)} AS {_q(k)}" for k in tracked)
     if keys_only:
         kept = ""
-        if alone and file.repeated == 0:  # a repeated key is a key of a checked line
+        if alone and tracked and file.repeated == 0:  # a repeated key is a key of a checked line
             on = " AND ".join(f"r.{_q(k)} = c.{_q(k)}" for k in tracked)
             kept = f" AS r SEMI JOIN (SELECT {exact_keys} FROM {checked}) AS c ON {on}"
         rows, rows_rejects = _read_rows(con, file, "false AS _flag", kept)
@@ -763,6 +763,15 @@ def _localised_problems(con: duckdb.DuckDBPyConnection, file: _File, alone: bool
     unchecked = f"(SELECT * FROM {located} ANTI JOIN {candidates} USING (_line) WHERE NOT _flag)"
     exact = f"(SELECT _line, {exact_keys} FROM {checked})"
     return _keyed(file, unchecked) + " UNION ALL " + _keyed(file, exact)
+
+
+REJECTED_LINE_MAX_BYTES = 10_000  # DuckDB keeps at most this much of a rejected line's text (csv_line)
+
+
+def _whole_rejected_lines(con: duckdb.DuckDBPyConnection, rejects: str) -> bool:
+    """Whether DuckDB kept the whole text of every rejected line (it cuts a long one short)."""
+    longest = con.execute(f"SELECT max(strlen(csv_line)) FROM {rejects}").fetchone()[0]
+    return (longest or 0) < REJECTED_LINE_MAX_BYTES
 
 
 def _read_rows(con: duckdb.DuckDBPyConnection, file: _File, flag: str, kept: str = "") -> tuple[str, str]:

@@ -472,6 +472,44 @@ def test_a_big_file_whose_rows_repeat_no_key_keeps_only_the_rows_of_the_checked_
     ]
 
 
+def test_a_big_file_whose_lines_end_with_a_value_checks_rejected_lines_from_duckdbs_text(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """No line ends with a delimiter and none has a quote (no pass over the lines): validating checks
+    the rejected lines from the text DuckDB kept of them, unless one is too long for DuckDB to keep
+    whole (then it reads the lines). Both report what the exact path reports."""
+    from dagster_project.sources import delimited
+
+    rows = [row.removesuffix(",,,,") + ",500,600,400,350000" for row in _big_rows(25_000)]
+    rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
+    rows[20_000] = ",".join(rejected).replace(",Hovedstaden,1000,", ",Hovedstaden,many,", 1)  # ... rejected
+    texts = []  # per exact check: whether it had the lines' text already
+    checked = delimited._exact_checked
+
+    def spied(con, file, only="", lines=None):
+        texts.append(lines is not None)
+        return checked(con, file, only, lines)
+
+    monkeypatch.setattr(delimited, "_exact_checked", spied)
+    localised, exact = _localised_and_exact(write_sources(tmp_path / "short", rows), monkeypatch)
+    assert exact == localised == [
+        "dk/area_statistics.csv, line 20002, column residents: 'many' is not an integer",
+        "dk/area_statistics.csv, line 20002, column area_id: "
+        "duplicate key (list_year=2018, area_id=B000000); first seen in dk/area_statistics.csv line 10",
+    ]
+    assert texts[:2] == [False, True]  # loading: read; validating: DuckDB's text
+    long_name = "Å" * (delimited.REJECTED_LINE_MAX_BYTES // 2 + 1000)  # two bytes each
+    rows[15_000] = rows[15_000].replace(",x,", f",{long_name},", 1).replace(",1000,", ",lots,", 1)
+    monkeypatch.setattr(delimited, "LOCALISE_MIN_ROWS", 20_000)
+    texts.clear()
+    localised, exact = _localised_and_exact(write_sources(tmp_path / "long", rows), monkeypatch)
+    assert exact == localised == [
+        "dk/area_statistics.csv, line 15002, column residents: 'lots' is not an integer",
+        *localised[1:],
+    ] and len(localised) == 3
+    assert texts[:2] == [False, False]  # too long to trust DuckDB's text: validating reads the lines
+
+
 def test_a_line_duckdb_takes_although_its_shape_is_wrong_is_refused_like_the_exact_path(
     tmp_path: Path, monkeypatch
 ) -> None:
