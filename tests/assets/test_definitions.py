@@ -285,6 +285,15 @@ def test_dbt_tests_are_asset_checks_and_the_source_tests_check_the_raw_assets(de
     assert {key for key in refresh_checks if key.asset_key in RAW_KEYS and key.name != "gx_suite"}
 
 
+def test_every_dbt_data_test_is_an_asset_check(manifest, asset_graph):
+    """Every data test of the dbt project is a check of the asset it tests. A singular test that
+    reads several relations names the one it checks (config meta dagster.ref); without it,
+    dagster-dbt records its result as an observation, never a check, and warns in every run."""
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    checks = {key.name for key in asset_graph.asset_check_keys}
+    assert len(tests) > 250 and tests <= checks, sorted(tests - checks)
+
+
 def test_definitions_fail_loudly_without_the_quality_module():
     code = (
         "import sys; sys.modules['dagster_project.defs.quality'] = None\nimport dagster_project.definitions\n"

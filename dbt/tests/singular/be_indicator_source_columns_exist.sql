@@ -1,5 +1,7 @@
 -- Every indicator of rules.be_indicators must name a staging column that exists; otherwise it would
 -- silently drop out of the deprivation index (the indicator set would be incomplete).
+-- A Dagster check of be_indicators (it reads several relations: meta dagster.ref names the one).
+{{ config(meta={'dagster': {'ref': {'name': 'be_indicators'}}}) }}
 -- depends_on: {{ ref('stg_be__sector_indicators') }}
 -- depends_on: {{ ref('stg_be__fiscal_income') }}
 select
