@@ -322,6 +322,19 @@ def test_the_bundled_sources_are_valid(tmp_path: Path) -> None:
     assert validate_sources(repo_root() / "sources") == []
 
 
+def _spy(monkeypatch, name: str, record) -> None:
+    """Make ``delimited.<name>`` call ``record`` with its arguments before it does its work."""
+    from dagster_project.sources import delimited
+
+    real = getattr(delimited, name)
+
+    def spied(*args, **kwargs):
+        record(*args, **kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(delimited, name, spied)
+
+
 def _no_exact_path(*args, **kwargs):
     raise AssertionError("the exact path was taken")
 
@@ -404,7 +417,6 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     """No row breaks a fast check, some are rejected by DuckDB's reader: validating keeps their lines
     from its first pass and then reads only the keys (numbered by what that pass rejects itself);
     the lines, and the duplicates involving a rejected row, are those the exact path reports."""
-    from dagster_project.sources import delimited
 
     rows = _big_rows(25_000)
     rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
@@ -413,13 +425,8 @@ def test_a_big_file_with_rejected_rows_only_is_localised_from_its_keys(tmp_path:
     rows[24_499] = rows[9]  # a duplicate key of two rows the reader read, after the rejected ones
     rows.insert(100, "")  # a blank line: every later row is one line further down
     modes = []  # how each localised pass starts: (rejects recorded by validating, rows it flagged)
-    localise = delimited._localised_problems
-
-    def spied(con, file, *more):
-        modes.append((file.rejected is not None, file.flagged))
-        return localise(con, file, *more)
-
-    monkeypatch.setattr(delimited, "_localised_problems", spied)
+    started = lambda _, file, *more: modes.append((file.rejected is not None, file.flagged))  # noqa: E731
+    _spy(monkeypatch, "_localised_problems", started)
     localised, exact = _localised_and_exact(write_sources(tmp_path, rows), monkeypatch)
     assert modes[:2] == [(False, None), (True, 0)]  # loading: a full pass; validating: the keys only
     assert exact == localised == [
@@ -444,13 +451,7 @@ def test_a_big_file_whose_rows_repeat_no_key_keeps_only_the_rows_of_the_checked_
     rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
     rows[20_000] = ",".join(rejected).replace(",10,20,", ",10,twenty,", 1)  # ... on a rejected row
     kept = []  # what each keys pass keeps ('' = every row)
-    read_rows = delimited._read_rows
-
-    def spied(con, file, flag, keep=""):
-        kept.append(keep)
-        return read_rows(con, file, flag, keep)
-
-    monkeypatch.setattr(delimited, "_read_rows", spied)
+    _spy(monkeypatch, "_read_rows", lambda con, file, flag, keep="": kept.append(keep))
     localised, exact = _localised_and_exact(write_sources(tmp_path / "one", rows), monkeypatch)
     assert exact == localised == [
         "dk/area_statistics.csv, line 20002, column no_attachment_pct: 'twenty' is not a decimal number",
@@ -484,13 +485,7 @@ def test_a_big_file_whose_lines_end_with_a_value_checks_rejected_lines_from_duck
     rejected = rows[8].split(",", 2)[:2] + rows[20_000].split(",", 2)[2:]  # the key of line 10 ...
     rows[20_000] = ",".join(rejected).replace(",Hovedstaden,1000,", ",Hovedstaden,many,", 1)  # ... rejected
     texts = []  # per exact check: whether it had the lines' text already
-    checked = delimited._exact_checked
-
-    def spied(con, file, only="", lines=None):
-        texts.append(lines is not None)
-        return checked(con, file, only, lines)
-
-    monkeypatch.setattr(delimited, "_exact_checked", spied)
+    _spy(monkeypatch, "_exact_checked", lambda con, file, only="", lines=None: texts.append(bool(lines)))
     localised, exact = _localised_and_exact(write_sources(tmp_path / "short", rows), monkeypatch)
     assert exact == localised == [
         "dk/area_statistics.csv, line 20002, column residents: 'many' is not an integer",
