@@ -197,7 +197,7 @@ class _File:
     scanning: Future[_Scan]
     problems: FileProblems
     header: list[str] = field(default_factory=list)
-    delimiter: str = ","
+    delimiter: str = ","  # set from the header when the file is found (``_delimiter``)
     rows: int = 0
     temp_tables: list[str] = field(default_factory=list)
     rejected: str | None = None  # the rows the fast path's first pass rejected (a temporary table) ...
@@ -259,7 +259,6 @@ def _read_header(file: _File) -> bool:
         assert found is not None
         problems.add(found[1], line=found[0])
         return False
-    file.delimiter = _delimiter(table, head.first_line)
     header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
     file.header = header
     expected = [c.in_file for c in table.file_columns]
@@ -863,14 +862,16 @@ def _files(
         by_table[table.name] = []
         for path in paths:
             name, head = path.relative_to(directory).as_posix(), _head(path)
+            delimiter = _delimiter(table, head.first_line)  # the byte scan looks for it at line ends
             by_table[table.name].append(
                 _File(
                     table,
                     path,
                     name,
                     head,
-                    _scan_later(path, _delimiter(table, head.first_line), hashed),
+                    _scan_later(path, delimiter, hashed),
                     FileProblems(name, MAX_PROBLEMS_PER_FILE),
+                    delimiter=delimiter,
                 )
             )
     return by_table
