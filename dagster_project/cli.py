@@ -69,10 +69,13 @@ from dagster_project.lib.config import (
 )
 from dagster_project.lib.publish import (
     DbtPrepareError,
+    ProjectChangedError,
     PublicationError,
     RefreshInProgressError,
     UnknownPublicationError,
     WarehouseMissingError,
+    check_built_by,
+    dbt_project_digest,
     open_published,
     prepare_dbt_manifest,
     publications,
@@ -342,9 +345,6 @@ def cmd_lists(args: argparse.Namespace) -> int:
             f"ORDER BY {LIST_KIND_ORDER_SQL}, area_id",
             params,
         )
-        [(areas,)] = con.execute(
-            f"SELECT count(DISTINCT area_id) FROM marts.dk_list_membership WHERE {where}", params
-        ).fetchall()
     if args.format == "json":
         records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         _out(json.dumps(records, ensure_ascii=False, indent=2))
@@ -356,6 +356,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
         )
     else:
         what = f"the {kind} list" if kind else "the lists"
+        areas = len({row[columns.index("area_id")] for row in rows})  # the rows shown, not a recount
         _out(
             table(columns, rows, wide=args.wide),
             f"{areas} area(s) on {what} of list year {args.year} ({len(rows)} list membership(s))",
@@ -954,6 +955,10 @@ def _check_scenario_request(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError(str(exc)) from None
     if missing:  # a valid request, but nothing to add it to
         raise _no_warehouse(warehouse_path())
+    try:  # the run checks it again, under the refresh lock (resources.py)
+        check_built_by(warehouse_path(), dbt_project_digest(dbt_project_dir()))
+    except ProjectChangedError as exc:
+        raise UserError(str(exc)) from None
     # the rule families whose rule models the run builds (defs/scenarios.run_subset)
     families = sorted(lib.changed_families(stored, args.name, args.rules or "", args.remove))
     if args.remove:

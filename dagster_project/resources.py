@@ -13,7 +13,8 @@ Where a build file starts: empty when the run loads the sources (a refresh: the 
 warehouse is the result of exactly one complete refresh, never an old file patched); otherwise —
 the ``scenario`` job, or a few assets materialised from the Dagster UI — as a copy of the published
 warehouse, so the run rebuilds only what it selects and still publishes a whole warehouse through
-the same gate (checks, ``meta.publications``, atomic replace).
+the same gate (checks, ``meta.publications``, atomic replace). Such a run needs the dbt project that
+built the published warehouse (``lib.publish.check_built_by``): the rest of the copy is its work.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic import PrivateAttr
 from dagster_project.defs.ingestion import raw_keys
 from dagster_project.defs.partitions import run_list_year
 from dagster_project.lib import publish as lib_publish
-from dagster_project.lib.config import BUILD_PATH_ENV, SCENARIO_JOB_NAME, warehouse_path
+from dagster_project.lib.config import BUILD_PATH_ENV, SCENARIO_JOB_NAME, dbt_project_dir, warehouse_path
 
 
 class WarehouseBuildResource(dg.ConfigurableResource):
@@ -42,8 +43,11 @@ class WarehouseBuildResource(dg.ConfigurableResource):
             run_list_year(context.dagster_run)
         session = lib_publish.BuildSession(warehouse_path(), run_id).open()
         self._session = session
+        session.dbt_project_digest = lib_publish.dbt_project_digest(dbt_project_dir())
         if not _loads_sources(context):
             try:
+                # under the lock: no publication replaces the file between the check and the copy
+                lib_publish.check_built_by(session.warehouse_path, session.dbt_project_digest)
                 lib_publish.copy_published(session)
             except lib_publish.WarehouseMissingError as exc:
                 session.close()
@@ -53,6 +57,10 @@ class WarehouseBuildResource(dg.ConfigurableResource):
                     "warehouse; run `wijkmonitor refresh` first",
                     allow_retries=False,
                 ) from None
+            except lib_publish.ProjectChangedError as exc:
+                session.close()
+                self._session = None
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
             except BaseException:  # a failed copy (disk full, …): no half copy, no lock held
                 session.close()
                 self._session = None

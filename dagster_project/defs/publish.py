@@ -198,6 +198,7 @@ def publication_asset(
                 list_year=requested_list_year(context),
                 keep=warehouse_build.session.keep,
                 steps=_steps(context),
+                dbt_project_digest=warehouse_build.session.dbt_project_digest,
             )
         except lib_publish.PublicationError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -111,6 +111,11 @@ class UnknownPublicationError(Exception):
     """No retained publication matches the id asked for (or none is retained)."""
 
 
+class ProjectChangedError(Exception):
+    """The published warehouse was not built by the dbt project as it is now: a run that rebuilds
+    only part of it would mix relations of two versions."""
+
+
 def keep_publications() -> int:
     """How many previous publications to keep (``$WIJKMONITOR_KEEP_PUBLICATIONS``, default 3)."""
     value = os.environ.get(KEEP_PUBLICATIONS_ENV, "").strip()
@@ -136,6 +141,47 @@ def dbt_executable() -> str:
 _ENV_VAR_NAME = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 _PREPARED_STAMP = ".prepared.json"
 _NOT_PARSED = ("target", "logs", "dbt_packages")
+
+
+# What a warehouse is built from: the parts of the dbt project that decide which relations dbt builds
+# and how (the Makefile's manifest prerequisites). A run that starts from a copy of the published
+# warehouse rebuilds only part of it, so it needs the project that built the rest.
+DBT_PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def dbt_project_digest(project_dir: Path) -> str:
+    """The sha256 of the content of the dbt project's DBT_PROJECT_PARTS (paths and bytes, not file
+    times: a fresh clone of the same commit has the same digest). Recorded with each publication."""
+    project_dir = Path(project_dir)
+    digest = hashlib.sha256()
+    for part in DBT_PROJECT_PARTS:
+        root = project_dir / part
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in paths:
+            content = path.read_bytes()
+            digest.update(f"{path.relative_to(project_dir).as_posix()}\0{len(content)}\0".encode())
+            digest.update(content)
+    return digest.hexdigest()
+
+
+def check_built_by(warehouse_path: Path, digest: str) -> None:
+    """Raise ProjectChangedError unless the published warehouse's newest ``meta.publications`` row
+    records ``digest`` (``dbt_project_digest``) as the dbt project that built it
+    (WarehouseMissingError when there is no published warehouse)."""
+    if not Path(warehouse_path).is_file():
+        raise WarehouseMissingError(f"no published warehouse at {warehouse_path}")
+    history = read_publication_history(warehouse_path)
+    recorded = history[-1]["dbt_project_digest"] if history else None
+    if recorded == digest:
+        return
+    if recorded:
+        why = "was built by another version of the dbt project (models, macros, seeds or tests changed since)"
+    else:
+        why = "does not record which version of the dbt project built it (published by an older wijkmonitor)"
+    raise ProjectChangedError(
+        f"{warehouse_path} {why}; this run rebuilds only part of it and would mix relations of two "
+        "versions: run `wijkmonitor refresh` first"
+    )
 
 
 def _manifest_inputs(project_dir: Path) -> str:
@@ -305,6 +351,9 @@ class BuildSession:
         # pruned the validation results and reported what it could not remove, close() does not
         self.published = False
         self.keep = DEFAULT_KEEP_PUBLICATIONS  # read from the environment by open()
+        # the dbt project the run builds with (dbt_project_digest(), set by the run's resource when
+        # it starts), recorded with the publication
+        self.dbt_project_digest: str | None = None
         self._lock_fd: int | None = None
 
     @property
@@ -443,7 +492,9 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     )
 
 
-PUBLICATION_COLUMNS = ("publication_id", "published_at", "run_id", "requested_list_year", "source_files")
+PUBLICATION_COLUMNS = (
+    "publication_id", "published_at", "run_id", "requested_list_year", "source_files", "dbt_project_digest"
+)
 
 
 REFRESH_STEPS_TABLE = "meta.refresh_steps"
@@ -461,7 +512,9 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
             published_at TIMESTAMP NOT NULL,
             run_id VARCHAR NOT NULL,
             requested_list_year INTEGER,
-            source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[]
+            source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[],
+            -- dbt_project_digest(): the dbt project that built it (NULL: published by an older version)
+            dbt_project_digest VARCHAR
         )
     """)
     # one row per source file of every publication: what "which files made this?" is asked with
@@ -528,6 +581,7 @@ def record_publication(
     published_at: datetime,
     list_year: int | None = None,
     history: list[dict] = (),
+    dbt_project_digest: str | None = None,
 ) -> list[dict]:
     """Write ``meta.publications`` (``history`` + this publication's row); return its source files."""
     if not _relation_exists(con, "raw", "source_files"):
@@ -538,7 +592,8 @@ def record_publication(
         if row["publication_id"] == publication_id:
             continue
         con.execute(
-            f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+            f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in PUBLICATION_COLUMNS)})",
             [_utc(row[name]) if name == "published_at" else row[name] for name in PUBLICATION_COLUMNS],
         )
     con.execute(
@@ -547,9 +602,10 @@ def record_publication(
         SELECT ?, ?::TIMESTAMP, ?, ?::INTEGER,
                (SELECT coalesce(list(struct_pack(source_file, sha256, size_bytes, row_count)
                                      ORDER BY source_file), [])
-                FROM raw.source_files)
+                FROM raw.source_files),
+               ?
         """,
-        [publication_id, _utc(published_at), run_id, list_year],
+        [publication_id, _utc(published_at), run_id, list_year, dbt_project_digest],
     )
     rows = con.execute(
         "SELECT source_file, sha256, size_bytes, row_count FROM raw.source_files ORDER BY source_file"
@@ -596,11 +652,13 @@ def publish(
     required_schemas: tuple[str, ...] = ("raw", "marts"),
     keep: int | None = None,
     steps: list[dict] = (),
+    dbt_project_digest: str | None = None,
 ) -> Publication:
     """Record the publication in the build file and move it over the published warehouse.
 
     The published file it replaces is kept in ``.publications/`` (the newest ``keep`` of them,
-    default ``$WIJKMONITOR_KEEP_PUBLICATIONS``).
+    default ``$WIJKMONITOR_KEEP_PUBLICATIONS``). ``dbt_project_digest``: the dbt project the run
+    built it with (``check_built_by`` reads it back).
     """
     build_path, warehouse_path = Path(build_path), Path(warehouse_path)
     keep = keep_publications() if keep is None else keep
@@ -619,7 +677,7 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
-        source_files = record_publication(con, run_id, published_at, list_year, history)
+        source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
         publication_id = publication_id_for(published_at, run_id)
         for step in steps:

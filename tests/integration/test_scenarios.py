@@ -552,6 +552,42 @@ def test_a_scenario_on_a_warehouse_whose_rule_table_has_other_columns_fails_and_
     assert sha256(warehouse) == before
 
 
+def test_a_scenario_on_a_warehouse_built_by_another_dbt_project_is_refused_before_its_run(
+    bundled_warehouse, tmp_path
+):
+    """A scenario rebuilds only its rule models on a copy of the published warehouse: the rest is
+    what the dbt project that published it built. Each publication records that project
+    (meta.publications.dbt_project_digest, lib/publish.py dbt_project_digest); a warehouse that
+    another version built, or that records none (an older wijkmonitor), is refused before Dagster
+    starts (no build directory, no lock), with a line that says to refresh, and stays as it was. The
+    run checks it again under the lock (tests/unit/test_build_session.py)."""
+    from dagster_project.lib.config import dbt_project_dir
+    from dagster_project.lib.publish import dbt_project_digest
+
+    assert query(
+        bundled_warehouse,
+        "SELECT dbt_project_digest FROM meta.publications ORDER BY published_at DESC LIMIT 1",
+    ) == [(dbt_project_digest(dbt_project_dir()),)]
+    changes = {
+        "another version of the dbt project": "UPDATE meta.publications SET dbt_project_digest = md5('x')",
+        "does not record which version": "ALTER TABLE meta.publications DROP COLUMN dbt_project_digest",
+    }
+    for says, change in changes.items():
+        warehouse = tmp_path / says.split()[0] / "wijkmonitor.duckdb"
+        warehouse.parent.mkdir()
+        shutil.copyfile(bundled_warehouse, warehouse)
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(change)
+        before = sha256(warehouse)
+        result = scenario(warehouse, *STRICT_ARGS)
+        output = result.stdout + result.stderr
+        assert result.returncode == 2, completed_output(result)
+        assert says in output and "run `wijkmonitor refresh` first" in output, output
+        assert "Traceback" not in output
+        assert sha256(warehouse) == before
+        assert sorted(p.name for p in warehouse.parent.iterdir()) == ["wijkmonitor.duckdb"]
+
+
 RULES_EVALUATED = "intermediate.int_dk__list_rules_evaluated"
 
 

@@ -52,6 +52,7 @@ def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Pa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(resources, "_loads_sources", lambda context: False)
+    monkeypatch.setattr(publish, "check_built_by", lambda warehouse_path, digest: None)  # not a warehouse
     monkeypatch.setattr(publish.shutil, "copyfile", disk_full)
     resource = resources.WarehouseBuildResource()
     with pytest.raises(OSError, match="No space left"):
@@ -80,3 +81,85 @@ def test_a_session_prunes_the_validation_results_unless_it_published(tmp_path: P
     with publish.BuildSession(tmp_path / "w.duckdb", "published") as published:
         published.published = True
     assert pruned == ["failed"] and published.warnings == []
+
+
+def test_the_dbt_project_digest_is_the_content_of_what_dbt_builds_from(tmp_path: Path):
+    """dbt_project_digest: the paths and bytes of DBT_PROJECT_PARTS. A file's time (a fresh clone) or a
+    file elsewhere in the project (dbt's target/, a README) does not change it; an edit, a new or a
+    renamed model does."""
+    import os
+
+    project = tmp_path / "dbt"
+    (project / "models").mkdir(parents=True)
+    (project / "seeds").mkdir()
+    (project / "dbt_project.yml").write_text("name: x\n")
+    model = project / "models" / "a.sql"
+    model.write_text("select 1 as a\n")
+    (project / "seeds" / "rules.csv").write_text("threshold\n40\n")
+    first = publish.dbt_project_digest(project)
+    os.utime(model, (1, 1))
+    (project / "target").mkdir()
+    (project / "target" / "manifest.json").write_text("{}")
+    (project / "README.md").write_text("notes")
+    assert publish.dbt_project_digest(project) == first
+    (project / "seeds" / "rules.csv").write_text("threshold\n45\n")
+    edited = publish.dbt_project_digest(project)
+    assert edited != first
+    model.rename(project / "models" / "b.sql")
+    assert publish.dbt_project_digest(project) not in (first, edited)
+
+
+def _published_by(warehouse: Path, digest: str | None) -> None:
+    """A published warehouse whose one meta.publications row records ``digest``."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE TABLE raw.source_files (source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, "
+                    "row_count INTEGER)")
+        publish.record_publication(con, "run-0", publish.datetime.now(publish.UTC), dbt_project_digest=digest)
+
+
+def test_a_run_from_a_copy_needs_the_dbt_project_that_built_the_published_warehouse(
+    tmp_path: Path, monkeypatch
+):
+    """A run that does not load the sources (a scenario, a few assets from the Dagster UI) rebuilds part
+    of a copy of the published warehouse. It refuses, before it copies anything and without holding
+    the lock, a warehouse that another version of the dbt project built, or that records none (an
+    older wijkmonitor); with the same project it starts from the copy and records that project."""
+    import dagster as dg
+    import pytest
+
+    from dagster_project import resources
+    from dagster_project.lib.config import dbt_project_dir
+
+    current = publish.dbt_project_digest(dbt_project_dir())
+    monkeypatch.setattr(resources, "_loads_sources", lambda context: False)
+    for recorded, says in (("0" * 64, "was built by another version of the dbt project"),
+                           (None, "does not record which version")):
+        warehouse = tmp_path / str(recorded)[:4] / "w.duckdb"
+        warehouse.parent.mkdir()
+        monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+        _published_by(warehouse, recorded)
+        resource = resources.WarehouseBuildResource()
+        with (dg.build_init_resource_context() as context,
+              pytest.raises(dg.Failure, match="run `wijkmonitor refresh` first") as failure):
+            resource.setup_for_execution(context)
+        assert says in str(failure.value.description)
+        build_dir = publish.build_path_for(warehouse).parent
+        assert sorted(p.name for p in build_dir.iterdir()) == [publish.LOCK_FILE_NAME]  # nothing copied
+        with publish.BuildSession(warehouse, "next"):  # raises RefreshInProgressError if the lock leaked
+            pass
+
+    warehouse = tmp_path / "same" / "w.duckdb"
+    warehouse.parent.mkdir()
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+    _published_by(warehouse, current)
+    resource = resources.WarehouseBuildResource()
+    with dg.build_init_resource_context() as context:
+        resource.setup_for_execution(context)
+        try:
+            assert resource.build_path.read_bytes() == warehouse.read_bytes()
+            assert resource.session.dbt_project_digest == current
+        finally:
+            resource.teardown_after_execution(context)
