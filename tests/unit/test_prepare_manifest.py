@@ -88,3 +88,12 @@ def test_a_failed_parse_leaves_no_stamp(project, monkeypatch):
     with pytest.raises(publish.DbtPrepareError, match="Compilation Error"):
         publish.prepare_dbt_manifest(project_dir)
     assert not (project_dir / "target" / ".prepared.json").exists()
+
+
+def test_the_makefile_prepares_the_manifest_again_when_a_part_of_the_project_digest_changes():
+    # one list of what a warehouse is built from (publish.DBT_PROJECT_PARTS), which the Makefile's
+    # manifest rule names again in make syntax: a part missing there would leave a stale manifest
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    [rule] = [line for line in makefile.splitlines() if line.startswith("$(MANIFEST):")]
+    named = {word.removeprefix("dbt/") for word in rule.replace(")", " ").split() if word.startswith("dbt/")}
+    assert named == set(publish.DBT_PROJECT_PARTS)
