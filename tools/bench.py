@@ -72,6 +72,7 @@ def rss_limit_gib(area_years: float | None) -> int:
     panel), 4 GiB above (the 10M panel "must complete with peak RSS <= 4 GiB"); 2 when unknown."""
     return 2 if area_years is None or area_years <= 1_000_000 else 4
 
+
 # Runs one command and writes its wall time and the peak RSS of its process tree to a JSON file.
 _MEASURE = """
 import json, resource, subprocess, sys, time

@@ -45,6 +45,9 @@ from conftest import (
     sha256,
 )
 
+from dagster_project.lib.config import dbt_project_dir
+from dagster_project.lib.publish import dbt_project_digest
+
 SOURCES = REPO_ROOT / "sources"
 SCENARIO_RELATIONS = ("scenario_", "comparison_", "stg_scenarios__", "int_scenarios__")
 
@@ -561,9 +564,6 @@ def test_a_scenario_on_a_warehouse_built_by_another_dbt_project_is_refused_befor
     another version built, or that records none (an older wijkmonitor), is refused before Dagster
     starts (no build directory, no lock), with a line that says to refresh, and stays as it was. The
     run checks it again under the lock (tests/unit/test_build_session.py)."""
-    from dagster_project.lib.config import dbt_project_dir
-    from dagster_project.lib.publish import dbt_project_digest
-
     assert query(
         bundled_warehouse,
         "SELECT dbt_project_digest FROM meta.publications ORDER BY published_at DESC LIMIT 1",

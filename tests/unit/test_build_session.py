@@ -1,8 +1,15 @@
 """BuildSession (lib/publish.py): one build file name per warehouse, and dbt's parse kept between runs."""
 
+import os
 from pathlib import Path
 
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project import resources
 from dagster_project.lib import publish
+from dagster_project.lib.config import dbt_project_dir
 
 
 def test_a_killed_runs_build_file_is_removed_and_the_parse_is_kept(tmp_path: Path):
@@ -37,11 +44,6 @@ def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path):
 def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Path, monkeypatch):
     """A run that starts from the published warehouse (a scenario) and fails to copy it (disk full,
     …) leaves no half copy and no held lock: the next run of this process can start."""
-    import dagster as dg
-    import pytest
-
-    from dagster_project import resources
-
     warehouse = tmp_path / "w.duckdb"
     monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
 
@@ -87,8 +89,6 @@ def test_the_dbt_project_digest_is_the_content_of_what_dbt_builds_from(tmp_path:
     """dbt_project_digest: the paths and bytes of DBT_PROJECT_PARTS. A file's time (a fresh clone) or a
     file elsewhere in the project (dbt's target/, a README) does not change it; an edit, a new or a
     renamed model does."""
-    import os
-
     project = tmp_path / "dbt"
     (project / "models").mkdir(parents=True)
     (project / "seeds").mkdir()
@@ -111,8 +111,6 @@ def test_the_dbt_project_digest_is_the_content_of_what_dbt_builds_from(tmp_path:
 
 def _published_by(warehouse: Path, digest: str | None) -> None:
     """A published warehouse whose one meta.publications row records ``digest``."""
-    import duckdb
-
     with duckdb.connect(str(warehouse)) as con:
         con.execute("CREATE SCHEMA raw")
         con.execute("CREATE TABLE raw.source_files (source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, "
@@ -127,12 +125,6 @@ def test_a_run_from_a_copy_needs_the_dbt_project_that_built_the_published_wareho
     of a copy of the published warehouse. It refuses, before it copies anything and without holding
     the lock, a warehouse that another version of the dbt project built, or that records none (an
     older wijkmonitor); with the same project it starts from the copy and records that project."""
-    import dagster as dg
-    import pytest
-
-    from dagster_project import resources
-    from dagster_project.lib.config import dbt_project_dir
-
     current = publish.dbt_project_digest(dbt_project_dir())
     monkeypatch.setattr(resources, "_loads_sources", lambda context: False)
     for recorded, says in (("0" * 64, "was built by another version of the dbt project"),
