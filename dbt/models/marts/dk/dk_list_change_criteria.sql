@@ -1,15 +1,52 @@
 -- The criteria behind each change of marts.dk_list_changes, one row per criterion line whose outcome
 -- flipped between the previous list year and this one: the value, threshold, outcome and margin in
--- both years, so "by how much" is read in persons or kroner. The line is the criterion under the
--- rule of its main list (the forebyggelse rule for a forebyggelsesomraade change; a udsat change
--- only the udsat criteria), or the minimum number of residents (int_dk__criterion_lines). Only the
--- changed areas' lines are read (a semi join on int_dk__list_changes).
-with changes as (
+-- both years, so "by how much" is read in persons or kroner. The lines of a change are the criteria
+-- of the changed list's own rule and of the lists it requires, as the rules of its year say
+-- (rules.dk_list_rules: a ghetto change shows the udsat criteria and the non-western gate, a udsat
+-- change the udsat criteria only, a forebyggelsesomraade change the forebyggelse rule's), and the
+-- minimum number of residents (int_dk__criterion_lines). Only the changed areas' lines are read (a
+-- semi join on int_dk__list_changes).
+with recursive changes as (
     select
         changes.*,
-        kinds.is_preventive
+        kinds.is_preventive,
+        list_years.rule_version
     from {{ ref('int_dk__list_changes') }} as changes
     inner join {{ ref('dk_list_kinds') }} as kinds on changes.list_kind = kinds.list_kind
+    inner join {{ ref('int_dk__list_years') }} as list_years
+        on
+            list_years.rule_set = 'official'
+            and list_years.dataset = 'dk'
+            and changes.list_year = list_years.list_year
+),
+
+list_rules as (
+    select
+        rule_version,
+        list_kind,
+        requires_list_kind
+    from {{ ref('int_rules__dk_list_rules') }}
+    where rule_set = 'official'
+),
+
+deciding_lists (rule_version, list_kind, criterion_list_kind) as (
+    -- whose criteria decide a list: its own and, in turn, those of the list it requires
+    select
+        rule_version,
+        list_kind,
+        list_kind as criterion_list_kind
+    from list_rules
+    union
+    select
+        deciding_lists.rule_version,
+        deciding_lists.list_kind,
+        list_rules.requires_list_kind
+    from deciding_lists
+    inner join list_rules
+        on
+            deciding_lists.rule_version = list_rules.rule_version
+            and deciding_lists.criterion_list_kind = list_rules.list_kind
+    where list_rules.requires_list_kind is not null
 ),
 
 changed_areas as (
@@ -72,8 +109,13 @@ inner join lines as before
 left join {{ ref('dk_criteria') }} as criteria on now.criterion = criteria.criterion
 where
     before.is_met <> now.is_met
-    and not (
-        changes.list_family = 'udsat'
-        and now.criterion_list_kind is distinct from 'udsat'
-        and now.criterion <> 'residents'
+    and (
+        now.criterion = 'residents'
+        or now.criterion_list_kind in (
+            select deciding_lists.criterion_list_kind
+            from deciding_lists
+            where
+                deciding_lists.rule_version = changes.rule_version
+                and deciding_lists.list_kind = changes.list_kind
+        )
     )
