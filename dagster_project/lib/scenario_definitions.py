@@ -30,6 +30,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 from dagster_project.lib.config import dbt_project_dir
 from dagster_project.lib.suggest import did_you_mean
 
@@ -246,6 +248,7 @@ def convert_value(column: ParameterColumn, raw: str, key: str) -> str | None:
             raise ScenarioError(f"--param {key}={raw}: must be at least {column.minimum}")
         if column.maximum is not None and number > column.maximum:
             raise ScenarioError(f"--param {key}={raw}: must be at most {column.maximum}")
+        _check_fits(column, number, raw, key)
         return str(int(number)) if column.kind == "integer" else format(number.normalize(), "f")
     if column.kind == "boolean":
         if text.lower() in ("true", "yes", "1"):
@@ -276,6 +279,55 @@ def convert_value(column: ParameterColumn, raw: str, key: str) -> str | None:
     raise ScenarioError(
         f"--param {key}: the catalogue gives {column.column_name} an unknown kind {column.kind}"
     )
+
+
+@cache
+def seed_column_types() -> dict[tuple[str, str], str]:
+    """The column types the seeds' yml files declare (config.column_types), by (seed, column)."""
+    types: dict[tuple[str, str], str] = {}
+    for path in sorted(_seeds_dir().rglob("*.yml")):
+        for seed in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("seeds") or []:
+            for name, type_ in ((seed.get("config") or {}).get("column_types") or {}).items():
+                types[(seed["name"], name)] = str(type_).replace(" ", "").lower()
+    return types
+
+
+_DECIMAL_TYPE = re.compile(r"decimal\((\d+),(\d+)\)")
+# a cut-off is text in its seed (empty = open) and decimal(18,6) where the model reads it
+# (dbt/models/intermediate/berlin/int_berlin__mss_index_classes.sql)
+_BOUND_TYPE = "decimal(18,6)"
+_INTEGER_LIMIT = 2**31 - 1  # DuckDB INTEGER, the narrowest integer type a seed column has
+
+
+def _check_fits(column: ParameterColumn, number: Decimal, raw: str, key: str) -> None:
+    """Refuse a number the seed column cannot hold (dbt would stop on it after the run started, or
+    round it without a word): beyond its DECIMAL(p, s) or INTEGER range, or with more than s decimals."""
+    if column.kind == "integer":
+        if abs(number) > _INTEGER_LIMIT:
+            raise ScenarioError(
+                f"--param {key}={raw}: must be between -{_INTEGER_LIMIT} and {_INTEGER_LIMIT}"
+            )
+        return
+    declared = _BOUND_TYPE if column.kind == "bound" else seed_column_types().get(
+        (column.seed_table, column.column_name), ""
+    )
+    match = _DECIMAL_TYPE.fullmatch(declared)
+    if match is None:
+        raise ScenarioError(
+            f"--param {key}: rules.{column.seed_table}.{column.column_name} declares no decimal type "
+            f"in its seed's column_types (found {declared or 'none'})"
+        )
+    precision, scale = int(match[1]), int(match[2])
+    if abs(number) >= Decimal(10) ** (precision - scale):
+        raise ScenarioError(
+            f"--param {key}={raw}: must have at most {precision - scale} digits before the decimal point "
+            f"({column.seed_table}.{column.column_name} is {declared})"
+        )
+    if -number.normalize().as_tuple().exponent > scale:
+        raise ScenarioError(
+            f"--param {key}={raw}: must have at most {scale} decimals "
+            f"({column.seed_table}.{column.column_name} is {declared})"
+        )
 
 
 def parse_rules(rules: str | None) -> tuple[str, str | None]:

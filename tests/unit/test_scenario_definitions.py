@@ -9,6 +9,7 @@ read from a small DuckDB file.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -212,6 +213,16 @@ def test_values_are_normalised_by_the_kind_of_their_column(rules, key, raw, expe
         ("be", "population_cut_pct", "120", "must be at most 100"),
         ("be", "is_selected", "maybe", "expected true or false"),
         ("mss", "min_residents", "-5", "must be at least 0"),
+        ("dk", "threshold", "-5", "must be at least 0"),
+        # what the seed column (decimal(18,6), decimal(9,4), INTEGER) cannot hold is refused here,
+        # not by dbt once the run has started, nor rounded without a word
+        ("dk", "threshold", "1e12", "must have at most 12 digits before the decimal point"),
+        ("dk", "threshold", "1e999", "must have at most 12 digits before the decimal point"),
+        ("dk", "threshold", "0.0000001", "must have at most 6 decimals"),
+        ("be", "weight", "123456", "must have at most 5 digits before the decimal point"),
+        ("be", "weight", "0.12345", "must have at most 4 decimals"),
+        ("mss", "status.3.lower_bound", "1e12", "must have at most 12 digits before the decimal point"),
+        ("dk", "consecutive_years", "1e12", "must be between -2147483647 and 2147483647"),
     ],
 )
 def test_a_bad_value_says_what_is_expected(rules, key, raw, message):
@@ -221,6 +232,17 @@ def test_a_bad_value_says_what_is_expected(rules, key, raw, message):
     # and the whole definition is refused with it
     with pytest.raises(s.ScenarioError, match=escaped(message)):
         s.parse_definition("x", rules, None, [f"{key}={raw}"])
+
+
+def test_every_decimal_parameter_has_a_declared_decimal_type_in_its_seed():
+    """The range a scenario value is checked against is the seed's declared type: a decimal
+    parameter whose seed declares none would be refused, so every one must declare it."""
+    decimals = [c for c in s.catalogue() if c.kind == "decimal"]
+    assert decimals
+    for column in decimals:
+        declared = s.seed_column_types().get((column.seed_table, column.column_name), "")
+        where = (column.seed_table, column.column_name, declared)
+        assert re.fullmatch(r"decimal\(\d+,\d+\)", declared), where
 
 
 # --- MSS cut-offs and rule versions -------------------------------------------------------------------
