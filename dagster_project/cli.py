@@ -44,6 +44,7 @@ import argparse
 import contextlib
 import csv
 import json
+import logging
 import os
 import re
 import sys
@@ -751,7 +752,23 @@ def run_job(
                 raise Failed(
                     f"the {name} job could not run: {_first_line(exc)}; nothing was published"
                 ) from None
-            return _read_events(result.all_events)
+            job_result = _read_events(result.all_events)
+            if job_result.success:  # a failure's lines say why it failed; these would only repeat it
+                logged = _logged_warnings(instance.all_logs(result.run_id))
+                job_result.lines += [line for line in logged if line not in job_result.lines]
+            return job_result
+
+
+def _logged_warnings(entries: Sequence[Any]) -> list[str]:
+    """What the run's steps and resources logged as warnings (``context.log.warning``: a source
+    file's warning, a user scenario that no longer validates, ...), once each, in order."""
+    lines: list[str] = []
+    for entry in entries:
+        if entry.is_dagster_event or entry.level < logging.WARNING or not entry.user_message:
+            continue
+        if entry.user_message not in lines:
+            lines.append(entry.user_message)
+    return lines
 
 
 def _publication_lines(path: Path, publication: dict[str, str]) -> list[str]:

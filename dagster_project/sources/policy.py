@@ -992,6 +992,12 @@ def read(
         name = stray.relative_to(sources_dir).as_posix()
         by_file.setdefault(name, _Problems(name)).add("fact files end in .yaml; rename it (it was not read)")
     _check_references(facts, by_file)
+    if documents == {} and facts:  # a wrong folder: one line, not one per fact
+        cited = sorted({fact.values["source_document"] for fact in facts})
+        raise SourceValidationError([
+            f"{documents_directory}: documents directory holds no document (*.txt); the policy facts "
+            f"cite {len(cited)}: {', '.join(cited)} (set {DOCUMENTS_ENV} to the folder that holds them)"
+        ])
     if documents is not None:
         verify_quotes(facts, documents, by_file)
     problems = [line for file_problems in by_file.values() for line in file_problems.all()]

@@ -168,7 +168,9 @@ def test_a_list_year_missing_from_the_middle_of_the_history_blocks_publication(g
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    remedy = "add its statistics to dk/area_statistics.csv or its list to dk/published_lists.csv"
+    remedy = (
+        "add its statistics to a dk/area_statistics*.csv file or its list to a dk/published_lists*.csv file"
+    )
     assert lines[0] == (
         f"list year {MISSING_YEAR} is missing between the first (2010) and the last (2024) list year of "
         f"the history; {remedy}"

@@ -210,6 +210,26 @@ def _events(*assets):
     return result.all_events
 
 
+def test_the_warnings_a_run_logged_are_read_once_each_in_order():
+    """What a step logs as a warning (a source's "quotes loaded unverified", a user scenario that no
+    longer validates) reaches the CLI, which prints it after a published run."""
+    import dagster as dg
+
+    @dg.asset
+    def raw_policy(context: dg.AssetExecutionContext) -> None:
+        context.log.info("loading")
+        context.log.warning("the source documents are not available: quotes loaded unverified")
+        context.log.warning("user scenario strict no longer validates: ...")
+        context.log.warning("the source documents are not available: quotes loaded unverified")
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([raw_policy], instance=instance)
+    assert cli._logged_warnings(instance.all_logs(result.run_id)) == [
+        "the source documents are not available: quotes loaded unverified",
+        "user scenario strict no longer validates: ...",
+    ]
+
+
 def test_a_published_run_gives_the_publication_metadata():
     import dagster as dg
 

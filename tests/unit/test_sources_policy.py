@@ -227,6 +227,18 @@ def test_without_the_documents_the_quotes_load_unverified(tmp_path):
     assert load.documents is None and load.facts[0].is_quote_verified is None
 
 
+def test_a_documents_folder_without_any_document_is_one_line_naming_the_cited_ones(tmp_path):
+    sources = sources_with(tmp_path, facts__yaml="facts:\n" + PROGRAMME + BUDGET)
+    empty = tmp_path / "no_documents"
+    empty.mkdir()
+    with pytest.raises(SourceValidationError) as caught:
+        ps.read(sources, empty)
+    assert caught.value.problems == [
+        f"{empty}: documents directory holds no document (*.txt); the policy facts cite 1: {DOCUMENT} "
+        f"(set {ps.DOCUMENTS_ENV} to the folder that holds them)"
+    ]
+
+
 def test_every_problem_names_file_line_entry_and_field(tmp_path, documents):
     bad_budget = (
         BUDGET.replace("amount: 190_000_000", "amount: veel")

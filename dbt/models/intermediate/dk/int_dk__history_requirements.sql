@@ -29,8 +29,8 @@ interior_gaps as (
         null::varchar as needed_for_list_kind,
         'list year ' || candidate_years.list_year || ' is missing between the first ('
         || candidate_years.first_year || ') and the last (' || candidate_years.last_year
-        || ') list year of the history; add its statistics to dk/area_statistics.csv or its list to '
-        || 'dk/published_lists.csv' as problem
+        || ') list year of the history; add its statistics to a dk/area_statistics*.csv file or its list to '
+        || 'a dk/published_lists*.csv file' as problem
     from candidate_years
     anti join list_years on candidate_years.list_year = list_years.list_year
 ),
@@ -60,8 +60,8 @@ missing_needed as (
         needed.needed_for_list_kind,
         'list year ' || needed.needed_list_year || ' is missing: the ' || needed.needed_for_list_kind
         || ' list of ' || needed.needed_for_list_year || ' needs the lists of the last '
-        || needed.consecutive_years || ' years; add its statistics to dk/area_statistics.csv or its list to '
-        || 'dk/published_lists.csv' as problem
+        || needed.consecutive_years || ' years; add its statistics to a dk/area_statistics*.csv file or its list to '
+        || 'a dk/published_lists*.csv file' as problem
     from needed
     anti join list_years on needed.needed_list_year = list_years.list_year
 )
