@@ -346,6 +346,11 @@ def cmd_lists(args: argparse.Namespace) -> int:
             f"ORDER BY {LIST_KIND_ORDER_SQL}, area_id",
             params,
         )
+        undecided = con.execute(
+            f"SELECT list_kind, count(*) FROM marts.dk_list_history_unknown WHERE {where} "
+            f"GROUP BY list_kind ORDER BY {LIST_KIND_ORDER_SQL}",
+            params,
+        ).fetchall()
     if args.format == "json":
         records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         _out(json.dumps(records, ensure_ascii=False, indent=2))
@@ -361,6 +366,15 @@ def cmd_lists(args: argparse.Namespace) -> int:
         _out(
             table(columns, rows, wide=args.wide),
             f"{areas} area(s) on {what} of list year {args.year} ({len(rows)} list membership(s))",
+            *(
+                _wrap(
+                    f"{count} more area(s) undecided for the {undecided_kind} list: history_unknown, not "
+                    "'not listed' (marts.dk_list_history_unknown; "
+                    f"wijkmonitor explain AREA --year {args.year})",
+                    args.wide,
+                )
+                for undecided_kind, count in undecided
+            ),
         )
     return 0
 
@@ -831,10 +845,21 @@ def check_sources(year: int | None) -> None:
         raise UserError(f"{missing_statistics_message(year, directory, statistics)}; nothing was published")
 
 
+# the areas per list year and list kind, and the hard-list decisions the history cannot make
+# (history_unknown_count: not on the list, not 'not listed' either), one cell per group
 COUNTS_BY_YEAR_SQL = """
-    PIVOT (SELECT list_year, rule_version, decided_by, list_kind, area_count FROM marts.dk_list_counts)
-    ON list_kind IN ({kinds}) USING sum(area_count)::INTEGER
-    GROUP BY list_year, rule_version, decided_by ORDER BY list_year
+    WITH counts AS (
+        PIVOT (SELECT list_year, rule_version, decided_by, list_kind, area_count FROM marts.dk_list_counts)
+        ON list_kind IN ({kinds}) USING sum(area_count)::INTEGER
+        GROUP BY list_year, rule_version, decided_by
+    ),
+    undecided AS (
+        SELECT list_year, rule_version, decided_by,
+            nullif(sum(history_unknown_count), 0)::INTEGER AS history_unknown
+        FROM marts.dk_list_counts GROUP BY ALL
+    )
+    SELECT counts.*, undecided.history_unknown
+    FROM counts JOIN undecided USING (list_year, rule_version, decided_by) ORDER BY list_year
 """
 
 
@@ -851,8 +876,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if args.year is None:
             kinds = list(LIST_KINDS)
             columns, rows = _query(con, COUNTS_BY_YEAR_SQL.format(kinds=", ".join(f"'{k}'" for k in kinds)))
+            optional = {*kinds, "history_unknown"}  # shown where a year has one
             present = [
-                i for i, c in enumerate(columns) if c not in kinds or any(r[i] is not None for r in rows)
+                i for i, c in enumerate(columns) if c not in optional or any(r[i] is not None for r in rows)
             ]
             lines += [
                 "",

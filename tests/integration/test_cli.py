@@ -112,8 +112,18 @@ def test_the_refresh_summary_is_read_from_the_marts(bundled_warehouse, monkeypat
     by_year: dict[int, dict[str, int]] = {}
     for year, kind, count in counts:
         by_year.setdefault(year, {})[kind] = count
-    for year, by_kind in by_year.items():  # every year's line holds its counts, in list-kind order
-        assert printed[year].split()[3:] == [str(by_kind[k]) for k in LIST_KINDS if k in by_kind], year
+    undecided = dict(query(
+        bundled_warehouse,
+        "SELECT list_year, sum(history_unknown_count) FROM marts.dk_list_counts GROUP BY ALL "
+        "HAVING sum(history_unknown_count) > 0",
+    ))
+    assert undecided == {2018: 10}  # the Table 1 areas without statistics before 2018
+    for year, by_kind in by_year.items():  # every year's line holds its counts, in list-kind order,
+        # then its hard-list decisions the history cannot make (history_unknown), if any
+        expected = [str(by_kind[k]) for k in LIST_KINDS if k in by_kind] + (
+            [str(undecided[year])] if year in undecided else []
+        )
+        assert printed[year].split()[3:] == expected, year
     summary_start = lines.index("also published (marts.warehouse_summary):")
     summary = query(bundled_warehouse, "SELECT topic, summary FROM marts.warehouse_summary")
     assert {t for t, _ in summary} == {
@@ -204,6 +214,19 @@ def test_lists_table_fits_120_columns_and_counts_distinct_areas(bundled_warehous
     wide = wijkmonitor(bundled_warehouse, "lists", "--year", "2022", "--wide")
     assert len(wide.stdout.splitlines()) == len(rows) + 3  # header, rule, rows, count: nothing wraps
     assert widest(wide.stdout) > 120
+
+
+def test_lists_name_the_hard_list_decisions_the_history_cannot_make(bundled_warehouse):
+    result = wijkmonitor(bundled_warehouse, "lists", "--year", "2018", "--kind", "hard_ghetto")
+    assert result.returncode == 0, result.stderr
+    assert widest(result.stdout) <= 120
+    tail = " ".join(" ".join(result.stdout.splitlines()[-2:]).split())
+    assert tail == (
+        "10 more area(s) undecided for the hard_ghetto list: history_unknown, not 'not listed' "
+        "(marts.dk_list_history_unknown; wijkmonitor explain AREA --year 2018)"
+    )
+    other = wijkmonitor(bundled_warehouse, "lists", "--year", "2019", "--kind", "hard_ghetto")
+    assert "undecided" not in other.stdout
 
 
 def test_lists_csv_leaves_criteria_met_count_empty_where_no_criteria_are_counted(bundled_warehouse):
