@@ -1186,10 +1186,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_import_senate(args: argparse.Namespace) -> int:
     from dagster_project.sources import SourceValidationError
-    from dagster_project.sources.berlin import import_senate
+    from dagster_project.sources.berlin import edition_problem, import_senate
 
     if not args.file.is_file():
         raise UserError(f"{args.file}: no such file")
+    if (problem := edition_problem(args.edition)) is not None:
+        raise UserError(problem)
     try:
         target = import_senate(args.file, args.edition, args.out)
     except SourceValidationError as exc:

@@ -512,6 +512,11 @@ def apply_request(
     ScenarioError naming what is wrong. One check for both doors: ``wijkmonitor scenario`` before
     Dagster loads, and the ``scenarios`` asset again under the refresh lock."""
     if name in {d.scenario for d in standard_definitions()}:
+        if remove:
+            raise ScenarioError(
+                f"{name!r} is a standard scenario (rules.standard_scenarios): every refresh evaluates it, "
+                "it cannot be removed (only a user scenario can; a standard one is a row of that seed)"
+            )
         raise ScenarioError(
             f"{name!r} is a standard scenario (rules.standard_scenarios); choose another name"
         )

@@ -353,6 +353,20 @@ def read_senate_table(path: Path, edition: int) -> SenateTable:
     return SenateTable("index" if index_cols else "context", out)
 
 
+def edition_problem(edition: int) -> str | None:
+    """Why ``--edition`` cannot be written into a contract file (its ``edition`` column's range,
+    which the refresh would refuse), or None."""
+    column = _edition()
+    if column.minimum is not None and column.maximum is not None and not (
+        column.minimum <= edition <= column.maximum
+    ):
+        return (
+            f"--edition {edition}: an MSS edition is a year from {int(column.minimum)} to "
+            f"{int(column.maximum)} (column edition of {INDEX_FILE_NAME} / {CONTEXT_FILE_NAME})"
+        )
+    return None
+
+
 def import_senate(path: Path, edition: int, out_dir: Path) -> Path:
     """Convert a Senate table into the contract file in ``out_dir``; return the file written.
 

@@ -554,3 +554,14 @@ def test_import_senate(tmp_path):
     assert result.stderr.splitlines()[0] == "bad.csv, line 1: no planning-area id column (PLR-ID)"
     assert result.stderr.splitlines()[-1].startswith("wijkmonitor: error: 2 problem(s) in ")
     assert not (tmp_path / "mss_index_indicators.csv").exists()
+    # an edition the refresh would refuse (its column's range) is refused here, before anything is read
+    result = wijkmonitor(
+        tmp_path / "w.duckdb", "import-senate", str(bad), "--edition", "21", "--out", str(tmp_path)
+    )
+    assert_one_error_line(
+        result,
+        2,
+        "--edition 21: an MSS edition is a year from 2000 to 2100 "
+        "(column edition of mss_index_indicators.csv / mss_context_indicators.csv)",
+    )
+    assert not (tmp_path / "mss_index_indicators.csv").exists()

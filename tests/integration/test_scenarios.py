@@ -482,6 +482,7 @@ def untouched_warehouse(bundled_warehouse, tmp_path_factory) -> Path:
         ),
         (("dk_rules_on_berlin", "--rules", "dk"), "'dk_rules_on_berlin' is a standard scenario"),
         (("gone", "--remove"), "no user scenario 'gone'"),
+        (("dk_rules_on_berlin", "--remove"), "every refresh evaluates it, it cannot be removed"),
     ],
 )
 def test_a_bad_request_is_one_error_line_and_publishes_nothing(untouched_warehouse, args, message):
