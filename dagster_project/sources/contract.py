@@ -59,6 +59,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     ranges: tuple[Range, ...] = ()  # ranges that depend on another column's value (Range)
+    at_most: str = ""  # another numeric column of the row the value may not exceed (a part of a whole)
     allowed: tuple[str, ...] = ()  # the value must be one of these
     pattern: str = ""  # the (normalised) value must match this anchored regex
     pattern_hint: str = ""  # "'x' is not <hint>"

@@ -304,9 +304,16 @@ def _integral(value: str, double: bool = False) -> str:
     return f"({value} = {whole}({value}) AND {value} BETWEEN {low} AND {high})"
 
 
-def _value_rules(column: Column, value: str, other: Callable[[str], str] = _q) -> list[tuple[str, str]]:
+def _value_rules(
+    table: Table,
+    column: Column,
+    value: str,
+    other: Callable[[str], str] = _q,
+    other_typed: Callable[[str], str] = _q,
+) -> list[tuple[str, str]]:
     """(condition, message SQL) of the rules on a column's stored value (``value``: its SQL;
-    ``other(name)``: the SQL of another column's text value, for the ranges that depend on it)."""
+    ``other(name)``: the SQL of another column's text value, for the ranges that depend on it;
+    ``other_typed(name)``: its typed value, for ``at_most``)."""
     rules = []
     if column.pattern:
         rules.append(
@@ -328,6 +335,12 @@ def _value_rules(column: Column, value: str, other: Callable[[str], str] = _q) -
         if bound.maximum is not None:
             message = f"{{v}} || ' is above the maximum {bound.maximum:g}{kind}'"
             rules.append((f"{when} AND {value} > {bound.maximum}", message))
+    if column.at_most:  # against a whole that breaks none of its own rules (those are reported)
+        whole = other_typed(column.at_most)
+        own = _value_rules(table, table.column(column.at_most), whole, other, other_typed)
+        valid = "".join(f" AND NOT coalesce({condition}, false)" for condition, _ in own)
+        message = f"{{v}} || ' is above {column.at_most} (' || {whole} || ') of the same row'"
+        rules.append((f"{value} > {whole}{valid}", message))
     if column.allowed:
         values = ", ".join(_sql_string(a) for a in column.allowed)
         rules.append(
@@ -347,7 +360,7 @@ def _stored_rules(table: Table) -> str:
         value = _q(column.name)
         if column.not_null and not column.suppressible:
             conditions.append(f"{value} IS NULL")
-        conditions += [condition for condition, _ in _value_rules(column, value)]
+        conditions += [condition for condition, _ in _value_rules(table, column, value)]
     return " OR ".join(f"coalesce({c}, false)" for c in conditions) or "false"
 
 
@@ -651,7 +664,9 @@ def _checks(table: Table) -> list[_Check]:
                 _Check(column, f"{v} IS NOT NULL AND {x} IS NULL", f"'''' || {t} || ''' is not {noun}'")
             )
         typed = x if column.type in ("int", "decimal") else v
-        for condition, message in _value_rules(column, typed, lambda name: _q(f"v_{name}")):
+        for condition, message in _value_rules(
+            table, column, typed, lambda name: _q(f"v_{name}"), lambda name: _q(f"x_{name}")
+        ):
             checks.append(_Check(column, condition, message.format(t=t, v=v)))
     return checks
 

@@ -62,9 +62,9 @@ AREA_STATISTICS = Table(
         Column(
             "income_pct_of_region", "decimal", minimum=0, description="mean gross income, % of the region"
         ),
-        Column("residents_18_64", "int", required=False, minimum=0),
-        Column("residents_18_plus", "int", required=False, minimum=0),
-        Column("residents_30_59", "int", required=False, minimum=0),
+        Column("residents_18_64", "int", required=False, minimum=0, at_most="residents"),
+        Column("residents_18_plus", "int", required=False, minimum=0, at_most="residents"),
+        Column("residents_30_59", "int", required=False, minimum=0, at_most="residents"),
         Column("regional_mean_income_dkk", "decimal", required=False, minimum=0),
     ),
     plausibility=(

@@ -34,6 +34,8 @@ def type_cell(table: Table, column: Column) -> str:
                 else f"≥ {_number(low)}" if low is not None else f"≤ {_number(high)}"
             )
             text += f"; {span} if {bound.column} {bound.value}"
+        if column.at_most:
+            text += f", ≤ {column.at_most}"
     elif column.allowed:
         text = "one of " + ", ".join(column.allowed)
     elif column.pattern:

@@ -59,6 +59,17 @@ def expectations(table: Table) -> list[dict[str, Any]]:
                     **limits,
                 )
             )
+        if column.at_most:
+            items.append(
+                _expectation(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    f"{column.name} is a part of {column.at_most}: never more.",
+                    column_A=column.at_most,
+                    column_B=column.name,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                )
+            )
         if column.allowed and column.type == "text":
             items.append(
                 _expectation(

@@ -152,6 +152,23 @@ def test_negative_residents(tmp_path: Path) -> None:
     ]
 
 
+def test_a_part_of_the_residents_above_the_residents(tmp_path: Path, monkeypatch) -> None:
+    """A margin's denominator (residents 18+, ...) is part of the residents: never more."""
+    rows = [GOOD_ROWS[0].replace(",700,900,500,", ",700,9999,500,"), GOOD_ROWS[1], GOOD_ROWS[2]]
+    assert problems_for(write_sources(tmp_path, rows)) == [
+        "dk/area_statistics.csv, line 2, column residents_18_plus: "
+        "9999 is above residents (1200) of the same row"
+    ]
+    # the same, where the localised path of a big file finds it
+    big = _big_rows(25_000)
+    big[20_999] = big[20_999].removesuffix(",,,,") + ",5000,,,"
+    localised, exact = _localised_and_exact(write_sources(tmp_path / "big", big), monkeypatch)
+    assert exact == localised == [
+        "dk/area_statistics.csv, line 21001, column residents_18_64: "
+        "5000 is above residents (1499) of the same row"
+    ]
+
+
 def test_list_year_range_is_the_contract_s(tmp_path: Path) -> None:
     rows = [GOOD_ROWS[0].replace("2019,", "1989,", 1), GOOD_ROWS[1].replace("2019,", "1990,", 1)]
     assert problems_for(write_sources(tmp_path, rows)) == [
