@@ -403,10 +403,8 @@ def check_mss_cutoffs(family: str, overrides: list[Override]) -> None:
                     row[override.column_name] = override.value or ""
     complement = {"<": ">=", "<=": ">"}
     for kind in sorted({r["index_kind"] for r in rows}):
-        classes = sorted(
-            (r for r in rows if r["index_kind"] == kind),
-            key=lambda r: (r["lower_bound"] != "", Decimal(r["lower_bound"] or 0)),
-        )
+        # in the seed's order, the order of the index (a bound moved past another stays in its place)
+        classes = [r for r in rows if r["index_kind"] == kind]
         if classes[0]["lower_bound"] or classes[-1]["upper_bound"]:
             raise ScenarioError(
                 f"the {kind} cut-offs must start with an open lower end and end with an open upper end "
@@ -423,6 +421,14 @@ def check_mss_cutoffs(family: str, overrides: list[Override]) -> None:
                     f"{after['class_label']} starts at {after['lower_comparison']} {after['lower_bound']} "
                     f"(change both bounds, e.g. {kind}.{normal(before['class_label'])}.upper_bound and "
                     f"{kind}.{normal(after['class_label'])}.lower_bound)"
+                )
+        for row in classes:
+            low, high = row["lower_bound"], row["upper_bound"]
+            closed = (row["lower_comparison"], row["upper_comparison"]) == (">=", "<=")
+            if low and high and (Decimal(low), not closed) > (Decimal(high), False):
+                raise ScenarioError(
+                    f"the {kind} class {row['class_label']} would hold no value: it starts at "
+                    f"{row['lower_comparison']} {low} and ends at {row['upper_comparison']} {high}"
                 )
 
 

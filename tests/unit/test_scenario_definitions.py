@@ -265,6 +265,18 @@ def test_mss_cut_offs_must_still_split_the_index_without_gap():
     # the lowest and the highest class stay open-ended
     with pytest.raises(s.ScenarioError, match="open lower end"):
         definition("status.hoch.lower_bound=-3", rules="mss")
+    # a bound moved past the class's other bound: the classes keep the seed's order, so the message
+    # names the gap it opens (not an open end, as when the classes were sorted by their lower bound)
+    gap = "without gap or overlap: mittel ends at <= 1, niedrig starts at > 2"
+    with pytest.raises(s.ScenarioError, match=gap):
+        definition("status.3.lower_bound=2", rules="mss")
+    # and a class that can hold no value, its neighbours moved along
+    empty = "class niedrig would hold no value: it starts at > 2 and ends at <= 1.5"
+    with pytest.raises(s.ScenarioError, match=empty):
+        definition(
+            "status.niedrig.lower_bound=2", "status.mittel.upper_bound=2", "status.niedrig.upper_bound=1.5",
+            rules="mss",
+        )
 
 
 def test_a_rule_version_pins_one_danish_version_and_an_unknown_one_gets_a_did_you_mean():
