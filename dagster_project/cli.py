@@ -183,12 +183,16 @@ def _is_year(name: str) -> bool:
 
 def _fitted_widths(cells: list[list[str]], width: int) -> list[int]:
     """Column widths that fit ``width`` characters: the widest columns give way first, down to their
-    longest word, then (if that is not enough) down to 6 characters."""
+    longest word (of a value or of the name), then (if that is not enough) down to 6 characters."""
     count = len(cells[0])
     natural = [
         max(len(line) for row in cells for line in (row[i].splitlines() or [""])) for i in range(count)
     ]
-    words = [max([len(w) for row in cells[1:] for w in row[i].split()] or [1]) for i in range(count)]
+    # the longest word of a column's values, and of its name's parts (a name breaks after "_" only)
+    words = [
+        max([len(w) for row in cells[1:] for w in row[i].split()] + [len(p) for p in cells[0][i].split("_")])
+        for i in range(count)
+    ]
     widths = list(natural)
     budget = width - 2 * (count - 1)
     for floor in (

@@ -189,6 +189,16 @@ def test_a_table_fits_120_columns_and_wraps_long_cells_unless_wide():
     assert len(wide.splitlines()) == 4 and max(len(line) for line in wide.splitlines()) > 120
 
 
+def test_a_column_name_breaks_after_an_underscore_never_inside_a_word():
+    header = ["municipality", *(f"count_{i}" for i in range(12))]  # 108 characters of names
+    rows = [["Kbh", *range(12)]]
+    text = cli.table(header, rows)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    names = text.split("---")[0].split()  # the header lines
+    assert "municipality" in names  # before: 'municip' over 'ality'
+    assert {"count_", "10"} <= set(names)  # the other names gave way, after their underscore
+
+
 def test_numbers_are_right_aligned_and_decimals_printed_as_received():
     from decimal import Decimal
 
