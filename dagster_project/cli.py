@@ -1170,6 +1170,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dagster_project.lib import report
 
     out = args.out if args.out is not None else report.report_dir(warehouse_path())
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder: the report is a folder of files")
     with _published() as con:
         _require_year_with_lists(con, args.year)
         try:

@@ -272,6 +272,18 @@ def test_an_unknown_year_is_one_line_and_exit_2(bundled_warehouse, tmp_path):
         f"wijkmonitor: error: no lists for list year 1999 in {warehouse} (list years: 2010–2024)"
     ]
     assert not (tmp_path / "out").exists()
+    # --out naming a file: one line, the file left alone
+    (tmp_path / "file").write_text("mine")
+    result = run_wijkmonitor(
+        "report", "--year", "2020", "--out", str(tmp_path / "file"), sources=SOURCES, warehouse=warehouse,
+        timeout=60,
+    )
+    assert result.returncode == 2, completed_output(result)
+    assert result.stderr.strip().splitlines() == [
+        f"wijkmonitor: error: --out {tmp_path / 'file'} is a file, not a folder: "
+        "the report is a folder of files"
+    ]
+    assert (tmp_path / "file").read_text() == "mine"
 
 
 # --- every figure is a mart's ------------------------------------------------------------------------
