@@ -82,6 +82,21 @@ def _describe(path: Path) -> tuple[int, dict[str, int]]:
     return tables, rows
 
 
+def _mark(path: Path, origin: str) -> None:
+    """Mark a database file as a sandbox (``meta.sandbox``): dbt's guard (dbt/macros/
+    published_guard.sql) refuses a database that holds ``meta.publications`` without this mark, so
+    dbt can build in a copy of the published warehouse but never in the published file itself,
+    whatever path names it."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        con.execute(
+            "CREATE OR REPLACE TABLE meta.sandbox AS SELECT ?::VARCHAR AS origin, "
+            "(now() AT TIME ZONE 'UTC')::TIMESTAMP AS made_at",
+            [origin],
+        )
+        con.execute("CHECKPOINT")
+
+
 def _install(partial: Path, sandbox_path: Path) -> None:
     """Move a complete, checked database file over the sandbox path (and drop the old one's WAL)."""
     wal_path(sandbox_path).unlink(missing_ok=True)  # would be replayed onto the new file
@@ -95,6 +110,7 @@ def _build(sandbox_path: Path, write: Callable[[Path], None], origin: str) -> Sa
     remove_database_file(partial)
     try:
         write(partial)
+        _mark(partial, origin)
         tables, rows = _describe(partial)  # a whole database, or an error here
         if wal_path(partial).exists():
             raise SandboxError(f"{wal_path(partial)} is left after the copy; the sandbox was not replaced")

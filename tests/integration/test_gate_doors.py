@@ -88,6 +88,19 @@ def test_partitions_outside_the_statistics_and_dbt_by_hand_leave_the_published_f
     assert _sha256(warehouse) == before
     assert _sha256(sandbox) != copied
 
+    # whatever names the published file - a symlink named like it elsewhere, which dbt/profiles.yml's
+    # comparison of paths lets through - dbt's on-run-start guard refuses it before any model runs
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "wijkmonitor.duckdb"
+    link.symlink_to(warehouse)
+    refused = _run(dbt, {**env, "WIJKMONITOR_SANDBOX": str(link)}, cwd=REPO_ROOT / "dbt")
+    assert refused.returncode != 0
+    assert (
+        f"dbt never writes the published warehouse: {link} holds meta.publications and is no sandbox"
+    ) in refused.stdout
+    assert _sha256(warehouse) == before
+    assert not Path(f"{warehouse}.wal").exists()
+
 
 def test_a_run_without_a_partition_publishes_every_year_through_the_gate(strict_scenario, scenario_refresh):
     executed, warehouse, env = scenario_refresh.result, scenario_refresh.warehouse, scenario_refresh.env

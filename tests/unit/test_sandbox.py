@@ -197,6 +197,10 @@ def test_make_sandbox_copies_the_published_warehouse_while_a_reader_is_connected
         assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchone()[0] == (
             "documented"
         )
+        # the mark dbt's guard (dbt/macros/published_guard.sql) lets build in
+        assert con.execute("SELECT origin FROM meta.sandbox").fetchall() == [
+            (f"published warehouse {published}",)
+        ]
     assert published.read_bytes() == before  # untouched
     # dbt (or anyone) may write the sandbox: the published file does not change
     with duckdb.connect(str(sandbox.path)) as con:
@@ -246,7 +250,7 @@ def test_load_sandbox_loads_the_raw_tables_from_the_sources(danish_sources, tmp_
         files = {r[0] for r in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
         schemas = {r[0] for r in con.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
     assert files == {p.relative_to(danish_sources).as_posix() for p in (danish_sources / "dk").glob("*.csv")}
-    assert "raw" in schemas
+    assert "raw" in schemas and "meta" in schemas  # meta.sandbox: the mark of a sandbox
 
 
 def test_load_sandbox_with_a_bad_source_file_keeps_the_previous_sandbox(danish_sources, tmp_path):
