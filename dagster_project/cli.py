@@ -181,6 +181,9 @@ def _is_year(name: str) -> bool:
     return name.endswith("year") or name in ("period", "edition")
 
 
+_NAME_PARTS = re.compile(r"[^_]+_*|_+")  # a column name's parts: a word and the underscores after it
+
+
 def _fitted_widths(cells: list[list[str]], width: int) -> list[int]:
     """Column widths that fit ``width`` characters: the widest columns give way first, down to their
     longest word (of a value or of the name), then (if that is not enough) down to 6 characters."""
@@ -189,9 +192,10 @@ def _fitted_widths(cells: list[list[str]], width: int) -> list[int]:
         max(len(line) for row in cells for line in (row[i].splitlines() or [""])) for i in range(count)
     ]
     # the longest word of a column's values, and of its name's parts (a name breaks after "_" only)
+    values = [max([len(w) for row in cells[1:] for w in row[i].split()] or [1]) for i in range(count)]
     words = [
-        max([len(w) for row in cells[1:] for w in row[i].split()] + [len(p) for p in cells[0][i].split("_")])
-        for i in range(count)
+        max(value, *(len(part) for part in _NAME_PARTS.findall(name)))
+        for value, name in zip(values, cells[0], strict=True)
     ]
     widths = list(natural)
     budget = width - 2 * (count - 1)
@@ -210,7 +214,7 @@ def _fitted_widths(cells: list[list[str]], width: int) -> list[int]:
 def _wrap_name(name: str, width: int) -> str:
     """A column name over several lines, broken after its underscores where it can be."""
     lines = [""]
-    for part in re.findall(r"[^_]+_*|_+", name):
+    for part in _NAME_PARTS.findall(name):
         if lines[-1] and len(lines[-1]) + len(part) > width:
             lines.append("")
         lines[-1] += part
@@ -545,7 +549,9 @@ def cmd_publications(args: argparse.Namespace) -> int:
         ]
         _out(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return 0
-    header = ["publication_id", "published_at", "current", "list_year", "source_files", "path"]
+    # no path column (the JSON has each path; the footer says where the kept files are): the ids
+    # fit whole in 120 columns, for a user to copy into `rollback`
+    header = ["publication_id", "published_at", "current", "list_year", "source_files"]
     rows = [
         [
             p.publication_id,
@@ -553,15 +559,18 @@ def cmd_publications(args: argparse.Namespace) -> int:
             "yes" if p.is_current else "",
             p.requested_list_year,
             len(p.source_files),
-            str(p.path),
         ]
         for p in found
     ]
-    kept = sum(1 for p in found if not p.is_current)
+    kept = [p for p in found if not p.is_current]
+    where = sorted({str(p.path.parent) for p in kept}) or [str(publications_dir(path))]
     _out(
         table(header, rows, wide=args.wide),
-        f"{kept} previous publication(s) kept in {publications_dir(path)}; "
-        f"`{PROG} rollback [PUBLICATION_ID]` publishes one again",
+        _wrap(
+            f"{len(kept)} previous publication(s) kept in {', '.join(where)} (as PUBLICATION_ID.duckdb); "
+            f"`{PROG} rollback [PUBLICATION_ID]` publishes one again",
+            args.wide,
+        ),
     )
     return 0
 

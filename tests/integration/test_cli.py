@@ -477,6 +477,11 @@ def test_a_scenario_run_publishes_and_prints_what_it_published(strict_scenario, 
     publications = wijkmonitor(published_copy, "publications")
     assert publications.returncode == 0, publications.stderr
     assert "1 previous publication(s) kept in" in publications.stdout
+    assert widest(publications.stdout) <= 120
+    ids = [r[0] for r in query(published_copy, "SELECT publication_id FROM meta.publications")]
+    assert len(ids) == 2
+    for publication_id in ids:  # each id whole on one line, to copy into `rollback`
+        assert any(line.startswith(publication_id) for line in publications.stdout.splitlines())
     back = wijkmonitor(published_copy, "rollback")
     assert back.returncode == 0, back.stderr
     assert back.stdout.startswith(f"published {published_copy} = publication ")
