@@ -971,6 +971,15 @@ A criterion the target data does not measure is not evaluable: the rules then de
 """
 
 
+def _danish_versions() -> str:
+    from dagster_project.lib.scenario_definitions import danish_versions_hint
+
+    try:
+        return danish_versions_hint()
+    except Exception:  # a missing or broken seed: the help still prints
+        return "dk:VERSION"
+
+
 def _scenario_epilog() -> str:
     from dagster_project.lib.scenario_definitions import parameter_help
 
@@ -1306,7 +1315,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scenario.add_argument("name", nargs="?", help="the scenario's name (lower case, digits, - and _)")
     scenario.add_argument(
-        "--rules", help="dk (the version in force each year), dk:V2010 .. dk:V2021, mss or be"
+        "--rules", help=f"dk (the version in force each year), {_danish_versions()}, mss or be"
     )
     scenario.add_argument(
         "--param", action="append", metavar="KEY=VALUE", help="a rule parameter (repeatable), see below"

@@ -330,12 +330,18 @@ def _check_fits(column: ParameterColumn, number: Decimal, raw: str, key: str) ->
         )
 
 
+def danish_versions_hint() -> str:
+    """``dk:<first> ... dk:<last>``: the Danish rule versions of rules.dk_rule_versions."""
+    versions = [r["rule_version"] for r in seed_rows("dk_rule_versions")]
+    return f"dk:{versions[0]} ... dk:{versions[-1]}"
+
+
 def parse_rules(rules: str | None) -> tuple[str, str | None]:
     family, _, version = (rules or "").partition(":")
     if family not in HOME_DATA:
         raise ScenarioError(
             f"unknown rules {rules!r}{did_you_mean(family, list(HOME_DATA))}; expected one of "
-            f"{', '.join(HOME_DATA)} (dk:V2010 ... dk:V2021 for one Danish rule version in every year)"
+            f"{', '.join(HOME_DATA)} ({danish_versions_hint()} for one Danish rule version in every year)"
         )
     if version and family != "dk":
         raise ScenarioError(f"--rules {rules}: only the Danish rules have versions (dk:V2013, ...)")
