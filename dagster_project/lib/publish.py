@@ -778,7 +778,10 @@ def retain(warehouse_path: Path, publication_id: str) -> Path:
 
 
 def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
-    """Remove retained publications beyond the newest ``keep`` (and leftovers of interrupted copies)."""
+    """Remove retained publications beyond the newest ``keep`` previous ones (and leftovers of
+    interrupted copies). The retained file of the publication that is published now (after a
+    rollback: the file it was published again from) is not a previous one: it is neither counted
+    nor removed, so a rollback keeps ``keep`` publications to go back to."""
     directory = publications_dir(warehouse_path)
     if not directory.is_dir():
         return []
@@ -786,7 +789,10 @@ def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
     for leftover in directory.glob(".*.partial"):
         leftover.unlink(missing_ok=True)
         removed.append(leftover)
-    retained = sorted(directory.glob("*.duckdb"), key=lambda p: p.name, reverse=True)
+    current = describe_publication(warehouse_path).publication_id if Path(warehouse_path).is_file() else None
+    retained = sorted(
+        (p for p in directory.glob("*.duckdb") if p.stem != current), key=lambda p: p.name, reverse=True
+    )
     for path in retained[keep:]:
         remove_database_file(path)
         removed.append(path)

@@ -272,6 +272,21 @@ def test_only_the_newest_n_previous_publications_are_kept(tmp_path, monkeypatch)
     ]
 
 
+def test_a_rollback_still_keeps_n_publications_to_go_back_to(tmp_path):
+    """The retained file a rollback publishes again is the current publication, not a previous one:
+    it does not count against WIJKMONITOR_KEEP_PUBLICATIONS (before, it did and the oldest kept one
+    was removed: 2 previous were left of 3)."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    for number in range(1, 5):
+        _build(tmp_path / "build.duckdb", f"label-{number}")
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{number}", keep=2)
+        time.sleep(1.01)  # publication ids have a resolution of one second
+    restored, warnings = lib_publish.rollback(warehouse, keep=2)
+    assert (restored.run_id, warnings, _published_label(warehouse)) == ("run-3", [], "label-3")
+    listed = {p.run_id: p.is_current for p in lib_publish.publications(warehouse)}
+    assert listed == {"run-3": True, "run-4": False, "run-2": False}
+
+
 def test_keep_publications_zero_keeps_none_and_a_bad_value_is_refused(tmp_path, monkeypatch):
     warehouse = tmp_path / "wijkmonitor.duckdb"
     for number in (1, 2):
