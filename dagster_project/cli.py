@@ -77,6 +77,7 @@ from dagster_project.lib.publish import (
     WarehouseMissingError,
     check_built_by,
     dbt_project_digest,
+    describe_publication,
     open_published,
     prepare_dbt_manifest,
     publications,
@@ -354,11 +355,15 @@ def cmd_lists(args: argparse.Namespace) -> int:
             f"ORDER BY {LIST_KIND_ORDER_SQL}, area_id",
             params,
         )
-        undecided = con.execute(
-            f"SELECT list_kind, count(*) FROM marts.dk_list_history_unknown WHERE {where} "
-            f"GROUP BY list_kind ORDER BY {LIST_KIND_ORDER_SQL}",
-            params,
-        ).fetchall()
+        undecided = (  # only the table says it: csv and json are the memberships alone
+            con.execute(
+                f"SELECT list_kind, count(*) FROM marts.dk_list_history_unknown WHERE {where} "
+                f"GROUP BY list_kind ORDER BY {LIST_KIND_ORDER_SQL}",
+                params,
+            ).fetchall()
+            if args.format == "table"
+            else []
+        )
     if args.format == "json":
         records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         _out(json.dumps(records, ensure_ascii=False, indent=2))
@@ -540,6 +545,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
                 "published_at": p.published_at.isoformat() if p.published_at else None,
                 "run_id": p.run_id,
                 "is_current": p.is_current,
+                "restores_publication_id": p.restores_publication_id,
                 "requested_list_year": p.requested_list_year,
                 "path": str(p.path),
                 "size_bytes": p.size_bytes,
@@ -551,12 +557,13 @@ def cmd_publications(args: argparse.Namespace) -> int:
         return 0
     # no path column (the JSON has each path; the footer says where the kept files are): the ids
     # fit whole in 120 columns, for a user to copy into `rollback`
+    restored = found[0].restores_publication_id if found[0].is_current else None
     header = ["publication_id", "published_at", "current", "list_year", "source_files"]
     rows = [
         [
             p.publication_id,
             _published_at(p.published_at),
-            "yes" if p.is_current else "",
+            "yes" if p.is_current else "restored" if p.publication_id == restored else "",
             p.requested_list_year,
             len(p.source_files),
         ]
@@ -566,6 +573,11 @@ def cmd_publications(args: argparse.Namespace) -> int:
     where = sorted({str(p.path.parent) for p in kept}) or [str(publications_dir(path))]
     _out(
         table(header, rows, wide=args.wide),
+        *(
+            [_wrap(f"the current publication is a rollback: it published {restored} again (restored)",
+                   args.wide)]
+            if restored else []
+        ),
         _wrap(
             f"{len(kept)} previous publication(s) kept in {', '.join(where)} (as PUBLICATION_ID.duckdb); "
             f"`{PROG} rollback [PUBLICATION_ID]` publishes one again",
@@ -583,9 +595,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     except (RefreshInProgressError, PublicationError) as exc:
         raise Failed(str(exc)) from None
+    now = describe_publication(path, is_current=True)
     _out(
         f"published {path} = publication {restored.publication_id} "
-        f"(published {_published_at(restored.published_at)}, from {restored.path})"
+        f"(published {_published_at(restored.published_at)}, from {restored.path}), "
+        f"recorded as publication {now.publication_id} in meta.publications"
     )
     _warn(warnings)
     return 0

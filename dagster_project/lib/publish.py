@@ -39,9 +39,10 @@ Life of a refresh (one run, one process)::
 
 A publication id is ``<published at, UTC, %Y%m%dT%H%M%SZ>-<run id>``. ``publications()`` lists the
 published and the retained files (each described by its own ``meta.publications`` row);
-``rollback()`` takes the refresh lock, copies a retained file into ``.build/`` and moves it over
-the published path with ``os.replace`` — the file it replaces is retained first, so a rollback can
-be rolled forward again.
+``rollback()`` takes the refresh lock, copies a retained file into ``.build/``, records itself in
+the copy's ``meta.publications`` (a row naming the publication it restores, after the replaced
+file's history) and moves it over the published path with ``os.replace`` — the file it replaces is
+retained first, so a rollback can be rolled forward again.
 
 Readers (``wijkmonitor lists`` / ``explain``, the publication report) use ``open_published()``,
 which opens the published file read-only and never creates it.
@@ -493,8 +494,28 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
 
 
 PUBLICATION_COLUMNS = (
-    "publication_id", "published_at", "run_id", "requested_list_year", "source_files", "dbt_project_digest"
+    "publication_id",
+    "published_at",
+    "run_id",
+    "requested_list_year",
+    "source_files",
+    "dbt_project_digest",
+    "restores_publication_id",
 )
+PUBLICATIONS_DDL = f"""
+    {PUBLICATIONS_TABLE} (
+        publication_id VARCHAR NOT NULL,
+        published_at TIMESTAMP NOT NULL,
+        run_id VARCHAR NOT NULL,
+        requested_list_year INTEGER,
+        source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[],
+        -- dbt_project_digest(): the dbt project that built it (NULL: published by an older version)
+        dbt_project_digest VARCHAR,
+        -- a rollback: the publication whose file it published again (its data, source files and
+        -- digest); NULL for a refresh or a scenario
+        restores_publication_id VARCHAR
+    )
+"""
 
 
 REFRESH_STEPS_TABLE = "meta.refresh_steps"
@@ -506,23 +527,8 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("DROP VIEW IF EXISTS meta.publication_source_files")
     # published_at is UTC as a plain TIMESTAMP: a TIMESTAMPTZ needs pytz to be read from Python
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {PUBLICATIONS_TABLE} (
-            publication_id VARCHAR NOT NULL,
-            published_at TIMESTAMP NOT NULL,
-            run_id VARCHAR NOT NULL,
-            requested_list_year INTEGER,
-            source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[],
-            -- dbt_project_digest(): the dbt project that built it (NULL: published by an older version)
-            dbt_project_digest VARCHAR
-        )
-    """)
-    # one row per source file of every publication: what "which files made this?" is asked with
-    con.execute(f"""
-        CREATE OR REPLACE VIEW meta.publication_source_files AS
-        SELECT publication_id, published_at, run_id, f.source_file, f.sha256, f.size_bytes, f.row_count
-        FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
-    """)
+    con.execute(f"CREATE OR REPLACE TABLE {PUBLICATIONS_DDL}")
+    _create_source_files_view(con)
     # kept: the suites a run does not validate again keep their results (and run) from the
     # publication they come from (record_validation_results replaces the suites it records); the
     # table of a warehouse published by an older version gains the columns it lacks
@@ -575,6 +581,25 @@ def read_publication_history(warehouse_path: Path) -> list[dict]:
     return [{name: row.get(name) for name in PUBLICATION_COLUMNS} for row in rows]
 
 
+def _create_source_files_view(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per source file of every publication: what "which files made this?" is asked with."""
+    con.execute(f"""
+        CREATE OR REPLACE VIEW meta.publication_source_files AS
+        SELECT publication_id, published_at, run_id, f.source_file, f.sha256, f.size_bytes, f.row_count
+        FROM (SELECT *, unnest(source_files) AS f FROM {PUBLICATIONS_TABLE})
+    """)
+
+
+def _insert_publication_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """Append rows (dicts of PUBLICATION_COLUMNS, as ``read_publication_history`` gives them)."""
+    for row in rows:
+        con.execute(
+            f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in PUBLICATION_COLUMNS)})",
+            [_utc(row.get(n)) if n == "published_at" else row.get(n) for n in PUBLICATION_COLUMNS],
+        )
+
+
 def record_publication(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -588,14 +613,7 @@ def record_publication(
         raise PublicationError("the build has no raw.source_files: the ingestion did not run in this refresh")
     _create_meta_tables(con)
     publication_id = publication_id_for(published_at, run_id)
-    for row in history:
-        if row["publication_id"] == publication_id:
-            continue
-        con.execute(
-            f"INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in PUBLICATION_COLUMNS)})",
-            [_utc(row[name]) if name == "published_at" else row[name] for name in PUBLICATION_COLUMNS],
-        )
+    _insert_publication_rows(con, [row for row in history if row["publication_id"] != publication_id])
     con.execute(
         f"""
         INSERT INTO {PUBLICATIONS_TABLE} ({', '.join(PUBLICATION_COLUMNS)})
@@ -603,7 +621,7 @@ def record_publication(
                (SELECT coalesce(list(struct_pack(source_file, sha256, size_bytes, row_count)
                                      ORDER BY source_file), [])
                 FROM raw.source_files),
-               ?
+               ?, NULL
         """,
         [publication_id, _utc(published_at), run_id, list_year, dbt_project_digest],
     )
@@ -789,9 +807,9 @@ def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
     for leftover in directory.glob(".*.partial"):
         leftover.unlink(missing_ok=True)
         removed.append(leftover)
-    current = describe_publication(warehouse_path).publication_id if Path(warehouse_path).is_file() else None
+    current = _current_ids(warehouse_path)
     retained = sorted(
-        (p for p in directory.glob("*.duckdb") if p.stem != current), key=lambda p: p.name, reverse=True
+        (p for p in directory.glob("*.duckdb") if p.stem not in current), key=lambda p: p.name, reverse=True
     )
     for path in retained[keep:]:
         remove_database_file(path)
@@ -849,6 +867,18 @@ class PublicationInfo:
     source_files: list[dict]
     size_bytes: int
     is_current: bool
+    # a rollback: the publication it published again
+    restores_publication_id: str | None = None
+    dbt_project_digest: str | None = None
+
+
+def _current_ids(warehouse_path: Path) -> set[str]:
+    """The published file's publication id and, after a rollback, the id of the publication it
+    published again (whose retained file is not a previous publication)."""
+    if not Path(warehouse_path).is_file():
+        return set()
+    current = describe_publication(warehouse_path, is_current=True)
+    return {current.publication_id} | ({current.restores_publication_id} - {None})
 
 
 def describe_publication(path: Path, is_current: bool = False) -> PublicationInfo:
@@ -868,6 +898,8 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
         list(row["source_files"] or []),
         path.stat().st_size,
         is_current,
+        row["restores_publication_id"],
+        row["dbt_project_digest"],
     )
 
 
@@ -888,14 +920,16 @@ def publications(warehouse_path: Path) -> list[PublicationInfo]:
 
 def find_publication(warehouse_path: Path, publication_id: str | None = None) -> PublicationInfo:
     """The retained publication ``publication_id`` names (its full id, its run id or a prefix of
-    either); without an id, the newest retained one that is not the published one."""
+    either); without an id, the newest retained one whose data is not the published one's (after
+    a rollback, the file it published again is retained but is what is published)."""
     retained = [p for p in publications(warehouse_path) if not p.is_current]
-    if not retained:
+    previous = [p for p in retained if p.publication_id not in _current_ids(warehouse_path)]
+    if not (previous if publication_id is None else retained):
         raise UnknownPublicationError(
             f"no previous publication is kept in {publications_dir(warehouse_path)}; nothing to roll back to"
         )
     if publication_id is None:
-        return retained[0]
+        return previous[0]
     matches = [
         p for p in retained
         if p.publication_id.startswith(publication_id) or (p.run_id or "").startswith(publication_id)
@@ -916,18 +950,30 @@ def rollback(
     after it was published again: an old publication that could not be removed).
 
     Holds the refresh lock (a rollback never races a refresh). The retained file is copied into
-    ``.build/`` and that copy is ``os.replace``-d over the published path, so the retained file
-    stays (a rollback can be repeated or undone) and the published path is always a whole file.
-    The file that was published is retained first.
+    ``.build/``, its history is completed and that copy is ``os.replace``-d over the published
+    path, so the retained file stays (a rollback can be repeated or undone) and the published path
+    is always a whole file. The file that was published is retained first.
+
+    A rollback is a publication: the copy's ``meta.publications`` gains the rows of the replaced
+    file's history it lacks (the publications after the restored one) and a row of its own
+    (``restores_publication_id``; the restored one's source files, list year and dbt digest, which
+    describe its data), so the history keeps every publication so far.
     """
     warehouse_path = Path(warehouse_path)
     with BuildSession(warehouse_path, f"rollback-{os.getpid()}") as session:
         keep = session.keep if keep is None else keep
         target = find_publication(warehouse_path, publication_id)
         shutil.copyfile(target.path, session.build_path)
+        with duckdb.connect(str(session.build_path)) as con:
+            _record_rollback(
+                con, target, read_publication_history(warehouse_path), session.run_id, datetime.now(UTC)
+            )
+            con.execute("CHECKPOINT")
+        if wal_path(session.build_path).exists():
+            raise PublicationError(
+                f"{wal_path(session.build_path)} still exists after the rollback was recorded"
+            )
         _fsync_file(session.build_path)
-        with duckdb.connect(str(session.build_path), read_only=True) as con:  # a whole database?
-            con.execute(f"SELECT count(*) FROM {PUBLICATIONS_TABLE}").fetchone()
         if warehouse_path.is_file():
             current = describe_publication(warehouse_path, is_current=True)
             retain(warehouse_path, current.publication_id)
@@ -935,6 +981,32 @@ def rollback(
         session.published = True
         warnings = _prune_after_replace(warehouse_path, max(keep, 1))
     return target, warnings + session.warnings
+
+
+def _record_rollback(
+    con: duckdb.DuckDBPyConnection,
+    target: PublicationInfo,
+    replaced_history: list[dict],
+    run_id: str,
+    published_at: datetime,
+) -> None:
+    """Complete the restored copy's ``meta.publications`` (see ``rollback``)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS_DDL}")
+    # a file published by an older version lacks the column
+    con.execute(f"ALTER TABLE {PUBLICATIONS_TABLE} ADD COLUMN IF NOT EXISTS restores_publication_id VARCHAR")
+    _create_source_files_view(con)
+    known = {r[0] for r in con.execute(f"SELECT publication_id FROM {PUBLICATIONS_TABLE}").fetchall()}
+    _insert_publication_rows(con, [row for row in replaced_history if row["publication_id"] not in known])
+    _insert_publication_rows(con, [{
+        "publication_id": publication_id_for(published_at, run_id),
+        "published_at": published_at,
+        "run_id": run_id,
+        "requested_list_year": target.requested_list_year,
+        "source_files": target.source_files,
+        "dbt_project_digest": target.dbt_project_digest,
+        "restores_publication_id": target.publication_id,
+    }])
 
 
 def copy_published(session: BuildSession) -> Path:

@@ -113,6 +113,10 @@ class _Publication:
     published_at: datetime
     run_id: str
     requested_list_year: int | None
+    # a rollback: the publication it published again, and the run that built and validated the
+    # data (followed through rollbacks of rollbacks); else None and its own run
+    restores_publication_id: str | None
+    data_run_id: str
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -305,13 +309,25 @@ def report_name(year: int) -> str:
 
 
 def _publication(con) -> _Publication:
-    row = con.execute(
-        "SELECT publication_id, published_at, run_id, requested_list_year FROM meta.publications "
-        "ORDER BY published_at DESC, run_id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
+    cursor = con.execute("SELECT * FROM meta.publications ORDER BY published_at, run_id")
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if not rows:
         raise ReportError("the warehouse has no publication (meta.publications is empty)")
-    return _Publication(*row)
+    newest = rows[-1]
+    by_id = {row["publication_id"]: row for row in rows}
+    origin, seen = newest, set()
+    while origin.get("restores_publication_id") in by_id and origin["publication_id"] not in seen:
+        seen.add(origin["publication_id"])
+        origin = by_id[origin["restores_publication_id"]]
+    return _Publication(
+        newest["publication_id"],
+        newest["published_at"],
+        newest["run_id"],
+        newest["requested_list_year"],
+        newest.get("restores_publication_id"),
+        origin["run_id"],
+    )
 
 
 def list_years(con) -> list[int]:
@@ -515,7 +531,7 @@ def write_report(con, year: int, out_dir: Path) -> ReportFiles:
     years = list_years(con)
     if year not in years:
         raise ReportError(f"no lists for list year {year} in the warehouse")
-    params = {"year": year, "publication_id": publication.publication_id, "run_id": publication.run_id}
+    params = {"year": year, "publication_id": publication.publication_id, "run_id": publication.data_run_id}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = report_name(year)

@@ -26,6 +26,7 @@ import pytest
 from conftest import REPO_ROOT, run_wijkmonitor
 
 from dagster_project.lib import publish as lib_publish
+from dagster_project.lib import report
 
 SOURCES = REPO_ROOT / "sources"
 
@@ -205,28 +206,68 @@ def test_rollback_publishes_the_previous_publication_and_can_be_undone(refresh_a
     shutil.copytree(s.warehouse.parent / ".publications", tmp_path / ".publications")
     newest = _sha256(warehouse)
 
+    [first_id, newest_id] = [r[0] for r in _query(
+        warehouse, "select publication_id from meta.publications order by published_at"
+    )]
+    first = tmp_path / ".publications" / f"{first_id}.duckdb"
+    assert _sha256(first) == s.first_sha256
+
     back = run_wijkmonitor("rollback", sources=SOURCES, warehouse=warehouse, timeout=120)
     assert back.returncode == 0, back.stderr
-    assert back.stdout.startswith(f"published {warehouse} = publication ")
-    assert _sha256(warehouse) == s.first_sha256
-    [(run_id,)] = _query(warehouse, "select run_id from meta.publications")
-    assert run_id == s.first_run_id
-
-    [(newest_id,)] = _query(
-        tmp_path / ".publications" / next(
-            p.name for p in (tmp_path / ".publications").iterdir() if _sha256(p) == newest
-        ),
-        "select max(publication_id) from meta.publications",
+    assert back.stdout.startswith(f"published {warehouse} = publication {first_id} ")
+    _assert_same_data(first, warehouse)
+    # a rollback is a publication: the history keeps the one it replaced and records the rollback
+    history = _query(
+        warehouse,
+        "select publication_id, run_id, restores_publication_id, source_files, dbt_project_digest "
+        "from meta.publications order by published_at",
     )
+    assert [r[0] for r in history[:2]] == [first_id, newest_id]
+    assert history[0][1] == s.first_run_id
+    rollback_id, run_id, restores, files, digest = history[2]
+    assert (len(history), restores, files, digest) == (3, first_id, history[0][3], history[0][4])
+    assert run_id.startswith("rollback-") and rollback_id in back.stdout
+    listing = run_wijkmonitor("publications", sources=SOURCES, warehouse=warehouse, timeout=120)
+    assert f"it published {first_id} again (restored)" in " ".join(listing.stdout.split())  # wrapped
+    rows = {line.split()[0]: line.split()[1:] for line in listing.stdout.splitlines() if line[:8].isdigit()}
+    assert ("restored" in rows[first_id], "yes" in rows[rollback_id]) == (True, True)
+    assert not {"yes", "restored"} & set(rows[newest_id])
+    # the annual report says so and shows the validation of the run that built the data
+    written = run_wijkmonitor(
+        "report", "--year", "2021", "--out", str(tmp_path / "report"), sources=SOURCES, warehouse=warehouse,
+        timeout=120,
+    )
+    assert written.returncode == 0, written.stderr
+    html = (tmp_path / "report" / "wijkmonitor_report_2021.html").read_text(encoding="utf-8")
+    assert f'<strong id="restores-publication-id">{first_id}</strong>' in html
+    assert f"built and published this data (run <code>{s.first_run_id}</code>)" in html
+    assert "marts.dk_list_membership" in html.split('id="quality"')[1]  # its suites, not "none recorded"
+
     forward = run_wijkmonitor("rollback", newest_id[:20], sources=SOURCES, warehouse=warehouse, timeout=120)
     assert forward.returncode == 0, forward.stderr
-    assert _sha256(warehouse) == newest
+    _assert_same_data(tmp_path / ".publications" / f"{newest_id}.duckdb", warehouse)
+    assert _sha256(tmp_path / ".publications" / f"{newest_id}.duckdb") == newest  # retained as it was
+    ids = [r[0] for r in _query(warehouse, "select publication_id from meta.publications order by 1")]
+    assert ids[:3] == [first_id, newest_id, rollback_id] and len(ids) == 4
     assert [p.name for p in (tmp_path / ".build").iterdir()] == ["refresh.lock"]
 
+    rolled_forward = _sha256(warehouse)
     unknown = run_wijkmonitor("rollback", "no-such-id", sources=SOURCES, warehouse=warehouse, timeout=120)
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("wijkmonitor: error: no kept publication 'no-such-id'; kept: ")
-    assert _sha256(warehouse) == newest
+    assert _sha256(warehouse) == rolled_forward
+
+
+def _assert_same_data(expected: Path, actual: Path) -> None:
+    """Every table of every schema but meta holds the same rows (exactly: one file is a copy)."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{expected}' as previous (read_only)")
+        con.execute(f"attach '{actual}' as current (read_only)")
+        tables = _tables(con, "previous")
+        assert tables == _tables(con, "current")
+        for schema, table, columns in tables:
+            names = [f'"{name}"' for name, _ in columns]
+            assert _differing_rows(con, f"{schema}.{table}", names) == (0, 0), f"{schema}.{table}"
 
 
 # --- retention and rollback on small hand-made warehouses (no refresh) -------------------------------
@@ -283,8 +324,66 @@ def test_a_rollback_still_keeps_n_publications_to_go_back_to(tmp_path):
         time.sleep(1.01)  # publication ids have a resolution of one second
     restored, warnings = lib_publish.rollback(warehouse, keep=2)
     assert (restored.run_id, warnings, _published_label(warehouse)) == ("run-3", [], "label-3")
-    listed = {p.run_id: p.is_current for p in lib_publish.publications(warehouse)}
-    assert listed == {"run-3": True, "run-4": False, "run-2": False}
+    listed = {
+        p.run_id: (p.is_current, p.restores_publication_id) for p in lib_publish.publications(warehouse)
+    }
+    rollback_run = next(run for run in listed if run.startswith("rollback-"))
+    assert listed == {
+        rollback_run: (True, restored.publication_id),
+        "run-3": (False, None),
+        "run-4": (False, None),
+        "run-2": (False, None),
+    }
+
+
+def test_a_rollback_is_recorded_and_the_history_keeps_every_publication(tmp_path):
+    """Before, a rollback published the retained file as it was: its meta.publications ended at the
+    restored publication, and the one it replaced was lost for good after the next refresh."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+
+    def publish(label: str) -> None:
+        _build(tmp_path / "build.duckdb", label)
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{label}", list_year=2020 + len(label))
+        time.sleep(1.01)  # publication ids have a resolution of one second
+
+    def history() -> list[tuple]:
+        return _query(
+            warehouse,
+            "select run_id, restores_publication_id, requested_list_year, source_files[1].sha256 "
+            "from meta.publications order by published_at",
+        )
+
+    publish("a")
+    publish("bb")
+    [a, bb] = sorted(p.publication_id for p in lib_publish.publications(warehouse))
+    restored, _ = lib_publish.rollback(warehouse)
+    time.sleep(1.01)
+    assert (restored.publication_id, _published_label(warehouse)) == (a, "a")
+    [*before, (run_id, restores, year, sha)] = history()
+    assert before == [("run-a", None, 2021, "a"), ("run-bb", None, 2022, "bb")]
+    assert (run_id.startswith("rollback-"), restores, year, sha) == (True, a, 2021, "a")
+    # the default rollback after a rollback undoes it (not the file it published again)
+    assert lib_publish.rollback(warehouse)[0].publication_id == bb
+    assert _published_label(warehouse) == "bb"
+    assert [r[1] for r in history()] == [None, None, a, bb]
+    # a rollback to a rollback: the annual report names the run that built and validated the data
+    first_rollback = lib_publish.publications(warehouse)[1].publication_id
+    time.sleep(1.01)
+    lib_publish.rollback(warehouse, first_rollback)
+    assert _published_label(warehouse) == "a"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        shown = report._publication(con)
+    assert (shown.restores_publication_id, shown.data_run_id) == (first_rollback, "run-a")
+    assert shown.run_id.startswith("rollback-")
+    time.sleep(1.01)
+    publish("ccc")
+    assert [r[0] for r in history()][-1] == "run-ccc"
+    assert [r[1] for r in history()] == [None, None, a, bb, first_rollback, None]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        shown = report._publication(con)
+    assert (shown.restores_publication_id, shown.data_run_id) == (None, "run-ccc")
+    # a check of what built the published file reads the newest row, the refresh's
+    assert lib_publish.describe_publication(warehouse, is_current=True).run_id == "run-ccc"
 
 
 def test_keep_publications_zero_keeps_none_and_a_bad_value_is_refused(tmp_path, monkeypatch):
