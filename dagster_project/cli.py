@@ -77,7 +77,6 @@ from dagster_project.lib.publish import (
     WarehouseMissingError,
     check_built_by,
     dbt_project_digest,
-    describe_publication,
     open_published,
     prepare_dbt_manifest,
     publications,
@@ -557,25 +556,30 @@ def cmd_publications(args: argparse.Namespace) -> int:
         return 0
     # no path column (the JSON has each path; the footer says where the kept files are): the ids
     # fit whole in 120 columns, for a user to copy into `rollback`
-    restored = found[0].restores_publication_id if found[0].is_current else None
+    current = next((p for p in found if p.is_current), None)
+    restored = current.restores_publication_id if current else None
     header = ["publication_id", "published_at", "current", "list_year", "source_files"]
     rows = [
         [
             p.publication_id,
             _published_at(p.published_at),
-            "yes" if p.is_current else "restored" if p.publication_id == restored else "",
+            "yes" if p.is_current
+            else "restored" if p.publication_id == restored
+            else "same data" if current and p.origin_publication_id == current.origin_publication_id
+            else "",
             p.requested_list_year,
             len(p.source_files),
         ]
         for p in found
     ]
-    kept = [p for p in found if not p.is_current]
+    # after a rollback, the retained files of the published data are no previous publication
+    kept = [p for p in found if not current or p.origin_publication_id != current.origin_publication_id]
     where = sorted({str(p.path.parent) for p in kept}) or [str(publications_dir(path))]
     _out(
         table(header, rows, wide=args.wide),
         *(
-            [_wrap(f"the current publication is a rollback: it published {restored} again (restored)",
-                   args.wide)]
+            [_wrap(f"the current publication is a rollback: it published {restored} again (restored; "
+                   "same data: a kept file of the data published now)", args.wide)]
             if restored else []
         ),
         _wrap(
@@ -590,16 +594,15 @@ def cmd_publications(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     path = warehouse_path()
     try:
-        restored, warnings = rollback(path, args.publication_id)
+        restored, rollback_id, warnings = rollback(path, args.publication_id)
     except UnknownPublicationError as exc:
         raise UserError(str(exc)) from None
     except (RefreshInProgressError, PublicationError) as exc:
         raise Failed(str(exc)) from None
-    now = describe_publication(path, is_current=True)
     _out(
         f"published {path} = publication {restored.publication_id} "
         f"(published {_published_at(restored.published_at)}, from {restored.path}), "
-        f"recorded as publication {now.publication_id} in meta.publications"
+        f"recorded as publication {rollback_id} in meta.publications"
     )
     _warn(warnings)
     return 0

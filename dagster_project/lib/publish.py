@@ -64,6 +64,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -807,9 +808,11 @@ def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
     for leftover in directory.glob(".*.partial"):
         leftover.unlink(missing_ok=True)
         removed.append(leftover)
-    current = _current_ids(warehouse_path)
+    found = publications(warehouse_path)
+    current = _same_data_as_published(found)
+    paths = {p.path.name for p in found if p.publication_id in current}
     retained = sorted(
-        (p for p in directory.glob("*.duckdb") if p.stem not in current), key=lambda p: p.name, reverse=True
+        (p for p in directory.glob("*.duckdb") if p.name not in paths), key=lambda p: p.name, reverse=True
     )
     for path in retained[keep:]:
         remove_database_file(path)
@@ -870,15 +873,33 @@ class PublicationInfo:
     # a rollback: the publication it published again
     restores_publication_id: str | None = None
     dbt_project_digest: str | None = None
+    # the publication that built this file's data: its own id, or after a rollback (of a rollback)
+    # the one it restores in the end
+    origin_publication_id: str = ""
+    origin_run_id: str | None = None
 
 
-def _current_ids(warehouse_path: Path) -> set[str]:
-    """The published file's publication id and, after a rollback, the id of the publication it
-    published again (whose retained file is not a previous publication)."""
-    if not Path(warehouse_path).is_file():
+def data_origin(history: list[dict]) -> dict | None:
+    """The row of the publication that built the data of the newest row of ``history`` (oldest
+    first): the newest row itself, or the row a rollback restores, followed through rollbacks of
+    rollbacks; None for an empty history."""
+    if not history:
+        return None
+    by_id = {row["publication_id"]: row for row in history}
+    origin, seen = history[-1], set()
+    while (origin.get("restores_publication_id") or "") in by_id and origin["publication_id"] not in seen:
+        seen.add(origin["publication_id"])
+        origin = by_id[origin["restores_publication_id"]]
+    return origin
+
+
+def _same_data_as_published(found: list[PublicationInfo]) -> set[str]:
+    """The ids of ``found`` (``publications()``) holding the published data: the published file
+    and, after a rollback, the retained files of the same origin (not previous publications)."""
+    current = [p for p in found if p.is_current]
+    if not current:
         return set()
-    current = describe_publication(warehouse_path, is_current=True)
-    return {current.publication_id} | ({current.restores_publication_id} - {None})
+    return {p.publication_id for p in found if p.origin_publication_id == current[0].origin_publication_id}
 
 
 def describe_publication(path: Path, is_current: bool = False) -> PublicationInfo:
@@ -888,7 +909,11 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
     row = history[-1] if history else None
     if row is None:
         fallback = path.stem if not is_current else _unknown_publication_id(path)
-        return PublicationInfo(fallback, path, None, None, None, [], path.stat().st_size, is_current)
+        return PublicationInfo(
+            fallback, path, None, None, None, [], path.stat().st_size, is_current,
+            origin_publication_id=fallback,
+        )
+    origin = data_origin(history)
     return PublicationInfo(
         row["publication_id"],
         path,
@@ -900,6 +925,8 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
         is_current,
         row["restores_publication_id"],
         row["dbt_project_digest"],
+        origin["publication_id"],
+        origin["run_id"],
     )
 
 
@@ -922,8 +949,10 @@ def find_publication(warehouse_path: Path, publication_id: str | None = None) ->
     """The retained publication ``publication_id`` names (its full id, its run id or a prefix of
     either); without an id, the newest retained one whose data is not the published one's (after
     a rollback, the file it published again is retained but is what is published)."""
-    retained = [p for p in publications(warehouse_path) if not p.is_current]
-    previous = [p for p in retained if p.publication_id not in _current_ids(warehouse_path)]
+    found = publications(warehouse_path)
+    retained = [p for p in found if not p.is_current]
+    same_data = _same_data_as_published(found)
+    previous = [p for p in retained if p.publication_id not in same_data]
     if not (previous if publication_id is None else retained):
         raise UnknownPublicationError(
             f"no previous publication is kept in {publications_dir(warehouse_path)}; nothing to roll back to"
@@ -945,9 +974,10 @@ def find_publication(warehouse_path: Path, publication_id: str | None = None) ->
 
 def rollback(
     warehouse_path: Path, publication_id: str | None = None, keep: int | None = None
-) -> tuple[PublicationInfo, list[str]]:
-    """Publish a retained publication again, atomically; return it and warnings (what went wrong
-    after it was published again: an old publication that could not be removed).
+) -> tuple[PublicationInfo, str, list[str]]:
+    """Publish a retained publication again, atomically; return it, the rollback's own publication
+    id and warnings (what went wrong after it was published again: an old publication that could
+    not be removed).
 
     Holds the refresh lock (a rollback never races a refresh). The retained file is copied into
     ``.build/``, its history is completed and that copy is ``os.replace``-d over the published
@@ -960,14 +990,15 @@ def rollback(
     describe its data), so the history keeps every publication so far.
     """
     warehouse_path = Path(warehouse_path)
-    with BuildSession(warehouse_path, f"rollback-{os.getpid()}") as session:
+    with BuildSession(warehouse_path, f"rollback-{uuid.uuid4().hex[:12]}") as session:
         keep = session.keep if keep is None else keep
         target = find_publication(warehouse_path, publication_id)
         shutil.copyfile(target.path, session.build_path)
+        own_history = read_publication_history(session.build_path)
+        published_at = datetime.now(UTC)
         with duckdb.connect(str(session.build_path)) as con:
-            _record_rollback(
-                con, target, read_publication_history(warehouse_path), session.run_id, datetime.now(UTC)
-            )
+            replaced_history = read_publication_history(warehouse_path)
+            _record_rollback(con, target, own_history, replaced_history, session.run_id, published_at)
             con.execute("CHECKPOINT")
         if wal_path(session.build_path).exists():
             raise PublicationError(
@@ -980,24 +1011,28 @@ def rollback(
         _replace(session.build_path, warehouse_path)
         session.published = True
         warnings = _prune_after_replace(warehouse_path, max(keep, 1))
-    return target, warnings + session.warnings
+    return target, publication_id_for(published_at, session.run_id), warnings + session.warnings
 
 
 def _record_rollback(
     con: duckdb.DuckDBPyConnection,
     target: PublicationInfo,
+    own_history: list[dict],
     replaced_history: list[dict],
     run_id: str,
     published_at: datetime,
 ) -> None:
-    """Complete the restored copy's ``meta.publications`` (see ``rollback``)."""
+    """Write the restored copy's ``meta.publications`` whole (see ``rollback``): its own history
+    (as ``read_publication_history`` read it, so a file published by an older version, with fewer
+    columns, gets today's table), the replaced file's rows it lacks and the rollback's row."""
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS_DDL}")
-    # a file published by an older version lacks the column
-    con.execute(f"ALTER TABLE {PUBLICATIONS_TABLE} ADD COLUMN IF NOT EXISTS restores_publication_id VARCHAR")
+    con.execute("DROP VIEW IF EXISTS meta.publication_source_files")
+    con.execute(f"CREATE OR REPLACE TABLE {PUBLICATIONS_DDL}")
     _create_source_files_view(con)
-    known = {r[0] for r in con.execute(f"SELECT publication_id FROM {PUBLICATIONS_TABLE}").fetchall()}
-    _insert_publication_rows(con, [row for row in replaced_history if row["publication_id"] not in known])
+    known = {row["publication_id"] for row in own_history}
+    missing = [row for row in replaced_history if row["publication_id"] not in known]
+    history = sorted([*own_history, *missing], key=lambda row: (_utc(row["published_at"]), row["run_id"]))
+    _insert_publication_rows(con, history)
     _insert_publication_rows(con, [{
         "publication_id": publication_id_for(published_at, run_id),
         "published_at": published_at,

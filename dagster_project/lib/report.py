@@ -48,6 +48,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from dagster_project.lib.publish import data_origin
 from dagster_project.sources.dk import LIST_KIND_ORDER_SQL, LIST_KINDS
 
 REPORT_DIR_NAME = "reports"
@@ -314,12 +315,7 @@ def _publication(con) -> _Publication:
     rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     if not rows:
         raise ReportError("the warehouse has no publication (meta.publications is empty)")
-    newest = rows[-1]
-    by_id = {row["publication_id"]: row for row in rows}
-    origin, seen = newest, set()
-    while origin.get("restores_publication_id") in by_id and origin["publication_id"] not in seen:
-        seen.add(origin["publication_id"])
-        origin = by_id[origin["restores_publication_id"]]
+    newest, origin = rows[-1], data_origin(rows)
     return _Publication(
         newest["publication_id"],
         newest["published_at"],

@@ -228,7 +228,7 @@ def test_rollback_publishes_the_previous_publication_and_can_be_undone(refresh_a
     assert (len(history), restores, files, digest) == (3, first_id, history[0][3], history[0][4])
     assert run_id.startswith("rollback-") and rollback_id in back.stdout
     listing = run_wijkmonitor("publications", sources=SOURCES, warehouse=warehouse, timeout=120)
-    assert f"it published {first_id} again (restored)" in " ".join(listing.stdout.split())  # wrapped
+    assert f"it published {first_id} again (restored;" in " ".join(listing.stdout.split())  # wrapped
     rows = {line.split()[0]: line.split()[1:] for line in listing.stdout.splitlines() if line[:8].isdigit()}
     assert ("restored" in rows[first_id], "yes" in rows[rollback_id]) == (True, True)
     assert not {"yes", "restored"} & set(rows[newest_id])
@@ -322,7 +322,7 @@ def test_a_rollback_still_keeps_n_publications_to_go_back_to(tmp_path):
         _build(tmp_path / "build.duckdb", f"label-{number}")
         lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{number}", keep=2)
         time.sleep(1.01)  # publication ids have a resolution of one second
-    restored, warnings = lib_publish.rollback(warehouse, keep=2)
+    restored, _, warnings = lib_publish.rollback(warehouse, keep=2)
     assert (restored.run_id, warnings, _published_label(warehouse)) == ("run-3", [], "label-3")
     listed = {
         p.run_id: (p.is_current, p.restores_publication_id) for p in lib_publish.publications(warehouse)
@@ -356,8 +356,7 @@ def test_a_rollback_is_recorded_and_the_history_keeps_every_publication(tmp_path
     publish("a")
     publish("bb")
     [a, bb] = sorted(p.publication_id for p in lib_publish.publications(warehouse))
-    restored, _ = lib_publish.rollback(warehouse)
-    time.sleep(1.01)
+    restored, first_rollback, _ = lib_publish.rollback(warehouse)
     assert (restored.publication_id, _published_label(warehouse)) == (a, "a")
     [*before, (run_id, restores, year, sha)] = history()
     assert before == [("run-a", None, 2021, "a"), ("run-bb", None, 2022, "bb")]
@@ -367,10 +366,10 @@ def test_a_rollback_is_recorded_and_the_history_keeps_every_publication(tmp_path
     assert _published_label(warehouse) == "bb"
     assert [r[1] for r in history()] == [None, None, a, bb]
     # a rollback to a rollback: the annual report names the run that built and validated the data
-    first_rollback = lib_publish.publications(warehouse)[1].publication_id
-    time.sleep(1.01)
-    lib_publish.rollback(warehouse, first_rollback)
+    assert lib_publish.rollback(warehouse, first_rollback)[0].publication_id == first_rollback
     assert _published_label(warehouse) == "a"
+    # the default rollback goes to other data than the published: the newest file of bb, not of "a"
+    assert lib_publish.find_publication(warehouse).origin_publication_id == bb
     with duckdb.connect(str(warehouse), read_only=True) as con:
         shown = report._publication(con)
     assert (shown.restores_publication_id, shown.data_run_id) == (first_rollback, "run-a")
@@ -409,9 +408,38 @@ def test_rollback_waits_for_no_refresh_and_names_what_it_cannot_find(tmp_path):
         with pytest.raises(lib_publish.RefreshInProgressError):
             lib_publish.rollback(warehouse)
     assert _published_label(warehouse) == "second"
-    restored, warnings = lib_publish.rollback(warehouse, "run-1")
+    restored, _, warnings = lib_publish.rollback(warehouse, "run-1")
     assert restored.run_id == "run-1" and warnings == []
     assert _published_label(warehouse) == "only"
+
+
+def test_a_rollback_to_a_file_published_by_an_older_version(tmp_path):
+    """A retained file whose meta.publications lacks the newer columns (dbt_project_digest,
+    restores_publication_id) or has no meta.publications at all is published again with today's
+    table (before the fix: a Binder Error and a traceback)."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    for label in ("old", "hand-made", "new"):
+        _build(tmp_path / "build.duckdb", label)
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{label}", keep=3)
+        with duckdb.connect(str(warehouse)) as con:
+            if label == "old":
+                con.execute("drop view meta.publication_source_files")
+                con.execute("alter table meta.publications drop column restores_publication_id")
+                con.execute("alter table meta.publications drop column dbt_project_digest")
+            elif label == "hand-made":
+                con.execute("drop schema meta cascade")
+        time.sleep(1.01)  # publication ids have a resolution of one second
+    restored, rollback_id, warnings = lib_publish.rollback(warehouse, "run-old")
+    assert (_published_label(warehouse), warnings) == ("old", [])
+    rows = _query(warehouse, "select run_id, restores_publication_id from meta.publications order by 1")
+    rolled = (rollback_id.split("-", 1)[1], restored.publication_id)
+    assert rows == sorted([("run-old", None), ("run-new", None), rolled])
+    [hand_made] = [p for p in lib_publish.publications(warehouse) if p.run_id is None]
+    _, again, _ = lib_publish.rollback(warehouse, hand_made.publication_id)
+    assert _published_label(warehouse) == "hand-made"
+    newest = "select restores_publication_id from meta.publications order by published_at desc limit 1"
+    assert _query(warehouse, newest) == [(hand_made.publication_id,)]
+    assert again != rollback_id  # two rollbacks of one process in one second: two ids
 
 
 def test_publication_ids_sort_in_time_order():
@@ -503,7 +531,7 @@ def test_a_publication_stands_when_old_publications_cannot_be_removed(tmp_path, 
     publications, validation = published.warnings  # both reported with the publication itself
     assert f"{warehouse} is published" in publications and "Permission denied" in publications
     assert "old validation results could not be removed" in validation and "Permission denied" in validation
-    restored, warnings = lib_publish.rollback(warehouse, "run-1")
+    restored, _, warnings = lib_publish.rollback(warehouse, "run-1")
     assert restored.run_id == "run-1" and _published_label(warehouse) == "label-1"
     assert len(warnings) == 2 and all("Permission denied" in w for w in warnings)
     assert "old validation results could not be removed" in warnings[1]
