@@ -26,7 +26,9 @@ in ``meta.publications``).
   files the published warehouse was built from (the newest ``meta.publications`` row, same files,
   same sha256 — like with like), or, without a published warehouse, the current fingerprint. So
   ``make dev`` against an up-to-date warehouse never refreshes on its own; sources edited while
-  Dagster was down are refreshed on the first tick.
+  Dagster was down are refreshed on the first tick. After ``wijkmonitor rollback`` (the newest row
+  names the publication it restores), sources equal to those of the publication rolled back from
+  start nothing either: that refresh would publish again what a user took back.
 
   Dagster never launches the same run key twice, so changing a file back to a content that was
   already refreshed does not start a run again: run ``wijkmonitor refresh`` (or launch
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -109,23 +112,43 @@ def fingerprint_sources(directory: Path) -> tuple[str, int]:
     return fingerprint(files), len(files)
 
 
-def published_sources(warehouse: Path) -> tuple[str, dict[str, str]] | None:
-    """(publication id, {source file: sha256}) the published warehouse was built from, or None.
+@dataclass(frozen=True)
+class PublishedSources:
+    """The source files the published warehouse was built from (``files``: {source file: sha256})
+    and, when it is a rollback, the publication it rolled back from and that one's files."""
 
-    The newest ``meta.publications`` row, read-only; only files of the source folders count (a
-    publication may also list files from elsewhere, e.g. the policy documents).
-    """
+    publication_id: str
+    files: dict[str, str]
+    rolled_back_id: str | None = None
+    rolled_back_files: dict[str, str] | None = None
+
+
+def _source_files_of(row: Mapping) -> dict[str, str]:
+    """{source file: sha256} of a ``meta.publications`` row: only files of the source folders count
+    (a publication may also list files from elsewhere, e.g. the policy documents)."""
+    folders = {item.folder for item in SOURCES}
+    return {
+        f["source_file"]: f["sha256"]
+        for f in row.get("source_files") or []
+        if f["source_file"].split("/")[0] in folders and not _hidden(f["source_file"])
+    }
+
+
+def published_sources(warehouse: Path) -> PublishedSources | None:
+    """What the published warehouse was built from (its newest ``meta.publications`` row, read
+    only), or None. A rollback's row carries the files of the publication it restores; the row
+    before it is the publication it replaced (the newest one when the rollback was made)."""
     history = read_publication_history(warehouse)
     if not history:
         return None
     newest = history[-1]
-    folders = {item.folder for item in SOURCES}
-    files = {
-        f["source_file"]: f["sha256"]
-        for f in newest.get("source_files") or []
-        if f["source_file"].split("/")[0] in folders and not _hidden(f["source_file"])
-    }
-    return newest["publication_id"], files
+    rolled_back = history[-2] if newest.get("restores_publication_id") and len(history) > 1 else None
+    return PublishedSources(
+        newest["publication_id"],
+        _source_files_of(newest),
+        rolled_back["publication_id"] if rolled_back else None,
+        _source_files_of(rolled_back) if rolled_back else None,
+    )
 
 
 @dg.schedule(
@@ -188,12 +211,20 @@ def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult
                 "is started (run `wijkmonitor refresh` or launch the refresh job); watching "
                 f"{len(files)} source files under {directory} from now on"
             )
+        elif published.rolled_back_files is not None and fingerprint(published.rolled_back_files) == current:
+            # a refresh would publish again what a user rolled back from
+            baseline = current
+            unchanged = (
+                f"first tick: publication {published.publication_id} of {warehouse} is a rollback from "
+                f"publication {published.rolled_back_id}, which was built from the {len(files)} source "
+                f"files under {directory} as they are now; no refresh is started (run `wijkmonitor "
+                "refresh` to publish them again)"
+            )
         else:
-            publication_id, published_files = published
-            baseline = fingerprint(published_files)
+            baseline = fingerprint(published.files)
             unchanged = (
                 f"first tick: the {len(files)} source files under {directory} are those "
-                f"publication {publication_id} of {warehouse} was built from; no refresh needed"
+                f"publication {published.publication_id} of {warehouse} was built from; no refresh needed"
             )
     if current == baseline:
         return dg.SensorResult(skip_reason=unchanged, cursor=current, dynamic_partitions_requests=requests)

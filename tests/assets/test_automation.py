@@ -3,6 +3,7 @@ defs/partitions.py, defs/reports.py): small source folders and fake published wa
 build. The real definitions are loaded once (the report asset lives next to the dbt assets).
 """
 
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 
 from dagster_project.defs import automation, partitions
+from dagster_project.lib import publish as lib_publish
 from dagster_project.lib.config import dbt_project_dir, repo_root
 from dagster_project.lib.publish import prepare_dbt_manifest
 
@@ -133,6 +135,35 @@ def test_first_tick_refreshes_when_the_sources_differ_from_the_published_ones(so
     assert request.run_key == fingerprint
     assert request.partition_key is None  # a refresh of every year
     assert request.tags[automation.SOURCES_FINGERPRINT_TAG] == fingerprint
+
+
+def test_first_tick_after_a_rollback_does_not_publish_again_what_was_rolled_back(sources, instance, tmp_path):
+    """A rollback's row carries the restored publication's files; the sources still hold those of
+    the publication rolled back from. Before, a fresh DAGSTER_HOME's first tick refreshed and so
+    published again what the user had just taken back."""
+    warehouse = Path(automation.warehouse_path())
+    build = tmp_path / "build.duckdb"
+
+    def publish(run_id: str, sha256: str) -> None:
+        with duckdb.connect(str(build)) as con:
+            con.execute("CREATE SCHEMA raw; CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS x")
+            con.execute("CREATE TABLE raw.source_files (source_file VARCHAR, sha256 VARCHAR, "
+                        "size_bytes BIGINT, row_count INTEGER)")
+            for name, digest in automation.source_files(sources).items():
+                con.execute("INSERT INTO raw.source_files VALUES (?, ?, 1, 1)",
+                            [name, sha256 if name == "dk/national_reference.csv" else digest])
+        lib_publish.publish(build, warehouse, run_id, keep=2)
+
+    publish("run-old", "0" * 64)  # built from an older national_reference.csv
+    time.sleep(1.01)  # publication ids have a resolution of one second
+    publish("run-new", automation.source_files(sources)["dk/national_reference.csv"])  # these sources
+    _, rollback_id, _ = lib_publish.rollback(warehouse)
+    result = _tick(instance)
+    assert not result.run_requests
+    assert f"publication {rollback_id}" in result.skip_message and "is a rollback from" in result.skip_message
+    # any other change of the sources is refreshed as before
+    _write(sources / "dk" / "national_reference.csv", "list_year,national_convicted_pct\n2020,0.8\n")
+    assert len(_tick(instance).run_requests) == 1
 
 
 def test_a_change_requests_one_refresh_and_hidden_or_other_files_do_not(sources, instance):
