@@ -74,6 +74,7 @@ from dagster_project.lib.publish import (
     PublicationError,
     RefreshInProgressError,
     UnknownPublicationError,
+    WarehouseLockedError,
     WarehouseMissingError,
     check_built_by,
     dbt_project_digest,
@@ -288,6 +289,8 @@ def _published() -> Iterator[Any]:
         con = open_published(path)
     except WarehouseMissingError:
         raise _no_warehouse(path) from None
+    except WarehouseLockedError:
+        raise  # main() says it
     except Exception as exc:  # not a DuckDB database, no permission, …
         raise UserError(f"cannot open the warehouse {path}: {_first_line(exc)}") from None
     try:
@@ -1403,6 +1406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stderr)
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         code = exc.exit_code
+    except WarehouseLockedError as exc:  # any command that reads the published file
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        code = Failed.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; the published warehouse is unchanged", file=sys.stderr)
         code = 130

@@ -41,7 +41,10 @@ class WarehouseBuildResource(dg.ConfigurableResource):
         if context.dagster_run is not None:
             # a run about a list year without statistics fails here, before any step (one line)
             run_list_year(context.dagster_run)
-        session = lib_publish.BuildSession(warehouse_path(), run_id).open()
+        try:
+            session = lib_publish.BuildSession(warehouse_path(), run_id).open()
+        except lib_publish.WarehouseLockedError as exc:  # before anything is built
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         self._session = session
         session.dbt_project_digest = lib_publish.dbt_project_digest(dbt_project_dir())
         if not _loads_sources(context):
@@ -57,7 +60,7 @@ class WarehouseBuildResource(dg.ConfigurableResource):
                     "warehouse; run `wijkmonitor refresh` first",
                     allow_retries=False,
                 ) from None
-            except lib_publish.ProjectChangedError as exc:
+            except (lib_publish.ProjectChangedError, lib_publish.WarehouseLockedError) as exc:
                 session.close()
                 self._session = None
                 raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -35,6 +35,7 @@ the modules needing none first, so the first runs are ready when the tests reach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +84,24 @@ def run_wijkmonitor(*args: str, sources: Path, warehouse: Path, timeout: int = 9
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def held_read_write(path: Path) -> Iterator[subprocess.Popen]:
+    """Another process with the DuckDB file ``path`` open read-write (an analyst's DuckDB CLI, a BI
+    tool not set to read-only) while the block runs; DuckDB lets no other process open it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); time.sleep(600)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

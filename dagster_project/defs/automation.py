@@ -57,7 +57,7 @@ from dagster_project.defs.partitions import (
     sync_list_year_partitions,
 )
 from dagster_project.lib.config import REFRESH_JOB_NAME, sources_dir, warehouse_path
-from dagster_project.lib.publish import read_publication_history
+from dagster_project.lib.publish import WarehouseLockedError, read_publication_history
 from dagster_project.sources import SOURCES, source_paths
 
 SCHEDULE_CRON = "0 6 1 12 *"
@@ -203,7 +203,10 @@ def source_files_changed(context: dg.SensorEvaluationContext) -> dg.SensorResult
         unchanged = f"no change in the {len(files)} source files under {directory}"
     else:
         warehouse = warehouse_path()
-        published = published_sources(warehouse)
+        try:
+            published = published_sources(warehouse)
+        except WarehouseLockedError as exc:  # no cursor yet: the next tick compares again
+            return dg.SkipReason(f"first tick: {exc}; no refresh is decided until it can be read")
         if published is None:
             baseline = current
             unchanged = (

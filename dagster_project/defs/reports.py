@@ -63,7 +63,7 @@ def _read(years: list[int] | None) -> tuple[dict[int, list[tuple]], dict[int, li
     where, params = ("WHERE list_year = ANY(?)", [years]) if years is not None else ("", [])
     try:
         con = lib_publish.open_published(warehouse_path())
-    except lib_publish.WarehouseMissingError as exc:
+    except (lib_publish.WarehouseMissingError, lib_publish.WarehouseLockedError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     counts: dict[int, list[tuple]] = defaultdict(list)
     changes: dict[int, list[tuple]] = defaultdict(list)
@@ -166,7 +166,7 @@ def annual_list_report(
     warehouse = warehouse_path()
     try:
         con = lib_publish.open_published(warehouse)
-    except lib_publish.WarehouseMissingError as exc:
+    except (lib_publish.WarehouseMissingError, lib_publish.WarehouseLockedError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     with con:
         published = set(lib_report.list_years(con))

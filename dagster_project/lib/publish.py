@@ -105,6 +105,24 @@ class WarehouseMissingError(Exception):
     """There is no published warehouse file yet."""
 
 
+class WarehouseLockedError(PublicationError):
+    """Another process has the warehouse file open read-write: DuckDB lets no other process open it
+    meanwhile, so its publication history cannot be read (and must not be dropped)."""
+
+
+def _lock_conflict(path: Path, exc: duckdb.Error) -> WarehouseLockedError | None:
+    """A WarehouseLockedError for DuckDB's refusal to open a file another process holds, else None."""
+    text = str(exc)
+    if "Conflicting lock" not in text and "Could not set lock" not in text:
+        return None
+    holder = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", text)
+    who = f"{holder.group(1)}, PID {holder.group(2)}" if holder else "another process"
+    return WarehouseLockedError(
+        f"{path} is open read-write in another process ({who}): DuckDB lets no other process read it "
+        "meanwhile; close that connection (BI tools connect read-only) and run again"
+    )
+
+
 class DbtPrepareError(Exception):
     """``dbt parse`` failed; the message holds dbt's error lines."""
 
@@ -364,6 +382,9 @@ class BuildSession:
 
     def open(self) -> BuildSession:
         self.keep = keep_publications()  # a bad setting fails before anything is built
+        # a published file another process holds read-write cannot give its history to the
+        # publication: refused now, before anything is built (WarehouseLockedError)
+        read_publication_history(self.warehouse_path)
         directory = build_dir(self.warehouse_path)
         directory.mkdir(parents=True, exist_ok=True)
         fd = os.open(directory / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, 0o644)
@@ -562,7 +583,8 @@ def read_publication_history(warehouse_path: Path) -> list[dict]:
     """Every ``meta.publications`` row of the published warehouse (oldest first); [] if none.
 
     Opened read-only, so readers of the published file are never in the way. Rows written before
-    ``publication_id`` existed get theirs computed.
+    ``publication_id`` existed get theirs computed. A file another process holds read-write raises
+    WarehouseLockedError (before, it read as no history, and the next publication dropped it).
     """
     warehouse_path = Path(warehouse_path)
     if not warehouse_path.is_file():
@@ -574,7 +596,10 @@ def read_publication_history(warehouse_path: Path) -> list[dict]:
             cursor = con.execute(f"SELECT * FROM {PUBLICATIONS_TABLE} ORDER BY published_at, run_id")
             names = [d[0] for d in cursor.description]
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except duckdb.Error:
+    except duckdb.Error as exc:
+        locked = _lock_conflict(warehouse_path, exc)
+        if locked is not None:  # a history that exists but cannot be read now: never dropped
+            raise locked from None
         return []  # not a warehouse we can read: publish anyway, without its history
     for row in rows:
         if not row.get("publication_id"):
@@ -1064,4 +1089,10 @@ def open_published(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
     warehouse_path = Path(warehouse_path)
     if not warehouse_path.is_file():
         raise WarehouseMissingError(f"no published warehouse at {warehouse_path}")
-    return duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return duckdb.connect(str(warehouse_path), read_only=True)
+    except duckdb.Error as exc:
+        locked = _lock_conflict(warehouse_path, exc)
+        if locked is not None:
+            raise locked from None
+        raise

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
+from conftest import held_read_write
 
 from dagster_project.defs import automation, partitions
 from dagster_project.lib import publish as lib_publish
@@ -164,6 +165,19 @@ def test_first_tick_after_a_rollback_does_not_publish_again_what_was_rolled_back
     # any other change of the sources is refreshed as before
     _write(sources / "dk" / "national_reference.csv", "list_year,national_convicted_pct\n2020,0.8\n")
     assert len(_tick(instance).run_requests) == 1
+
+
+def test_first_tick_decides_nothing_while_the_warehouse_is_held_read_write(sources, instance):
+    """Another process holding the published file read-write hides its history: the first tick
+    neither refreshes nor takes a baseline (no cursor), so the next tick compares again."""
+    files = automation.source_files(sources)
+    warehouse = Path(automation.warehouse_path())
+    _publish_fake(warehouse, {**files, "dk/national_reference.csv": "0" * 64})
+    with held_read_write(warehouse), dg.build_sensor_context(instance=instance) as context:
+        result = automation.source_files_changed.evaluate_tick(context)
+    assert not result.run_requests and result.cursor is None
+    assert "is open read-write in another process" in result.skip_message
+    assert len(_tick(instance).run_requests) == 1  # once readable: the sources differ, a refresh
 
 
 def test_a_change_requests_one_refresh_and_hidden_or_other_files_do_not(sources, instance):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT, run_wijkmonitor
+from conftest import REPO_ROOT, held_read_write, run_wijkmonitor
 
 from dagster_project.lib import publish as lib_publish
 from dagster_project.lib import report
@@ -449,6 +449,34 @@ def test_a_rollback_to_a_file_published_by_an_older_version(tmp_path):
     newest = "select restores_publication_id from meta.publications order by published_at desc limit 1"
     assert _query(warehouse, newest) == [(hand_made.publication_id,)]
     assert again != rollback_id  # two rollbacks of one process in one second: two ids
+
+
+def test_a_published_file_held_read_write_elsewhere_keeps_its_history(tmp_path):
+    """DuckDB lets no other process open a file one holds read-write. Before, the next publication
+    read that as "no history", published anyway and the history of every earlier publication was
+    gone; now every door that needs the history refuses, naming the process, and nothing changes."""
+    warehouse = tmp_path / "wijkmonitor.duckdb"
+    for number in (1, 2):
+        _build(tmp_path / "build.duckdb", f"label-{number}")
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{number}", keep=3)
+        time.sleep(1.01)  # publication ids have a resolution of one second
+    with held_read_write(warehouse) as holder:
+        locked = rf"{warehouse} is open read-write in another process \(.*PID {holder.pid}\)"
+        with pytest.raises(lib_publish.WarehouseLockedError, match=locked):
+            lib_publish.BuildSession(warehouse, "run-3").open()  # a refresh refuses before building
+        _build(tmp_path / "build.duckdb", "label-3")
+        with pytest.raises(lib_publish.WarehouseLockedError, match=locked):
+            lib_publish.publish(tmp_path / "build.duckdb", warehouse, "run-3", keep=3)
+        with pytest.raises(lib_publish.WarehouseLockedError, match=locked):
+            lib_publish.rollback(warehouse)
+        listing = run_wijkmonitor("publications", sources=SOURCES, warehouse=warehouse, timeout=120)
+        assert (listing.returncode, listing.stdout) == (1, "")
+        assert listing.stderr.startswith(f"wijkmonitor: error: {warehouse} is open read-write in another")
+        assert len(listing.stderr.splitlines()) == 1
+    assert [p.run_id for p in lib_publish.publications(warehouse)] == ["run-2", "run-1"]
+    lib_publish.publish(tmp_path / "build.duckdb", warehouse, "run-3", keep=3)
+    history = _query(warehouse, "select run_id from meta.publications order by published_at")
+    assert [r[0] for r in history] == ["run-1", "run-2", "run-3"]
 
 
 def test_publication_ids_sort_in_time_order():
