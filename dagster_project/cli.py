@@ -83,6 +83,7 @@ from dagster_project.lib.publish import (
     publications,
     publications_dir,
     rollback,
+    same_data_as_published,
 )
 from dagster_project.lib.suggest import did_you_mean
 from dagster_project.sources.dk import (
@@ -561,6 +562,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
     # fit whole in 120 columns, for a user to copy into `rollback`
     current = next((p for p in found if p.is_current), None)
     restored = current.restores_publication_id if current else None
+    same_data = same_data_as_published(found)  # after a rollback: kept files of the published data
     header = ["publication_id", "published_at", "current", "list_year", "source_files"]
     rows = [
         [
@@ -568,15 +570,14 @@ def cmd_publications(args: argparse.Namespace) -> int:
             _published_at(p.published_at),
             "yes" if p.is_current
             else "restored" if p.publication_id == restored
-            else "same data" if current and p.origin_publication_id == current.origin_publication_id
+            else "same data" if p.publication_id in same_data
             else "",
             p.requested_list_year,
             len(p.source_files),
         ]
         for p in found
     ]
-    # after a rollback, the retained files of the published data are no previous publication
-    kept = [p for p in found if not current or p.origin_publication_id != current.origin_publication_id]
+    kept = [p for p in found if p.publication_id not in same_data]  # no previous publication
     where = sorted({str(p.path.parent) for p in kept}) or [str(publications_dir(path))]
     _out(
         table(header, rows, wide=args.wide),

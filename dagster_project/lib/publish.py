@@ -834,7 +834,7 @@ def prune_publications(warehouse_path: Path, keep: int) -> list[Path]:
         leftover.unlink(missing_ok=True)
         removed.append(leftover)
     found = publications(warehouse_path)
-    current = _same_data_as_published(found)
+    current = same_data_as_published(found)
     paths = {p.path.name for p in found if p.publication_id in current}
     retained = sorted(
         (p for p in directory.glob("*.duckdb") if p.name not in paths), key=lambda p: p.name, reverse=True
@@ -901,7 +901,6 @@ class PublicationInfo:
     # the publication that built this file's data: its own id, or after a rollback (of a rollback)
     # the one it restores in the end
     origin_publication_id: str = ""
-    origin_run_id: str | None = None
 
 
 def data_origin(history: list[dict]) -> dict | None:
@@ -918,7 +917,7 @@ def data_origin(history: list[dict]) -> dict | None:
     return origin
 
 
-def _same_data_as_published(found: list[PublicationInfo]) -> set[str]:
+def same_data_as_published(found: list[PublicationInfo]) -> set[str]:
     """The ids of ``found`` (``publications()``) holding the published data: the published file
     and, after a rollback, the retained files of the same origin (not previous publications)."""
     current = [p for p in found if p.is_current]
@@ -951,7 +950,6 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
         row["restores_publication_id"],
         row["dbt_project_digest"],
         origin["publication_id"],
-        origin["run_id"],
     )
 
 
@@ -976,7 +974,7 @@ def find_publication(warehouse_path: Path, publication_id: str | None = None) ->
     a rollback, the file it published again is retained but is what is published)."""
     found = publications(warehouse_path)
     retained = [p for p in found if not p.is_current]
-    same_data = _same_data_as_published(found)
+    same_data = same_data_as_published(found)
     previous = [p for p in retained if p.publication_id not in same_data]
     if not (previous if publication_id is None else retained):
         raise UnknownPublicationError(
