@@ -515,29 +515,20 @@ def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) ->
     )
 
 
-PUBLICATION_COLUMNS = (
-    "publication_id",
-    "published_at",
-    "run_id",
-    "requested_list_year",
-    "source_files",
-    "dbt_project_digest",
-    "restores_publication_id",
+PUBLICATION_COLUMN_TYPES = (  # (name, type) of meta.publications, in order
+    ("publication_id", "VARCHAR NOT NULL"),
+    ("published_at", "TIMESTAMP NOT NULL"),  # UTC as a plain TIMESTAMP (a TIMESTAMPTZ needs pytz)
+    ("run_id", "VARCHAR NOT NULL"),
+    ("requested_list_year", "INTEGER"),
+    ("source_files", "STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[]"),
+    # dbt_project_digest(): the dbt project that built it (NULL: published by an older version)
+    ("dbt_project_digest", "VARCHAR"),
+    # a rollback: the publication whose file it published again (its data, source files and
+    # digest); NULL for a refresh or a scenario
+    ("restores_publication_id", "VARCHAR"),
 )
-PUBLICATIONS_DDL = f"""
-    {PUBLICATIONS_TABLE} (
-        publication_id VARCHAR NOT NULL,
-        published_at TIMESTAMP NOT NULL,
-        run_id VARCHAR NOT NULL,
-        requested_list_year INTEGER,
-        source_files STRUCT(source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, row_count INTEGER)[],
-        -- dbt_project_digest(): the dbt project that built it (NULL: published by an older version)
-        dbt_project_digest VARCHAR,
-        -- a rollback: the publication whose file it published again (its data, source files and
-        -- digest); NULL for a refresh or a scenario
-        restores_publication_id VARCHAR
-    )
-"""
+PUBLICATION_COLUMNS = tuple(name for name, _ in PUBLICATION_COLUMN_TYPES)
+PUBLICATIONS_DDL = f"{PUBLICATIONS_TABLE} ({', '.join(f'{n} {t}' for n, t in PUBLICATION_COLUMN_TYPES)})"
 
 
 REFRESH_STEPS_TABLE = "meta.refresh_steps"
@@ -548,7 +539,6 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
     carries the previous ones, which are written again whole."""
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute("DROP VIEW IF EXISTS meta.publication_source_files")
-    # published_at is UTC as a plain TIMESTAMP: a TIMESTAMPTZ needs pytz to be read from Python
     con.execute(f"CREATE OR REPLACE TABLE {PUBLICATIONS_DDL}")
     _create_source_files_view(con)
     # kept: the suites a run does not validate again keep their results (and run) from the
