@@ -899,7 +899,10 @@ COUNTS_BY_YEAR_SQL = """
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     check_sources(args.year)
-    result = run_job(REFRESH_JOB_NAME, partition_key=None if args.year is None else str(args.year))
+    withdraw = {"ops": {"publication": {"config": {"withdraw": args.withdraw}}}} if args.withdraw else None
+    result = run_job(
+        REFRESH_JOB_NAME, withdraw, partition_key=None if args.year is None else str(args.year)
+    )
     if not result.success:
         error = UserError if result.exit_code == EXIT_USAGE else Failed
         raise error(f"{result.headline}; nothing was published", result.lines)
@@ -1295,6 +1298,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument(
         "--year", type=int, help="the list year this refresh is about (must have statistics)"
+    )
+    refresh.add_argument(
+        "--withdraw", type=int, action="append", default=[], metavar="YEAR",
+        help="a year the published warehouse holds that this refresh may drop (a list year, edition or "
+        "statistics year whose sources are gone on purpose); without it such a refresh publishes nothing",
     )
     wide(refresh)
     refresh.set_defaults(handler=cmd_refresh)

@@ -35,6 +35,15 @@ from dagster_project.lib.config import REFRESH_JOB_NAME
 from dagster_project.resources import WarehouseBuildResource
 
 PUBLICATION_KEY = dg.AssetKey("publication")
+
+
+class PublicationConfig(dg.Config):
+    """``withdraw``: the years (Danish list years, Berlin editions, Belgian statistics years) the
+    published warehouse holds that this run may drop (``wijkmonitor refresh --withdraw YEAR``).
+    Without it a run whose sources lack a published year publishes nothing (lib/publish.py
+    ``PUBLISHED_PERIODS``): a source file moved or renamed never withdraws a year unnoticed."""
+
+    withdraw: list[int] = []
 PUBLISHED_LAYERS = ("raw", "scenarios", "marts")
 
 
@@ -169,7 +178,7 @@ def publication_asset(
         ),
     )
     def publication(
-        context: dg.AssetExecutionContext, warehouse_build: WarehouseBuildResource
+        context: dg.AssetExecutionContext, config: PublicationConfig, warehouse_build: WarehouseBuildResource
     ) -> dg.MaterializeResult:
         run = context.run
         # what this run executes: the job definition of a run (of a subset: that subset's) holds
@@ -199,6 +208,7 @@ def publication_asset(
                 keep=warehouse_build.session.keep,
                 steps=_steps(context),
                 dbt_project_digest=warehouse_build.session.dbt_project_digest,
+                withdraw=frozenset(config.withdraw),
             )
         except lib_publish.PublicationError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -65,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,10 @@ class PublicationError(Exception):
 
 class WarehouseMissingError(Exception):
     """There is no published warehouse file yet."""
+
+
+class WithdrawalError(PublicationError):
+    """The build lacks a period (a list year, an edition) the published warehouse holds."""
 
 
 class WarehouseLockedError(PublicationError):
@@ -467,8 +472,9 @@ class Publication:
     publication_id: str = ""
     retained_previous: Path | None = None
     history_rows: int = 0
-    # what went wrong after the new file was published (it stays published): e.g. an old
-    # publication that could not be removed
+    # what a user must know of the publication: the years it withdrew (asked for), and what went
+    # wrong after the new file was published (it stays published), e.g. an old publication that
+    # could not be removed
     warnings: tuple[str, ...] = ()
 
 
@@ -678,6 +684,63 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
     return len(summary)
 
 
+# The periods a publication holds (what, table, column): a publication may not drop one that the
+# published warehouse holds unless asked to (``publish(withdraw=...)``). A source file moved, renamed
+# or left out of the sources would otherwise withdraw a published year without a word.
+PUBLISHED_PERIODS = (
+    ("Danish list year", "marts", "dk_list_membership", "list_year"),
+    ("Danish list year", "marts", "dk_area_criteria", "list_year"),
+    ("Berlin MSS edition", "marts", "mss_planning_area_classes", "edition"),
+    ("Belgian statistics year", "marts", "be_sector_deprivation", "statistics_year"),
+)
+
+
+def _periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
+    found: set[tuple[str, int]] = set()
+    for what, schema, table, column in PUBLISHED_PERIODS:
+        if _relation_exists(con, schema, table):
+            rows = con.execute(f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL")
+            found |= {(what, int(period)) for (period,) in rows.fetchall()}
+    return found
+
+
+def _named_periods(periods: list[tuple[str, int]]) -> str:
+    by_kind: dict[str, list[int]] = {}
+    for what, period in periods:
+        by_kind.setdefault(what, []).append(period)
+    return "; ".join(f"{what} {', '.join(map(str, years))}" for what, years in by_kind.items())
+
+
+def _withdrawn(
+    con: duckdb.DuckDBPyConnection, warehouse_path: Path, history: list[dict], withdraw: AbstractSet[int]
+) -> str:
+    """What the build (``con``) withdraws from the published warehouse (periods the published one
+    holds and the build lacks), all named by ``withdraw`` ('' when none); else WithdrawalError."""
+    if not warehouse_path.is_file():
+        return ""
+    with open_published(warehouse_path) as published:
+        before = _periods(published)
+    lost = sorted((before - _periods(con)), key=lambda item: (item[0], item[1]))
+    refused = [(what, period) for what, period in lost if period not in withdraw]
+    if not refused:
+        return _named_periods(lost)
+    named = _named_periods(refused)
+    read = set()
+    if _relation_exists(con, "raw", "source_files"):
+        read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
+    published_files = (history[-1].get("source_files") or []) if history else []
+    unread = sorted({f["source_file"] for f in published_files} - read)
+    years = sorted({period for _, period in refused})
+    raise WithdrawalError(
+        f"this run would withdraw {named} from the published warehouse: its sources hold nothing for "
+        + ("them" if len(refused) > 1 else "it")
+        + (f" (the published warehouse was built from {', '.join(unread)} as well, which this run did not "
+           "read)" if unread else "")
+        + ". Put the source files back where their contract expects them (sources/<source>/CONTRACT.md), "
+        f"or withdraw on purpose: `wijkmonitor refresh {' '.join(f'--withdraw {y}' for y in years)}`"
+    )
+
+
 def publish(
     build_path: Path,
     warehouse_path: Path,
@@ -687,12 +750,14 @@ def publish(
     keep: int | None = None,
     steps: list[dict] = (),
     dbt_project_digest: str | None = None,
+    withdraw: AbstractSet[int] = frozenset(),
 ) -> Publication:
     """Record the publication in the build file and move it over the published warehouse.
 
     The published file it replaces is kept in ``.publications/`` (the newest ``keep`` of them,
     default ``$WIJKMONITOR_KEEP_PUBLICATIONS``). ``dbt_project_digest``: the dbt project the run
-    built it with (``check_built_by`` reads it back).
+    built it with (``check_built_by`` reads it back). A build that lacks a period the published
+    warehouse holds (``PUBLISHED_PERIODS``) raises WithdrawalError, unless ``withdraw`` names it.
     """
     build_path, warehouse_path = Path(build_path), Path(warehouse_path)
     keep = keep_publications() if keep is None else keep
@@ -711,6 +776,7 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
+        withdrawn = _withdrawn(con, warehouse_path, history, withdraw)
         source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
         publication_id = publication_id_for(published_at, run_id)
@@ -742,7 +808,8 @@ def publish(
         publication_id_for(published_at, run_id),
         retained,
         len(history),
-        tuple(_prune_after_replace(warehouse_path, keep, run_id)),
+        ((f"withdrew {withdrawn} from the published warehouse, as asked (--withdraw)",) if withdrawn else ())
+        + tuple(_prune_after_replace(warehouse_path, keep, run_id)),
     )
 
 

@@ -83,8 +83,8 @@ def _describe(path: Path) -> tuple[int, dict[str, int]]:
 
 
 def _mark(path: Path, origin: str) -> None:
-    """Mark a database file as a sandbox (``meta.sandbox``): dbt's guard (dbt/macros/
-    published_guard.sql) refuses a database that holds ``meta.publications`` without this mark, so
+    """Mark a database file as a sandbox (``meta.sandbox``): dbt's guard (lib/dbt_guard.py)
+    refuses a database that holds ``meta.publications`` without this mark, so
     dbt can build in a copy of the published warehouse but never in the published file itself,
     whatever path names it."""
     with duckdb.connect(str(path)) as con:

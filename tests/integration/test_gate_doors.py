@@ -8,6 +8,7 @@ fast, in-process versions of these rules are in tests/assets/test_automation.py.
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -88,17 +89,21 @@ def test_partitions_outside_the_statistics_and_dbt_by_hand_leave_the_published_f
     assert _sha256(warehouse) == before
     assert _sha256(sandbox) != copied
 
-    # whatever names the published file - a symlink named like it elsewhere, which dbt/profiles.yml's
-    # comparison of paths lets through - dbt's on-run-start guard refuses it before any model runs
+    # whatever names the published file - a symlink named like it elsewhere, a hard link - dbt's guard
+    # (a plugin of the profile) refuses it before dbt opens the file: before dbt runs anything on it,
+    # even the `create schema` statements it runs before any hook
     (tmp_path / "elsewhere").mkdir()
-    link = tmp_path / "elsewhere" / "wijkmonitor.duckdb"
+    link, hard = tmp_path / "elsewhere" / "wijkmonitor.duckdb", tmp_path / "elsewhere" / "hard.duckdb"
     link.symlink_to(warehouse)
-    refused = _run(dbt, {**env, "WIJKMONITOR_SANDBOX": str(link)}, cwd=REPO_ROOT / "dbt")
-    assert refused.returncode != 0
-    assert (
-        f"dbt never writes the published warehouse: {link} holds meta.publications and is no sandbox"
-    ) in refused.stdout
-    assert _sha256(warehouse) == before
+    os.link(warehouse, hard)
+    try:
+        for name in (link, hard):
+            refused = _run(dbt, {**env, "WIJKMONITOR_SANDBOX": str(name)}, cwd=REPO_ROOT / "dbt")
+            assert refused.returncode != 0
+            assert f"dbt never writes the published warehouse: {name} is {warehouse}" in refused.stdout
+            assert _sha256(warehouse) == before
+    finally:
+        hard.unlink()
     assert not Path(f"{warehouse}.wal").exists()
 
 

@@ -479,6 +479,52 @@ def test_a_published_file_held_read_write_elsewhere_keeps_its_history(tmp_path):
     assert [r[0] for r in history] == ["run-1", "run-2", "run-3"]
 
 
+def _with_years(build: Path, years: list[int], edition: int | None = None) -> Path:
+    """A build with Danish list years (marts.dk_list_membership) and a Berlin edition."""
+    with duckdb.connect(str(build)) as con:
+        con.execute("create table marts.dk_list_membership as select unnest(?::integer[]) as list_year",
+                    [years])
+        con.execute("create table marts.mss_planning_area_classes as select ?::integer as edition", [edition])
+    return build
+
+
+def test_a_publication_never_withdraws_a_published_year_unless_asked(tmp_path):
+    """A source file moved or renamed takes its years out of the build: the publication refuses to
+    drop them from the published warehouse (naming the years and the file the published warehouse
+    was built from that this run did not read) and leaves it as it was; ``withdraw`` lets it."""
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    first = _with_years(_build(tmp_path / "b1.duckdb", "one"), [2023, 2024, 2025], 2021)
+    with duckdb.connect(str(first)) as con:
+        con.execute("insert into raw.source_files values ('dk/area_statistics_2025.csv', 'x', 1, 1)")
+    lib_publish.publish(first, warehouse, "run-1")
+    before = warehouse.read_bytes()
+    time.sleep(1.01)
+    second = _with_years(_build(tmp_path / "b2.duckdb", "two"), [2023, 2024], None)
+    with pytest.raises(lib_publish.WithdrawalError) as refused:
+        lib_publish.publish(second, warehouse, "run-2")
+    assert str(refused.value) == (
+        "this run would withdraw Berlin MSS edition 2021; Danish list year 2025 from the published "
+        "warehouse: its sources hold nothing for them (the published warehouse was built from "
+        "dk/area_statistics_2025.csv as well, which this run did not read). Put the source files back "
+        "where their contract expects them (sources/<source>/CONTRACT.md), or withdraw on purpose: "
+        "`wijkmonitor refresh --withdraw 2021 --withdraw 2025`"
+    )
+    assert warehouse.read_bytes() == before
+    with pytest.raises(lib_publish.WithdrawalError, match="withdraw Danish list year 2025 from"):
+        lib_publish.publish(second, warehouse, "run-2", withdraw=frozenset({2021}))
+    published = lib_publish.publish(second, warehouse, "run-2", withdraw=frozenset({2021, 2025}))
+    assert _published_label(warehouse) == "two"
+    assert published.warnings[0] == (
+        "withdrew Berlin MSS edition 2021; Danish list year 2025 from the published warehouse, "
+        "as asked (--withdraw)"
+    )
+    # a year more is no withdrawal
+    time.sleep(1.01)
+    third = _with_years(_build(tmp_path / "b3.duckdb", "three"), [2023, 2024, 2026])
+    lib_publish.publish(third, warehouse, "run-3")
+    assert _published_label(warehouse) == "three"
+
+
 def test_publication_ids_sort_in_time_order():
     earlier = datetime(2026, 12, 1, 5, 0, 59, tzinfo=UTC)
     assert lib_publish.publication_id_for(earlier, "r") == "20261201T050059Z-r"

@@ -95,28 +95,79 @@ def test_dbt_builds_into_the_sandbox_by_default_never_the_published_warehouse(mo
     )
 
 
-REFUSED = "/wijkmonitor-refused: dbt never writes the published warehouse "
+def _publication_mark(path: Path, sandbox: bool = False) -> Path:
+    """A small DuckDB file with ``meta.publications`` (a published warehouse or a copy of one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA meta")
+        con.execute("CREATE TABLE meta.publications AS SELECT 'p1' AS publication_id")
+        if sandbox:
+            con.execute("CREATE TABLE meta.sandbox AS SELECT 'copy' AS origin")
+    return path
 
 
-def test_the_profile_never_names_the_published_warehouse(tmp_path):
-    """A sandbox or build path that names the published file (as written, after ./ and ../, relative
-    to the repository root or absolute) becomes a path that cannot be opened and says why."""
-    published = str(tmp_path / "w.duckdb")
-    for env in (
-        {"WIJKMONITOR_SANDBOX": "warehouse/wijkmonitor.duckdb"},  # the default published warehouse
-        {"WIJKMONITOR_SANDBOX": str(REPO / "warehouse" / "x" / ".." / "." / "wijkmonitor.duckdb")},
-        {"WIJKMONITOR_SANDBOX": "pub/w.duckdb", "WIJKMONITOR_WAREHOUSE": str(REPO / "pub" / "w.duckdb")},
-        {"WIJKMONITOR_SANDBOX": f"{tmp_path}/./w.duckdb", "WIJKMONITOR_WAREHOUSE": published},
-        {"WIJKMONITOR_BUILD_PATH": published, "WIJKMONITOR_WAREHOUSE": published},
+def test_the_dbt_guard_refuses_the_published_warehouse_however_it_is_named(monkeypatch, tmp_path):
+    from dagster_project.lib.dbt_guard import refusal
+
+    published = _publication_mark(tmp_path / "wh" / "wijkmonitor.duckdb")
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(published))
+    monkeypatch.delenv("WIJKMONITOR_BUILD_PATH", raising=False)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "link.duckdb").symlink_to(published)
+    (tmp_path / "dirlink").symlink_to(published.parent)
+    os.link(published, tmp_path / "elsewhere" / "hard.duckdb")
+    for name in (
+        published,
+        tmp_path / "wh" / "x" / ".." / "." / "wijkmonitor.duckdb",
+        tmp_path / "elsewhere" / "link.duckdb",  # a symlink to the file
+        tmp_path / "dirlink" / "wijkmonitor.duckdb",  # through a symlink to its folder
+        tmp_path / "elsewhere" / "hard.duckdb",  # a hard link: the same inode
     ):
-        rendered = render_profile_path(env)
-        assert rendered.startswith(REFUSED) and rendered.endswith("/refused.duckdb"), (env, rendered)
-    other = {"WIJKMONITOR_SANDBOX": str(tmp_path / "s.duckdb"), "WIJKMONITOR_WAREHOUSE": published}
-    assert render_profile_path(other) == str(tmp_path / "s.duckdb")
+        problem = refusal(str(name))
+        assert problem == (
+            f"dbt never writes the published warehouse: {name} is {published}; set WIJKMONITOR_SANDBOX to "
+            "another file (`wijkmonitor sandbox` makes one)"
+        ), name
+    # as the build path of a run, too: a build file is never the published file
+    monkeypatch.setenv("WIJKMONITOR_BUILD_PATH", str(tmp_path / "elsewhere" / "link.duckdb"))
+    assert refusal(str(tmp_path / "elsewhere" / "link.duckdb")).startswith("dbt never writes the published")
+
+
+def test_the_dbt_guard_refuses_a_publication_copy_unless_a_sandbox_or_the_build_file(monkeypatch, tmp_path):
+    from dagster_project.lib.dbt_guard import refusal
+    from dagster_project.lib.publish import build_path_for
+
+    published = _publication_mark(tmp_path / "wh" / "wijkmonitor.duckdb")
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(published))
+    monkeypatch.delenv("WIJKMONITOR_BUILD_PATH", raising=False)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(published, copy)  # a kept publication, or a copy made by hand
+    before = copy.read_bytes()
+    assert refusal(str(copy)) == (
+        f"dbt never writes a published warehouse: {copy} holds meta.publications and is no sandbox "
+        "(no meta.sandbox); make one with `wijkmonitor sandbox` (WIJKMONITOR_SANDBOX names it)"
+    )
+    assert copy.read_bytes() == before  # looked at read-only
+    assert refusal(str(_publication_mark(tmp_path / "sb.duckdb", sandbox=True))) is None  # a sandbox
+    assert refusal(str(tmp_path / "new" / "sandbox.duckdb")) is None  # a file dbt makes
+    assert refusal(":memory:") is None
+    with duckdb.connect(str(tmp_path / "scratch.duckdb")) as con:  # no meta.publications
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    assert refusal(str(tmp_path / "scratch.duckdb")) is None
+    # the build file of a run (a scenario's starts as a copy of the published file): only that file,
+    # only while a run names it
+    build = build_path_for(published)
+    build.parent.mkdir()
+    shutil.copyfile(published, build)
+    assert refusal(str(build)).startswith(f"dbt never writes a published warehouse: {build} holds")
+    monkeypatch.setenv("WIJKMONITOR_BUILD_PATH", str(build))
+    assert refusal(str(build)) is None
+    monkeypatch.setenv("WIJKMONITOR_BUILD_PATH", str(copy))  # a build path that is no run's build file
+    assert refusal(str(copy)).startswith(f"dbt never writes a published warehouse: {copy} holds")
 
 
 def test_dbt_with_the_published_warehouse_as_sandbox_cannot_connect_and_leaves_it_unchanged(tmp_path):
-    """dbt's own connection (what every dbt command opens before it runs anything) fails, saying why."""
+    """dbt's own connection (what every dbt command opens before it runs anything) is refused, saying why."""
     published = _warehouse(tmp_path / "wh" / "wijkmonitor.duckdb")
     before = published.read_bytes()
     env = {
@@ -131,7 +182,8 @@ def test_dbt_with_the_published_warehouse_as_sandbox_cannot_connect_and_leaves_i
         cwd=REPO / "dbt", env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode != 0
-    assert REFUSED + str(published) in done.stdout + done.stderr, done.stdout[-2000:]
+    refused = f"dbt never writes the published warehouse: {published} is {published}"
+    assert refused in done.stdout + done.stderr, done.stdout[-2000:]
     assert published.read_bytes() == before
 
 
@@ -197,7 +249,7 @@ def test_make_sandbox_copies_the_published_warehouse_while_a_reader_is_connected
         assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 't'").fetchone()[0] == (
             "documented"
         )
-        # the mark dbt's guard (dbt/macros/published_guard.sql) lets build in
+        # the mark dbt's guard (lib/dbt_guard.py) lets build in
         assert con.execute("SELECT origin FROM meta.sandbox").fetchall() == [
             (f"published warehouse {published}",)
         ]
