@@ -80,6 +80,7 @@ from dagster_project.lib.config import expectations_dir
 
 SUITE_SUFFIX = ".json"
 ROW_ID_META_KEY = "unexpected_index_column_names"
+LINEAGE_COLUMNS = ("source_file", "source_line")  # a raw row's origin, named first in failure lines
 PARTIAL_UNEXPECTED_COUNT = 20  # example rows GX fetches per failed expectation (SQL LIMIT)
 MAX_EXAMPLES = 3  # example values quoted in a failed line
 MAX_LISTED_VALUES = 8  # members of a value set quoted in a failed line before "…"
@@ -716,9 +717,14 @@ def _examples(kwargs: dict[str, Any], result: dict[str, Any]) -> list[str]:
     examples: list[str] = []
     indexed = result.get("partial_unexpected_index_list") or []
     if value_columns and indexed and isinstance(indexed[0], dict):
-        # "140.0 (list_year=2018, area_id=T1-01)"; a pair: "a=1, b=2 (list_year=2018, area_id=T1-01)"
+        # "140.0 (list_year=2018, area_id=T1-01)"; a pair: "a=1, b=2 (list_year=2018, area_id=T1-01)";
+        # a raw row names its origin first: "'Atlantis' (dk/x.csv, line 2; list_year=2018, area_id=A)"
         for row in indexed:
-            ids = ", ".join(f"{k}={v}" for k, v in row.items() if k not in value_columns)
+            origin = all(row.get(c) is not None for c in LINEAGE_COLUMNS)
+            shown_ids = [k for k in row if k not in value_columns and not (origin and k in LINEAGE_COLUMNS)]
+            ids = ", ".join(f"{k}={row[k]}" for k in shown_ids)
+            if origin:
+                ids = f"{row['source_file']}, line {row['source_line']}" + (f"; {ids}" if ids else "")
             if "column" in kwargs:
                 shown = _value(row.get(kwargs["column"]))
             else:

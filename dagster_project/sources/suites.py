@@ -113,7 +113,8 @@ def table_suite(source: Source, table: Table) -> gx.Suite:
     return gx.Suite(
         name=f"raw.{table.name}",
         expectations=tuple(expectations(table)),
-        row_id_columns=table.key,
+        # a failed expectation names each example row's file and line (as the door does) and key
+        row_id_columns=("source_file", "source_line", *table.key),
         origin=f"contract dagster_project/sources/{source.name}.py",
         notes=f"{table.description} Generated from the source contract (door rules, then plausibility).",
     )

@@ -87,7 +87,7 @@ def _atlantis_sources(target: Path, danish_only: bool = False) -> tuple[Path, st
     expected_line = (
         "expect_column_values_to_be_in_set(region, in {'Hovedstaden', 'Sjælland', 'Syddanmark', "
         f"'Midtjylland', 'Nordjylland'}}): 1 unexpected, e.g. 'Atlantis' "
-        f"(list_year={rows[0]['list_year']}, area_id={rows[0]['area_id']})"
+        f"(dk/{path.name}, line 2; list_year={rows[0]['list_year']}, area_id={rows[0]['area_id']})"
     )
     return target, expected_line
 

@@ -169,7 +169,7 @@ def test_raw_suites_are_generated_one_per_contract_table() -> None:
             assert "condition_parser" not in kwargs and not isinstance(kwargs.get("row_condition"), str), item
     by_name = {s.name: s for s in generated}
     area = by_name["raw.dk_area_statistics"]
-    assert area.row_id_columns == ("list_year", "area_id")
+    assert area.row_id_columns == ("source_file", "source_line", "list_year", "area_id")
     between = [
         e["kwargs"]
         for e in area.expectations
@@ -225,7 +225,8 @@ def test_raw_suites_pass_on_the_bundled_sources_and_catch_what_the_door_lets_thr
     assert result.failed == [
         "expect_column_values_to_be_in_set(region, in {'Hovedstaden', 'Sjælland', 'Syddanmark', "
         "'Midtjylland', "
-        f"'Nordjylland'}}): 1 unexpected, e.g. 'Atlantis' (list_year={first[0]}, area_id={first[1]})"
+        f"'Nordjylland'}}): 1 unexpected, e.g. 'Atlantis' (dk/{path.name}, line 2; list_year={first[0]}, "
+        f"area_id={first[1]})"
     ]
 
 
