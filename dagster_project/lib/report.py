@@ -164,7 +164,10 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "changes",
         "marts.dk_list_changes",
-        f"""SELECT change_type, list_kind, area_id, area_name, reason
+        f"""SELECT change_type, list_kind, area_id, area_name, reason,
+                   concat_ws(', line ', source_file, source_line) AS statistics_from,
+                   concat_ws(', line ', previous_source_file, previous_source_line)
+                       AS previous_statistics_from
             FROM marts.dk_list_changes WHERE list_year = $year
             ORDER BY change_type DESC, {LIST_KIND_ORDER_SQL}, area_id""",
     ),

@@ -125,6 +125,10 @@ class Table:
     variant_column: str = ""  # YAML facts: the column whose value picks the Variant
     variants: tuple[Variant, ...] = ()
     plausibility: tuple[Plausibility, ...] = ()
+    # (period column, unit column) of a panel: the units of the previous period are expected again in
+    # the newest one; those missing are a warning of the load (a file or rows left out), not an error
+    # (an area can be demolished or merged)
+    panel: tuple[str, str] | tuple[()] = ()
     description: str = ""
 
     def column(self, name: str) -> Column:

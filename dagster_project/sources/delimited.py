@@ -1135,6 +1135,7 @@ def _load_once(
 ) -> LoadResult:
     counts: dict[str, int] = {}
     read: list[SourceFile] = []
+    warnings: list[str] = []
     for table in tables:
         files = by_table[table.name]
         create_table(con, table, extra=[("_np", "INTEGER")])
@@ -1165,6 +1166,43 @@ def _load_once(
         if not problems:
             con.execute(f"ALTER TABLE raw.{table.name} DROP COLUMN _np")
         counts[table.name] = sum(f.rows for f in files)
+        if not problems:
+            warnings += _panel_gaps(con, table)
     if not problems:
         record_source_files(con, source.folder, read)
-    return LoadResult(counts, read)
+    return LoadResult(counts, read, warnings)
+
+
+PANEL_GAPS_SHOWN = 10
+
+
+def _panel_gaps(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
+    """A warning when units of the previous period of a panel (``Table.panel``) have no row in the
+    newest period: a file or rows may have been left out (an area can also be gone for good)."""
+    if not table.panel:
+        return []
+    period, unit = (_q(c) for c in table.panel)
+    relation = f"raw.{table.name}"
+    newest = con.execute(f"SELECT max({period}) FROM {relation}").fetchone()[0]
+    previous = con.execute(f"SELECT max({period}) FROM {relation} WHERE {period} < ?", [newest]).fetchone()[0]
+    if previous is None:
+        return []
+    missing = [
+        unit_id
+        for (unit_id,) in con.execute(
+            f"SELECT {unit} FROM {relation} WHERE {period} = ? "
+            f"EXCEPT SELECT {unit} FROM {relation} WHERE {period} = ? ORDER BY 1",
+            [previous, newest],
+        ).fetchall()
+    ]
+    if not missing:
+        return []
+    shown = ", ".join(missing[:PANEL_GAPS_SHOWN]) + (
+        f" and {len(missing) - PANEL_GAPS_SHOWN} more" if len(missing) > PANEL_GAPS_SHOWN else ""
+    )
+    column_period, column_unit = (table.column(c).in_file for c in table.panel)
+    return [
+        f"{table.files}: {len(missing)} {column_unit}(s) with a row for {column_period} {previous} have none "
+        f"for {newest}: {shown}. They get no result for {newest}; if they were not meant to go, a file or "
+        "rows are missing"
+    ]

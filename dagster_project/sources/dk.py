@@ -47,6 +47,7 @@ AREA_STATISTICS = Table(
     name="dk_area_statistics",
     files=STATISTICS_FILES,
     key=("list_year", "area_id"),
+    panel=("list_year", "area_id"),
     description="dk/area_statistics.csv and every dk/area_statistics_*.csv: one row per area and list year.",
     columns=(
         _list_year(description="year of the list the figures are for"),

@@ -622,3 +622,17 @@ def test_a_big_file_with_a_bad_byte_or_text_in_a_column_without_rules(tmp_path: 
         "dk/area_statistics.csv, line 20002: file is not UTF-8 (byte 0xc5 is invalid); "
         "it looks like latin-1 / Windows-1252; save it as UTF-8"
     ]
+
+
+def test_areas_of_the_year_before_missing_from_the_newest_year_are_a_warning(tmp_path: Path) -> None:
+    """A statistician who leaves rows or a file out of the new year gets told (an area can also be
+    gone for good: a warning, never a refusal)."""
+    result = load_source(dk.SOURCE, duckdb.connect(), write_sources(tmp_path / "a"))
+    assert result.warnings == [
+        "dk/area_statistics*.csv: 1 area_id(s) with a row for list_year 2019 have none for 2020: A2. They "
+        "get no result for 2020; if they were not meant to go, a file or rows are missing"
+    ]
+    complete = write_sources(tmp_path / "b", [*GOOD_ROWS, "2020,A2,Bakken,Odense,Syddanmark,999,,41,,,,,,,"])
+    assert load_source(dk.SOURCE, duckdb.connect(), complete).warnings == []
+    one_year = write_sources(tmp_path / "c", GOOD_ROWS[:2])
+    assert load_source(dk.SOURCE, duckdb.connect(), one_year).warnings == []

@@ -14,7 +14,9 @@ statistics as (
     select
         list_year,
         area_id,
-        residents
+        residents,
+        source_file,
+        source_line
     from {{ ref('stg_dk__area_statistics') }}
 ),
 
@@ -100,6 +102,14 @@ select
                     end
         end,
         case
+            -- new because it left the list that kept it off (off udsat, so on forebyggelse); a list
+            -- left that a list requires is said above ('not on the udsat list')
+            when
+                changes.change_type = 'new' and previous_outcomes.excludes_list_kind is not null
+                and previous_outcomes.is_on_excluded_list and not rule_outcomes.is_on_excluded_list
+                then 'no longer on the ' || previous_outcomes.excludes_list_kind || ' list, which excludes it'
+        end,
+        case
             when consecutive.area_id is not null
                 then
                     'on the list in ' || consecutive.history_years_on_list || ' of the last '
@@ -113,7 +123,11 @@ select
                     end
         end,
         criteria_flips.changed_criteria
-    ) as reason
+    ) as reason,
+    now_statistics.source_file,
+    now_statistics.source_line,
+    previous_statistics.source_file as previous_source_file,
+    previous_statistics.source_line as previous_source_line
 from changes
 inner join list_years on changes.list_year = list_years.list_year
 inner join list_years as previous_years on changes.previous_list_year = previous_years.list_year
@@ -122,8 +136,15 @@ left join rule_outcomes
         changes.list_year = rule_outcomes.list_year
         and changes.area_id = rule_outcomes.area_id
         and changes.list_kind = rule_outcomes.list_kind
+left join rule_outcomes as previous_outcomes
+    on
+        changes.previous_list_year = previous_outcomes.list_year
+        and changes.area_id = previous_outcomes.area_id
+        and changes.list_kind = previous_outcomes.list_kind
 left join statistics as now_statistics
     on changes.list_year = now_statistics.list_year and changes.area_id = now_statistics.area_id
+left join statistics as previous_statistics
+    on changes.previous_list_year = previous_statistics.list_year and changes.area_id = previous_statistics.area_id
 left join consecutive
     on
         changes.list_year = consecutive.list_year
