@@ -860,7 +860,7 @@ def _source_statistics_years(directory: Path) -> tuple[int, ...]:
 
 def check_sources(year: int | None) -> None:
     """Fail fast, before Dagster, dbt or GX: every problem of every source file, and the list year."""
-    from dagster_project.sources import validate_sources
+    from dagster_project.sources import unread_files, validate_sources
 
     directory = sources_dir()
     problems = validate_sources(directory)
@@ -869,6 +869,10 @@ def check_sources(year: int | None) -> None:
             f"{len(problems)} problem(s) in the source files under {directory}; nothing was published",
             problems,
         )
+    _warn([
+        f"{name}: no source reads this file, so it is not loaded ({hint}; sources/<source>/CONTRACT.md)"
+        for name, hint in unread_files(directory)
+    ])
     if year is None:
         return
     first = _first_list_year()

@@ -7,6 +7,7 @@
         -> LoadResult(counts, files)           rows per raw table, the files read (SourceFile: sha256, …)
     raw_suites() -> [gx.Suite]                 the Great Expectations raw suites, generated from the contracts
     source_paths(source, directory)            the files a load would read
+    unread_files(directory) -> [(file, hint)]  the files under directory no source reads (misplaced, misnamed)
     SourceValidationError(problems)            one line per problem: file, line, column
 
 Modules: ``contract`` (the types: Source, Table, Column, Variant, Plausibility), ``delimited``
@@ -40,6 +41,7 @@ __all__ = [
     "raw_suites",
     "source",
     "source_paths",
+    "unread_files",
     "validate_source",
     "validate_sources",
 ]
@@ -99,3 +101,30 @@ def source_paths(item: Source, directory: Path) -> list[Path]:
         folder = directory / item.folder
         return sorted(folder.glob(policy.FILE_PATTERN)) if folder.is_dir() else []
     return [path for table in item.tables for path in delimited.source_paths(directory, table)]
+
+
+def unread_files(directory: Path) -> list[tuple[str, str]]:
+    """The files under ``directory`` that no source reads, with what the folder's source does read:
+    a file put in the wrong folder or named otherwise than its contract says is never loaded
+    (``wijkmonitor refresh`` warns). Notes (``*.md``: each source's CONTRACT.md) and hidden files
+    and folders are left out."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    read = {p.resolve() for item in SOURCES for p in source_paths(item, directory)}
+    found = []
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if any(part.startswith(".") for part in relative.parts) or path.suffix.lower() == ".md":
+            continue
+        if not path.is_file() or path.resolve() in read:
+            continue
+        owner = next((item for item in SOURCES if relative.parts[0] == item.folder), None)
+        if owner is None:
+            hint = "the sources are the folders " + ", ".join(f"{item.folder}/" for item in SOURCES)
+        elif owner.format == "yaml":
+            hint = f"{owner.folder}/ reads {owner.folder}/{policy.FILE_PATTERN}"
+        else:
+            hint = f"{owner.folder}/ reads " + ", ".join(table.files for table in owner.tables if table.files)
+        found.append((relative.as_posix(), hint))
+    return found

@@ -61,6 +61,38 @@ def test_a_bad_source_file_is_reported_before_dagster_dbt_or_gx_is_imported(tmp_
     assert not warehouse.parent.exists()
 
 
+def test_a_source_file_no_contract_reads_is_named_by_the_door(tmp_path, monkeypatch, capsys):
+    """A new year's file put in the wrong folder or misnamed is never loaded: the door says so (a
+    warning: the run goes on) before Dagster loads, naming what the folder's source does read."""
+    from dagster_project.sources import unread_files
+
+    sources = tmp_path / "sources"
+    (sources / "dk" / "2025").mkdir(parents=True)
+    (sources / "berlin").mkdir()
+    for name in ("area_statistics_synthetic_panel.csv", "national_reference.csv", "published_lists.csv"):
+        (sources / "dk" / name).write_bytes((REPO / "sources" / "dk" / name).read_bytes())
+    for stray in ("area_statistics_2025.csv", "dk/area-statistics-2025.csv", "dk/2025/area_statistics.csv",
+                  "berlin/area_statistics_2025.csv"):
+        (sources / stray).write_text("list_year,area_id\n", encoding="utf-8")
+    (sources / "dk" / "notes.md").write_text("a note\n", encoding="utf-8")  # notes are no data
+    (sources / "dk" / ".area_statistics_2025.csv.swp").write_text("", encoding="utf-8")  # hidden
+    dk_reads = "dk/ reads dk/area_statistics*.csv, dk/national_reference.csv, dk/published_lists*.csv"
+    assert unread_files(sources) == [
+        ("area_statistics_2025.csv", "the sources are the folders dk/, berlin/, be/, policy/"),
+        ("berlin/area_statistics_2025.csv", "berlin/ reads berlin/mss_index_indicators.csv, "
+         "berlin/mss_context_indicators.csv"),
+        ("dk/2025/area_statistics.csv", dk_reads),
+        ("dk/area-statistics-2025.csv", dk_reads),
+    ]
+    assert unread_files(REPO / "sources") == []  # the bundled sources: every file is read
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(sources))
+    cli.check_sources(None)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"wijkmonitor: warning: dk/area-statistics-2025.csv: no source reads this file, so it is not loaded "
+        f"({dk_reads}; sources/<source>/CONTRACT.md)"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
