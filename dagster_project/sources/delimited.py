@@ -511,7 +511,8 @@ def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
     repeats = "0"
     if table.key:
         not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in table.key)
-        key = _q(table.key[0]) if len(table.key) == 1 else f"({', '.join(_q(k) for k in table.key)})"
+        identities = [_key_identity(table, k) for k in table.key]
+        key = identities[0] if len(identities) == 1 else f"({', '.join(identities)})"
         repeats = f"count(*) FILTER (WHERE {not_null}) - count(DISTINCT {key}) FILTER (WHERE {not_null})"
     every_cell = "".join(f", count({_q(c.name)})" for c in table.file_columns)  # every cell read and cast
     rejects = _rejects_table(file)
@@ -892,39 +893,54 @@ def _files(
     return by_table
 
 
+def _key_identity(table: Table, column: str) -> str:
+    """SQL of a key column as keys are compared: a text key without regard to case (``SYN-017`` and
+    ``syn-017`` are one area, as the command line and the analysts read them), the rest as they are."""
+    return f"lower({_q(column)})" if table.column(column).type == "text" else _q(column)
+
+
 def _duplicates(con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]) -> None:
     """Report every repeated key (after the first place it occurs) at its file and line."""
     if not table.key or not files:
         return
-    keys = ", ".join(_q(k) for k in table.key)
+    identity = ", ".join(f"{_key_identity(table, k)} AS {_q('i_' + k)}" for k in table.key)
+    ids = ", ".join(_q("i_" + k) for k in table.key)
     not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in table.key)
+    keyed = f"(SELECT *, {identity} FROM {relation} WHERE {not_null})"
     repeated = (  # a plain hash aggregate: the places are gathered for the repeated keys only
-        f"SELECT {keys} FROM {relation} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1 "
+        f"SELECT {ids} FROM {keyed} GROUP BY ALL HAVING count(*) > 1 "
         f"ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}"
     )
     if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchone()[0]:
         return
+    written = ", ".join(f"{_q(k)}: {_q(k)}::VARCHAR" for k in table.key)
     rows = con.execute(
         f"""
-        SELECT {keys}, list({{'file': source_file, 'line': source_line}} ORDER BY source_file, source_line)
-        FROM {relation} SEMI JOIN ({repeated}) AS repeated USING ({keys})
-        GROUP BY ALL ORDER BY ALL
+        SELECT list({{'file': source_file, 'line': source_line, 'key': {{{written}}}}}
+                    ORDER BY source_file, source_line)
+        FROM {keyed} SEMI JOIN ({repeated}) AS repeated USING ({ids})
+        GROUP BY {ids} ORDER BY {ids}
         """
     ).fetchall()
     column = table.column(table.key[-1]).in_file
-    for *values, places in rows:
+    for (places,) in rows:
         first = places[0]
-        described = ", ".join(
-            f"{table.column(k).in_file}={v}" for k, v in zip(table.key, values, strict=True)
-        )
+
+        def described(key: dict) -> str:
+            return ", ".join(f"{table.column(k).in_file}={key[k]}" for k in table.key)
+
         where = (
             f"first seen in {first['file']} line {first['line']}"
             if table.duplicate_names_file
             else f"first seen on line {first['line']}"
         )
         for place in places[1:]:
+            written_as = "" if place["key"] == first["key"] else (
+                f" as {described(first['key'])} (keys that differ only in case are one key)"
+            )
             files[place["file"]].problems.add(
-                f"duplicate key ({described}); {where}", line=place["line"], column=column, phase=DUPLICATE
+                f"duplicate key ({described(place['key'])}); {where}{written_as}",
+                line=place["line"], column=column, phase=DUPLICATE,
             )
 
 

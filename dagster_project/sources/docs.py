@@ -57,9 +57,12 @@ def required_cell(column: Column) -> str:
 
 
 def key_line(table: Table) -> str:
-    """The sentence every table section has about its key."""
+    """The sentence every table section has about its key (a text key is compared without regard to
+    case: delimited._key_identity)."""
     names = [table.column(k).in_file for k in table.key]
-    return f"Key: `({', '.join(names)})`" if len(names) > 1 else f"Key: `{names[0]}`"
+    line = f"Key: `({', '.join(names)})`" if len(names) > 1 else f"Key: `{names[0]}`"
+    texts = [table.column(k).in_file for k in table.key if table.column(k).type == "text"]
+    return line + (f" ({', '.join(texts)} without regard to case)" if texts else "")
 
 
 def field_type_cell(table: Table, column: Column, records: Table | None = None) -> str:

@@ -138,6 +138,26 @@ def test_duplicate_key_names_both_places(tmp_path: Path) -> None:
     ]
 
 
+def test_area_ids_that_differ_only_in_case_are_one_area(tmp_path: Path) -> None:
+    """'syn-017' next to 'SYN-017' counted the area twice on the lists; the command line reads area
+    ids without regard to case, and so does the door (in one file, and across files)."""
+    rows = [GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0].replace(",A1,", ",a1,")]
+    assert problems_for(write_sources(tmp_path / "one", rows)) == [
+        "dk/area_statistics.csv, line 4, column area_id: duplicate key (list_year=2019, area_id=a1); "
+        "first seen in dk/area_statistics.csv line 2 as list_year=2019, area_id=A1 (keys that differ only "
+        "in case are one key)"
+    ]
+    root = write_sources(tmp_path / "two")
+    (root / "dk" / "area_statistics_extra.csv").write_text(
+        HEADER + "\n" + GOOD_ROWS[2].replace(",A1,", ",a1,") + "\n", encoding="utf-8"
+    )
+    assert problems_for(root) == [
+        "dk/area_statistics_extra.csv, line 2, column area_id: duplicate key (list_year=2020, area_id=a1); "
+        "first seen in dk/area_statistics.csv line 4 as list_year=2020, area_id=A1 (keys that differ only "
+        "in case are one key)"
+    ]
+
+
 def test_share_above_100(tmp_path: Path) -> None:
     rows = [GOOD_ROWS[0].replace(",40.0,", ",140,"), GOOD_ROWS[1]]
     assert problems_for(write_sources(tmp_path, rows)) == [
