@@ -163,6 +163,9 @@ def utf8_problem(data: bytes) -> tuple[int, str] | None:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+            # UTF-16 (Excel's "Unicode text"): every other byte of Latin text is a zero byte
+            return 1, f"file is not UTF-8 but UTF-16 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         try:
             data.decode("cp1252")
             guess = "it looks like latin-1 / Windows-1252; save it as UTF-8"
@@ -262,6 +265,17 @@ def _read_header(file: _File) -> bool:
     header = [name.strip() for name in next(csv.reader([text], delimiter=file.delimiter), [])]
     file.header = header
     expected = [c.in_file for c in table.file_columns]
+    if not set(header) & set(expected):  # one line, not a missing column each: the wrong separator?
+        for other in (";", "\t", "|", ","):
+            names = [n.strip() for n in next(csv.reader([text], delimiter=other), [])]
+            if other != file.delimiter and len(set(names) & set(expected)) >= 2:
+                shown = {"\t": "tabs"}.get(other, repr(other))
+                problems.add(
+                    f"the columns are separated by {shown}, not {file.delimiter!r} as the contract says; "
+                    f"save the file with {file.delimiter!r} between the columns",
+                    line=1,
+                )
+                return False
     for column in table.file_columns:
         if column.required and column.in_file not in header:
             problems.add("required column is missing from the header", line=1, column=column.in_file)

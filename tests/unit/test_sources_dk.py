@@ -266,6 +266,20 @@ def test_latin1_file_is_named_as_such(tmp_path: Path) -> None:
     ]
 
 
+def test_a_utf16_file_and_a_file_with_another_separator_are_named_as_such(tmp_path: Path) -> None:
+    """Excel's "Unicode text" and a semicolon CSV (a Danish Excel's default): one line saying what
+    to do, not a wrong guess (latin-1) or a missing-column line per column."""
+    content = ("\n".join([HEADER, *GOOD_ROWS]) + "\n").encode("utf-16")
+    assert problems_for(write_sources(tmp_path / "a", raw=content)) == [
+        "dk/area_statistics.csv, line 1: file is not UTF-8 but UTF-16 (byte 0xff); save it as UTF-8"
+    ]
+    semicolons = "\n".join(line.replace(",", ";") for line in [HEADER, *GOOD_ROWS]) + "\n"
+    assert problems_for(write_sources(tmp_path / "b", raw=semicolons.encode())) == [
+        "dk/area_statistics.csv, line 1: the columns are separated by ';', not ',' as the contract says; "
+        "save the file with ',' between the columns"
+    ]
+
+
 def test_all_problems_of_a_file_at_once(tmp_path: Path) -> None:
     rows = [
         GOOD_ROWS[0].replace(",1200,", ",-5,").replace(",40.0,", ",140,"),
