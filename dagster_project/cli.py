@@ -69,6 +69,7 @@ from dagster_project.lib.config import (
     warehouse_path,
 )
 from dagster_project.lib.publish import (
+    DANISH_LIST_YEAR,
     DbtPrepareError,
     ProjectChangedError,
     PublicationError,
@@ -553,6 +554,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
                 "path": str(p.path),
                 "size_bytes": p.size_bytes,
                 "source_files": p.source_files,
+                "periods": {what: p.years_of(what) for what in dict.fromkeys(k for k, _ in p.periods)},
             }
             for p in found
         ]
@@ -563,7 +565,9 @@ def cmd_publications(args: argparse.Namespace) -> int:
     current = next((p for p in found if p.is_current), None)
     restored = current.restores_publication_id if current else None
     same_data = same_data_as_published(found)  # after a rollback: kept files of the published data
-    header = ["publication_id", "published_at", "current", "list_year", "source_files"]
+    # list_years: the Danish list years the file holds (which kept one holds a withdrawn year),
+    # with the year a refresh was asked about (`refresh --year`) in brackets
+    header = ["publication_id", "published_at", "current", "list_years", "files"]
     rows = [
         [
             p.publication_id,
@@ -572,7 +576,8 @@ def cmd_publications(args: argparse.Namespace) -> int:
             else "restored" if p.publication_id == restored
             else "same data" if p.publication_id in same_data
             else "",
-            p.requested_list_year,
+            (year_ranges(p.years_of(DANISH_LIST_YEAR)) or "none")
+            + (f" ({p.requested_list_year})" if p.requested_list_year else ""),
             len(p.source_files),
         ]
         for p in found

@@ -687,9 +687,10 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
 # The periods a publication holds (what, table, column): a publication may not drop one that the
 # published warehouse holds unless asked to (``publish(withdraw=...)``). A source file moved, renamed
 # or left out of the sources would otherwise withdraw a published year without a word.
+DANISH_LIST_YEAR = "Danish list year"
 PUBLISHED_PERIODS = (
-    ("Danish list year", "marts", "dk_list_membership", "list_year"),
-    ("Danish list year", "marts", "dk_area_criteria", "list_year"),
+    (DANISH_LIST_YEAR, "marts", "dk_list_membership", "list_year"),
+    (DANISH_LIST_YEAR, "marts", "dk_area_criteria", "list_year"),
     ("Berlin MSS edition", "marts", "mss_planning_area_classes", "edition"),
     ("Belgian statistics year", "marts", "be_sector_deprivation", "statistics_year"),
 )
@@ -958,6 +959,11 @@ class PublicationInfo:
     # the publication that built this file's data: its own id, or after a rollback (of a rollback)
     # the one it restores in the end
     origin_publication_id: str = ""
+    # the periods it holds (PUBLISHED_PERIODS): which kept publication holds which list years
+    periods: tuple[tuple[str, int], ...] = ()
+
+    def years_of(self, what: str) -> list[int]:
+        return sorted(period for kind, period in self.periods if kind == what)
 
 
 def data_origin(history: list[dict]) -> dict | None:
@@ -995,6 +1001,11 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
             origin_publication_id=fallback,
         )
     origin = data_origin(history)
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            periods = tuple(sorted(_periods(con)))
+    except duckdb.Error:  # unreadable now (held read-write elsewhere): the history was read
+        periods = ()
     return PublicationInfo(
         row["publication_id"],
         path,
@@ -1007,6 +1018,7 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
         row["restores_publication_id"],
         row["dbt_project_digest"],
         origin["publication_id"],
+        periods,
     )
 
 

@@ -197,6 +197,16 @@ def test_publications_lists_the_published_and_the_kept_previous_one(refresh_afte
     assert {f["sha256"] for f in listed[1]["source_files"] if f["source_file"].startswith("dk/")} == {
         _sha256(p) for p in (SOURCES / "dk").glob("*.csv")
     }
+    # which years each holds (which kept publication to roll back to for a year withdrawn since)
+    assert listed[1]["periods"] == {
+        "Belgian statistics year": [2022],
+        "Berlin MSS edition": [2021],
+        "Danish list year": list(range(2010, 2025)),
+    }
+    table = run_wijkmonitor("publications", sources=SOURCES, warehouse=s.warehouse, timeout=120)
+    header = ["publication_id", "published_at", "current", "list_years", "files"]
+    assert table.stdout.splitlines()[0].split() == header
+    assert table.stdout.splitlines()[2].split()[-2:] == ["2010–2024", "16"]
 
 
 def test_rollback_publishes_the_previous_publication_and_can_be_undone(refresh_after_a_kill, tmp_path):
