@@ -472,7 +472,8 @@ class Publication:
     publication_id: str = ""
     retained_previous: Path | None = None
     history_rows: int = 0
-    # what a user must know of the publication: the years it withdrew (asked for), and what went
+    # what a user must know of the publication: the years it withdrew (asked for), the seeds that
+    # changed since the previous publication (rules, reference data), and what went
     # wrong after the new file was published (it stays published), e.g. an old publication that
     # could not be removed
     warnings: tuple[str, ...] = ()
@@ -742,6 +743,48 @@ def _withdrawn(
     )
 
 
+SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml): rules and reference data
+
+
+def _changed_seeds(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> list[str]:
+    """The seed tables (schema ``rules``) of the build whose rows differ from the published
+    warehouse's: the rules or reference data the new lists are computed with changed (a law change,
+    an edited threshold). Compared as data (the published file attached read-only)."""
+    if not warehouse_path.is_file():
+        return []
+    build = con.execute("SELECT current_database()").fetchone()[0]
+    quoted = str(warehouse_path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS published_before (READ_ONLY)")
+    try:
+        def seeds(catalog: str) -> set[str]:
+            rows = con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?",
+                [catalog, SEED_SCHEMA],
+            ).fetchall()
+            return {name for (name,) in rows}
+
+        built, before = seeds(build), seeds("published_before")
+        changed = []
+        for name in sorted(built | before):
+            if name not in before or name not in built:
+                changed.append(f"{SEED_SCHEMA}.{name} ({'new' if name in built else 'gone'})")
+                continue
+            new, old = f'"{build}".{SEED_SCHEMA}."{name}"', f'published_before.{SEED_SCHEMA}."{name}"'
+            try:
+                added, removed = con.execute(
+                    f"SELECT (SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})), "
+                    f"(SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new}))"
+                ).fetchone()
+            except duckdb.Error:  # other columns
+                changed.append(f"{SEED_SCHEMA}.{name} (other columns)")
+                continue
+            if added or removed:  # a changed row is both
+                changed.append(f"{SEED_SCHEMA}.{name} ({added} row(s) new or changed, {removed} before)")
+        return changed
+    finally:
+        con.execute("DETACH published_before")
+
+
 def publish(
     build_path: Path,
     warehouse_path: Path,
@@ -778,6 +821,7 @@ def publish(
                 "(ingestion, dbt build and checks) in one run"
             )
         withdrawn = _withdrawn(con, warehouse_path, history, withdraw)
+        seeds_changed = _changed_seeds(con, warehouse_path)
         source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
         publication_id = publication_id_for(published_at, run_id)
@@ -810,6 +854,10 @@ def publish(
         retained,
         len(history),
         ((f"withdrew {withdrawn} from the published warehouse, as asked (--withdraw)",) if withdrawn else ())
+        + ((
+            "the rules or reference data differ from the previous publication's (dbt seeds; the lists "
+            f"may change because of them): {', '.join(seeds_changed)}",
+        ) if seeds_changed else ())
         + tuple(_prune_after_replace(warehouse_path, keep, run_id)),
     )
 

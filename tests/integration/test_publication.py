@@ -535,6 +535,33 @@ def test_a_publication_never_withdraws_a_published_year_unless_asked(tmp_path):
     assert _published_label(warehouse) == "three"
 
 
+def test_a_publication_names_the_seeds_that_changed_since_the_previous_one(tmp_path):
+    """A law change or an edited threshold (a seed: schema rules) is said when it is published, as
+    data: the tables whose rows differ, new or gone; the same rules say nothing."""
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+
+    def build(name: str, threshold: int, extra: bool = False) -> Path:
+        path = _build(tmp_path / f"{name}.duckdb", name)
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema rules")
+            con.execute("create table rules.dk_rule_criteria as select * from (values ('udsat', 40), "
+                        "('ghetto', ?)) as t(list_kind, threshold)", [threshold])
+            con.execute("create table rules.dk_list_kinds as select 'udsat' as list_kind")
+            if extra:
+                con.execute("create table rules.new_seed as select 1 as x")
+        return path
+
+    assert lib_publish.publish(build("b1", 50), warehouse, "run-1").warnings == ()
+    time.sleep(1.01)
+    assert lib_publish.publish(build("b2", 50), warehouse, "run-2").warnings == ()
+    time.sleep(1.01)
+    published = lib_publish.publish(build("b3", 55, extra=True), warehouse, "run-3")
+    assert published.warnings == (
+        "the rules or reference data differ from the previous publication's (dbt seeds; the lists may change "
+        "because of them): rules.dk_rule_criteria (1 row(s) new or changed, 1 before), rules.new_seed (new)",
+    )
+
+
 def test_publication_ids_sort_in_time_order():
     earlier = datetime(2026, 12, 1, 5, 0, 59, tzinfo=UTC)
     assert lib_publish.publication_id_for(earlier, "r") == "20261201T050059Z-r"
