@@ -69,7 +69,6 @@ from dagster_project.lib.config import (
     warehouse_path,
 )
 from dagster_project.lib.publish import (
-    DANISH_LIST_YEAR,
     DbtPrepareError,
     ProjectChangedError,
     PublicationError,
@@ -83,8 +82,10 @@ from dagster_project.lib.publish import (
     prepare_dbt_manifest,
     publications,
     publications_dir,
+    published_periods,
     rollback,
     same_data_as_published,
+    withdrawal,
 )
 from dagster_project.lib.suggest import did_you_mean
 from dagster_project.sources.dk import (
@@ -307,9 +308,8 @@ def _published() -> Iterator[Any]:
 
 
 def _list_years(con) -> list[int]:
-    return [
-        r[0] for r in con.execute("SELECT DISTINCT list_year FROM marts.dk_list_counts ORDER BY 1").fetchall()
-    ]
+    """The Danish list years the published warehouse holds (as the publication's periods)."""
+    return sorted(year for kind, year in published_periods(con) if kind == "dk")
 
 
 def _require_year_with_lists(con, year: int) -> None:
@@ -554,7 +554,9 @@ def cmd_publications(args: argparse.Namespace) -> int:
                 "path": str(p.path),
                 "size_bytes": p.size_bytes,
                 "source_files": p.source_files,
-                "periods": {what: p.years_of(what) for what in dict.fromkeys(k for k, _ in p.periods)},
+                "periods": None if p.periods is None else {
+                    kind: p.years_of(kind) for kind in dict.fromkeys(k for k, _ in p.periods)
+                },
             }
             for p in found
         ]
@@ -576,7 +578,7 @@ def cmd_publications(args: argparse.Namespace) -> int:
             else "restored" if p.publication_id == restored
             else "same data" if p.publication_id in same_data
             else "",
-            (year_ranges(p.years_of(DANISH_LIST_YEAR)) or "none")
+            ("?" if p.periods is None else year_ranges(p.years_of("dk")) or "none")
             + (f" ({p.requested_list_year})" if p.requested_list_year else ""),
             len(p.source_files),
         ]
@@ -1295,6 +1297,14 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
 # --- entry point ----------------------------------------------------------------------------------
 
 
+def _withdraw_argument(value: str) -> str:
+    try:
+        withdrawal(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
@@ -1309,9 +1319,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--year", type=int, help="the list year this refresh is about (must have statistics)"
     )
     refresh.add_argument(
-        "--withdraw", type=int, action="append", default=[], metavar="YEAR",
-        help="a year the published warehouse holds that this refresh may drop (a list year, edition or "
-        "statistics year whose sources are gone on purpose); without it such a refresh publishes nothing",
+        "--withdraw", type=_withdraw_argument, action="append", default=[], metavar="[KIND:]YEAR",
+        help="a year the published warehouse holds that this refresh may drop, its sources gone on purpose: "
+        "YEAR a Danish list year, berlin:YEAR an MSS edition, be:YEAR a Belgian statistics year; without it "
+        "such a refresh publishes nothing",
     )
     wide(refresh)
     refresh.set_defaults(handler=cmd_refresh)

@@ -38,12 +38,13 @@ PUBLICATION_KEY = dg.AssetKey("publication")
 
 
 class PublicationConfig(dg.Config):
-    """``withdraw``: the years (Danish list years, Berlin editions, Belgian statistics years) the
-    published warehouse holds that this run may drop (``wijkmonitor refresh --withdraw YEAR``).
-    Without it a run whose sources lack a published year publishes nothing (lib/publish.py
-    ``PUBLISHED_PERIODS``): a source file moved or renamed never withdraws a year unnoticed."""
+    """``withdraw``: the years the published warehouse holds that this run may drop, each ``YEAR``
+    (a Danish list year), ``berlin:YEAR`` (an MSS edition) or ``be:YEAR`` (a Belgian statistics
+    year), as ``wijkmonitor refresh --withdraw``. Without it a run whose sources lack a published
+    year publishes nothing (lib/publish.py ``PUBLISHED_PERIODS``): a source file moved or renamed
+    never withdraws a year unnoticed."""
 
-    withdraw: list[int] = []
+    withdraw: list[str] = []
 PUBLISHED_LAYERS = ("raw", "scenarios", "marts")
 
 
@@ -200,6 +201,10 @@ def publication_asset(
                 allow_retries=False,
             )
         try:
+            withdraw = frozenset(lib_publish.withdrawal(value) for value in config.withdraw)
+        except ValueError as exc:  # a withdraw value of the run config (the Dagster UI)
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        try:
             result = lib_publish.publish(
                 warehouse_build.build_path,
                 warehouse_build.warehouse_path,
@@ -208,7 +213,7 @@ def publication_asset(
                 keep=warehouse_build.session.keep,
                 steps=_steps(context),
                 dbt_project_digest=warehouse_build.session.dbt_project_digest,
-                withdraw=frozenset(config.withdraw),
+                withdraw=withdraw,
             )
         except lib_publish.PublicationError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None

@@ -33,8 +33,8 @@ from dagster_project.lib.publish import build_path_for
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
-        return os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
+    except OSError:  # one of them does not exist yet: the same path once symlinks are followed
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _meta_tables(path: Path) -> set[str]:

@@ -685,76 +685,103 @@ def record_validation_results(con: duckdb.DuckDBPyConnection, run_id: str, resul
     return len(summary)
 
 
-# The periods a publication holds (what, table, column): a publication may not drop one that the
-# published warehouse holds unless asked to (``publish(withdraw=...)``). A source file moved, renamed
-# or left out of the sources would otherwise withdraw a published year without a word.
-DANISH_LIST_YEAR = "Danish list year"
+# The periods a publication holds (kind, what it is called, table, column): a publication may not
+# drop one that the published warehouse holds unless asked to (``publish(withdraw=...)``, `refresh
+# --withdraw [KIND:]YEAR`). A source file moved, renamed or left out of the sources would otherwise
+# withdraw a published year without a word. Small tables (a few rows per period).
 PUBLISHED_PERIODS = (
-    (DANISH_LIST_YEAR, "marts", "dk_list_membership", "list_year"),
-    (DANISH_LIST_YEAR, "marts", "dk_area_criteria", "list_year"),
-    ("Berlin MSS edition", "marts", "mss_planning_area_classes", "edition"),
-    ("Belgian statistics year", "marts", "be_sector_deprivation", "statistics_year"),
+    ("dk", "Danish list year", "marts", "dk_rules_in_force", "list_year"),
+    ("berlin", "Berlin MSS edition", "marts", "mss_planning_area_classes", "edition"),
+    ("be", "Belgian statistics year", "marts", "be_sector_deprivation", "statistics_year"),
 )
+PERIOD_NAMES = {kind: name for kind, name, *_ in PUBLISHED_PERIODS}
+_WITHDRAW = re.compile(rf"(?:({'|'.join(PERIOD_NAMES)}):)?(\d{{4}})")
 
 
-def _periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
+def withdrawal(value: str) -> tuple[str, int]:
+    """``--withdraw`` VALUE as (kind, year): ``2025`` (a Danish list year), ``berlin:2021``, ``be:2022``.
+    Raises ValueError saying what is expected."""
+    matched = _WITHDRAW.fullmatch(value.strip())
+    if matched is None:
+        raise ValueError(
+            f"--withdraw {value!r}: expected YEAR (a Danish list year) or KIND:YEAR with KIND one of "
+            + ", ".join(PERIOD_NAMES)
+        )
+    return (matched.group(1) or "dk", int(matched.group(2)))
+
+
+def published_periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
+    """The (kind, period) a warehouse holds (PUBLISHED_PERIODS; a table it lacks holds none)."""
     found: set[tuple[str, int]] = set()
-    for what, schema, table, column in PUBLISHED_PERIODS:
+    for kind, _, schema, table, column in PUBLISHED_PERIODS:
         if _relation_exists(con, schema, table):
             rows = con.execute(f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL")
-            found |= {(what, int(period)) for (period,) in rows.fetchall()}
+            found |= {(kind, int(period)) for (period,) in rows.fetchall()}
     return found
 
 
 def _named_periods(periods: list[tuple[str, int]]) -> str:
     by_kind: dict[str, list[int]] = {}
-    for what, period in periods:
-        by_kind.setdefault(what, []).append(period)
-    return "; ".join(f"{what} {', '.join(map(str, years))}" for what, years in by_kind.items())
+    for kind, period in periods:
+        by_kind.setdefault(PERIOD_NAMES[kind], []).append(period)
+    return "; ".join(f"{name} {', '.join(map(str, years))}" for name, years in by_kind.items())
 
 
 def _withdrawn(
-    con: duckdb.DuckDBPyConnection, warehouse_path: Path, history: list[dict], withdraw: AbstractSet[int]
+    con: duckdb.DuckDBPyConnection,
+    warehouse_path: Path,
+    history: list[dict],
+    withdraw: AbstractSet[tuple[str, int]],
 ) -> str:
     """What the build (``con``) withdraws from the published warehouse (periods the published one
-    holds and the build lacks), all named by ``withdraw`` ('' when none); else WithdrawalError."""
+    holds and the build lacks), all named by ``withdraw`` ('' when none); else WithdrawalError. A
+    published file that cannot be read as a warehouse holds no known period (it is replaced, as
+    before this check)."""
     if not warehouse_path.is_file():
         return ""
-    with open_published(warehouse_path) as published:
-        before = _periods(published)
-    lost = sorted((before - _periods(con)), key=lambda item: (item[0], item[1]))
-    refused = [(what, period) for what, period in lost if period not in withdraw]
+    try:
+        with open_published(warehouse_path) as published:  # held read-write: WarehouseLockedError
+            before = published_periods(published)
+    except duckdb.Error:
+        return ""
+    lost = sorted(before - published_periods(con))
+    refused = [item for item in lost if item not in withdraw]
     if not refused:
         return _named_periods(lost)
-    named = _named_periods(refused)
     read = set()
     if _relation_exists(con, "raw", "source_files"):
         read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
     published_files = (history[-1].get("source_files") or []) if history else []
     unread = sorted({f["source_file"] for f in published_files} - read)
-    years = sorted({period for _, period in refused})
+    flags = " ".join(f"--withdraw {year if kind == 'dk' else f'{kind}:{year}'}" for kind, year in refused)
     raise WithdrawalError(
-        f"this run would withdraw {named} from the published warehouse: its sources hold nothing for "
-        + ("them" if len(refused) > 1 else "it")
+        f"this run would withdraw {_named_periods(refused)} from the published warehouse: its sources hold "
+        + ("nothing for them" if len(refused) > 1 else "nothing for it")
         + (f" (the published warehouse was built from {', '.join(unread)} as well, which this run did not "
            "read)" if unread else "")
         + ". Put the source files back where their contract expects them (sources/<source>/CONTRACT.md), "
-        f"or withdraw on purpose: `wijkmonitor refresh {' '.join(f'--withdraw {y}' for y in years)}`"
+        f"or withdraw on purpose: `wijkmonitor refresh {flags}`"
     )
 
 
-SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml): rules and reference data
+SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml seeds: +schema, tested against it)
 
 
 def _changed_seeds(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> list[str]:
     """The seed tables (schema ``rules``) of the build whose rows differ from the published
     warehouse's: the rules or reference data the new lists are computed with changed (a law change,
-    an edited threshold). Compared as data (the published file attached read-only)."""
+    an edited threshold). Compared as data (the published file attached read-only); nothing when
+    the published file cannot be attached (not a warehouse: it is replaced, as before)."""
     if not warehouse_path.is_file():
         return []
-    build = con.execute("SELECT current_database()").fetchone()[0]
+    build_name = con.execute("SELECT current_database()").fetchone()[0]
+    build = build_name.replace('"', '""')
+    alias = f"published_{uuid.uuid4().hex[:12]}"
     quoted = str(warehouse_path).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS published_before (READ_ONLY)")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+    except duckdb.Error:
+        return []
     try:
         def seeds(catalog: str) -> set[str]:
             rows = con.execute(
@@ -763,26 +790,27 @@ def _changed_seeds(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> list
             ).fetchall()
             return {name for (name,) in rows}
 
-        built, before = seeds(build), seeds("published_before")
+        built, before = seeds(build_name), seeds(alias)
         changed = []
         for name in sorted(built | before):
             if name not in before or name not in built:
                 changed.append(f"{SEED_SCHEMA}.{name} ({'new' if name in built else 'gone'})")
                 continue
-            new, old = f'"{build}".{SEED_SCHEMA}."{name}"', f'published_before.{SEED_SCHEMA}."{name}"'
+            table = name.replace('"', '""')
+            new, old = f'"{build}".{SEED_SCHEMA}."{table}"', f'{alias}.{SEED_SCHEMA}."{table}"'
             try:
                 added, removed = con.execute(
                     f"SELECT (SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})), "
                     f"(SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new}))"
                 ).fetchone()
-            except duckdb.Error:  # other columns
+            except duckdb.BinderException:  # other columns: the rows cannot be set side by side
                 changed.append(f"{SEED_SCHEMA}.{name} (other columns)")
                 continue
             if added or removed:  # a changed row is both
                 changed.append(f"{SEED_SCHEMA}.{name} ({added} row(s) new or changed, {removed} before)")
         return changed
     finally:
-        con.execute("DETACH published_before")
+        con.execute(f"DETACH {alias}")
 
 
 def publish(
@@ -794,14 +822,15 @@ def publish(
     keep: int | None = None,
     steps: list[dict] = (),
     dbt_project_digest: str | None = None,
-    withdraw: AbstractSet[int] = frozenset(),
+    withdraw: AbstractSet[tuple[str, int]] = frozenset(),
 ) -> Publication:
     """Record the publication in the build file and move it over the published warehouse.
 
     The published file it replaces is kept in ``.publications/`` (the newest ``keep`` of them,
     default ``$WIJKMONITOR_KEEP_PUBLICATIONS``). ``dbt_project_digest``: the dbt project the run
     built it with (``check_built_by`` reads it back). A build that lacks a period the published
-    warehouse holds (``PUBLISHED_PERIODS``) raises WithdrawalError, unless ``withdraw`` names it.
+    warehouse holds (``PUBLISHED_PERIODS``) raises WithdrawalError, unless ``withdraw`` names it
+    (``(kind, year)``: ``withdrawal()``).
     """
     build_path, warehouse_path = Path(build_path), Path(warehouse_path)
     keep = keep_publications() if keep is None else keep
@@ -1007,11 +1036,12 @@ class PublicationInfo:
     # the publication that built this file's data: its own id, or after a rollback (of a rollback)
     # the one it restores in the end
     origin_publication_id: str = ""
-    # the periods it holds (PUBLISHED_PERIODS): which kept publication holds which list years
-    periods: tuple[tuple[str, int], ...] = ()
+    # the (kind, period)s it holds (PUBLISHED_PERIODS): which kept publication holds which list
+    # years; None when the file could not be read for them
+    periods: tuple[tuple[str, int], ...] | None = None
 
-    def years_of(self, what: str) -> list[int]:
-        return sorted(period for kind, period in self.periods if kind == what)
+    def years_of(self, kind: str) -> list[int] | None:
+        return None if self.periods is None else sorted(p for k, p in self.periods if k == kind)
 
 
 def data_origin(history: list[dict]) -> dict | None:
@@ -1042,18 +1072,18 @@ def describe_publication(path: Path, is_current: bool = False) -> PublicationInf
     path = Path(path)
     history = read_publication_history(path)
     row = history[-1] if history else None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            periods = tuple(sorted(published_periods(con)))
+    except duckdb.Error:  # not readable as a warehouse: unknown, not none
+        periods = None
     if row is None:
         fallback = path.stem if not is_current else _unknown_publication_id(path)
         return PublicationInfo(
             fallback, path, None, None, None, [], path.stat().st_size, is_current,
-            origin_publication_id=fallback,
+            origin_publication_id=fallback, periods=periods,
         )
     origin = data_origin(history)
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            periods = tuple(sorted(_periods(con)))
-    except duckdb.Error:  # unreadable now (held read-write elsewhere): the history was read
-        periods = ()
     return PublicationInfo(
         row["publication_id"],
         path,

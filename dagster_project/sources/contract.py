@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dagster_project.lib.gx import LINEAGE_COLUMNS  # source_file, source_line: each raw row's origin
+
 DECIMAL_TYPE = "DECIMAL(38,18)"
 
 # contract type -> DuckDB type of the raw column
@@ -155,7 +157,7 @@ class Table:
         columns = [(c.name, c.sql_type) for c in self.stored_columns]
         if self.has_suppression and "is_suppressed" not in {name for name, _ in columns}:
             columns.append(("is_suppressed", "BOOLEAN"))
-        lineage = [("source_file", "VARCHAR"), ("source_line", "INTEGER")]
+        lineage = list(zip(LINEAGE_COLUMNS, ("VARCHAR", "INTEGER"), strict=True))
         return [*columns, *lineage] if self.lineage_last else [*lineage, *columns]
 
     def variant(self, value: object) -> Variant | None:

@@ -163,9 +163,6 @@ def utf8_problem(data: bytes) -> tuple[int, str] | None:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-            # UTF-16 (Excel's "Unicode text"): every other byte of Latin text is a zero byte
-            return 1, f"file is not UTF-8 but UTF-16 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
         try:
             data.decode("cp1252")
             guess = "it looks like latin-1 / Windows-1252; save it as UTF-8"
@@ -255,6 +252,11 @@ def _read_header(file: _File) -> bool:
         if not data.removeprefix(b"\xef\xbb\xbf").strip():
             problems.add("file is empty (no header row)")
             return False
+    if b"\x00" in head.first_line:  # UTF-16 (Excel's "Unicode text"), with a byte-order mark or not
+        problems.add(
+            "file is not UTF-8 but UTF-16 (zero bytes between the letters); save it as UTF-8", line=1
+        )
+        return False
     try:
         text = head.first_line.decode("utf-8").removeprefix("\ufeff").rstrip("\r")
     except UnicodeDecodeError:
@@ -525,9 +527,12 @@ def _fast_validate(con: duckdb.DuckDBPyConnection, file: _File) -> int | None:
     repeats = "0"
     if table.key:
         not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in table.key)
-        identities = [_key_identity(table, k) for k in table.key]
-        key = identities[0] if len(identities) == 1 else f"({', '.join(identities)})"
+        key = _q(table.key[0]) if len(table.key) == 1 else f"({', '.join(_q(k) for k in table.key)})"
         repeats = f"count(*) FILTER (WHERE {not_null}) - count(DISTINCT {key}) FILTER (WHERE {not_null})"
+    # a text key written in two cases ('SYN-017', 'syn-017'): counted as repeats, so the checks across
+    # rows (_spellings) run and name its lines
+    for name in _text_keys(table):
+        repeats += f" + count(DISTINCT {_q(name)}) - count(DISTINCT lower({_q(name)}))"
     every_cell = "".join(f", count({_q(c.name)})" for c in table.file_columns)  # every cell read and cast
     rejects = _rejects_table(file)
     rows, bad, repeated, *_ = con.execute(  # fetchall: a result not read to its end records no rejects
@@ -907,54 +912,39 @@ def _files(
     return by_table
 
 
-def _key_identity(table: Table, column: str) -> str:
-    """SQL of a key column as keys are compared: a text key without regard to case (``SYN-017`` and
-    ``syn-017`` are one area, as the command line and the analysts read them), the rest as they are."""
-    return f"lower({_q(column)})" if table.column(column).type == "text" else _q(column)
-
-
 def _duplicates(con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]) -> None:
     """Report every repeated key (after the first place it occurs) at its file and line."""
     if not table.key or not files:
         return
-    identity = ", ".join(f"{_key_identity(table, k)} AS {_q('i_' + k)}" for k in table.key)
-    ids = ", ".join(_q("i_" + k) for k in table.key)
+    keys = ", ".join(_q(k) for k in table.key)
     not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in table.key)
-    keyed = f"(SELECT *, {identity} FROM {relation} WHERE {not_null})"
     repeated = (  # a plain hash aggregate: the places are gathered for the repeated keys only
-        f"SELECT {ids} FROM {keyed} GROUP BY ALL HAVING count(*) > 1 "
+        f"SELECT {keys} FROM {relation} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1 "
         f"ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}"
     )
     if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchone()[0]:
         return
-    written = ", ".join(f"{_q(k)}: {_q(k)}::VARCHAR" for k in table.key)
     rows = con.execute(
         f"""
-        SELECT list({{'file': source_file, 'line': source_line, 'key': {{{written}}}}}
-                    ORDER BY source_file, source_line)
-        FROM {keyed} SEMI JOIN ({repeated}) AS repeated USING ({ids})
-        GROUP BY {ids} ORDER BY {ids}
+        SELECT {keys}, list({{'file': source_file, 'line': source_line}} ORDER BY source_file, source_line)
+        FROM {relation} SEMI JOIN ({repeated}) AS repeated USING ({keys})
+        GROUP BY ALL ORDER BY ALL
         """
     ).fetchall()
     column = table.column(table.key[-1]).in_file
-    for (places,) in rows:
+    for *values, places in rows:
         first = places[0]
-
-        def described(key: dict) -> str:
-            return ", ".join(f"{table.column(k).in_file}={key[k]}" for k in table.key)
-
+        described = ", ".join(
+            f"{table.column(k).in_file}={v}" for k, v in zip(table.key, values, strict=True)
+        )
         where = (
             f"first seen in {first['file']} line {first['line']}"
             if table.duplicate_names_file
             else f"first seen on line {first['line']}"
         )
         for place in places[1:]:
-            written_as = "" if place["key"] == first["key"] else (
-                f" as {described(first['key'])} (keys that differ only in case are one key)"
-            )
             files[place["file"]].problems.add(
-                f"duplicate key ({described(place['key'])}); {where}{written_as}",
-                line=place["line"], column=column, phase=DUPLICATE,
+                f"duplicate key ({described}); {where}", line=place["line"], column=column, phase=DUPLICATE
             )
 
 
@@ -1027,7 +1017,39 @@ def _check_keys(
         relation = "(" + " UNION ALL ".join(keyed) + ")"
         if table.key:
             _duplicates(con, table, relation, {f.name: f for f in files})
+            _spellings(con, table, relation, {f.name: f for f in files})
         _mixed_values(con, table, relation, {f.name: f for f in files})
+
+
+def _text_keys(table: Table) -> list[str]:
+    return [k for k in table.key if table.column(k).type == "text"]
+
+
+def _spellings(con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]) -> None:
+    """Report every text key value written in another case than where it first occurs ('syn-017'
+    after 'SYN-017', in any year or file): the command line and the analysts read ids without regard
+    to case, so the two would be one area published as two (its history split)."""
+    for name in _text_keys(table):
+        column = _q(name)
+        rows = con.execute(
+            f"""
+            SELECT list({{'file': source_file, 'line': source_line, 'value': {column}}}
+                        ORDER BY source_file, source_line)
+            FROM {relation} WHERE {column} IS NOT NULL
+            GROUP BY lower({column}) HAVING count(DISTINCT {column}) > 1
+            ORDER BY lower({column}) LIMIT {MAX_PROBLEMS_PER_FILE * 10}
+            """
+        ).fetchall()
+        in_file = table.column(name).in_file
+        for (places,) in rows:
+            first = places[0]
+            for place in places[1:]:
+                if place["value"] != first["value"]:
+                    files[place["file"]].problems.add(
+                        f"'{place['value']}' is written '{first['value']}' in {first['file']} line "
+                        f"{first['line']}: write one {in_file} one way (ids are read without regard to case)",
+                        line=place["line"], column=in_file, phase=DUPLICATE,
+                    )
 
 
 def _exactly(con: duckdb.DuckDBPyConnection, file: _File, insert: bool) -> str | None:
@@ -1227,7 +1249,7 @@ def _panel_gaps(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
     ]
     if not missing:
         return []
-    shown = ", ".join(missing[:PANEL_GAPS_SHOWN]) + (
+    shown = ", ".join(str(unit_id) for unit_id in missing[:PANEL_GAPS_SHOWN]) + (
         f" and {len(missing) - PANEL_GAPS_SHOWN} more" if len(missing) > PANEL_GAPS_SHOWN else ""
     )
     column_period, column_unit = (table.column(c).in_file for c in table.panel)

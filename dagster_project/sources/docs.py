@@ -57,12 +57,14 @@ def required_cell(column: Column) -> str:
 
 
 def key_line(table: Table) -> str:
-    """The sentence every table section has about its key (a text key is compared without regard to
-    case: delimited._key_identity)."""
+    """The sentence every table section has about its key (a text id in one case throughout:
+    delimited._spellings)."""
     names = [table.column(k).in_file for k in table.key]
     line = f"Key: `({', '.join(names)})`" if len(names) > 1 else f"Key: `{names[0]}`"
     texts = [table.column(k).in_file for k in table.key if table.column(k).type == "text"]
-    return line + (f" ({', '.join(texts)} without regard to case)" if texts else "")
+    if not texts:
+        return line
+    return line + f" ({', '.join(texts)} written one way: ids are read without regard to case)"
 
 
 def field_type_cell(table: Table, column: Column, records: Table | None = None) -> str:

@@ -114,7 +114,7 @@ def table_suite(source: Source, table: Table) -> gx.Suite:
         name=f"raw.{table.name}",
         expectations=tuple(expectations(table)),
         # a failed expectation names each example row's file and line (as the door does) and key
-        row_id_columns=("source_file", "source_line", *table.key),
+        row_id_columns=(*gx.LINEAGE_COLUMNS, *table.key),
         origin=f"contract dagster_project/sources/{source.name}.py",
         notes=f"{table.description} Generated from the source contract (door rules, then plausibility).",
     )

@@ -198,11 +198,7 @@ def test_publications_lists_the_published_and_the_kept_previous_one(refresh_afte
         _sha256(p) for p in (SOURCES / "dk").glob("*.csv")
     }
     # which years each holds (which kept publication to roll back to for a year withdrawn since)
-    assert listed[1]["periods"] == {
-        "Belgian statistics year": [2022],
-        "Berlin MSS edition": [2021],
-        "Danish list year": list(range(2010, 2025)),
-    }
+    assert listed[1]["periods"] == {"be": [2022], "berlin": [2021], "dk": list(range(2010, 2025))}
     table = run_wijkmonitor("publications", sources=SOURCES, warehouse=s.warehouse, timeout=120)
     header = ["publication_id", "published_at", "current", "list_years", "files"]
     assert table.stdout.splitlines()[0].split() == header
@@ -490,9 +486,9 @@ def test_a_published_file_held_read_write_elsewhere_keeps_its_history(tmp_path):
 
 
 def _with_years(build: Path, years: list[int], edition: int | None = None) -> Path:
-    """A build with Danish list years (marts.dk_list_membership) and a Berlin edition."""
+    """A build with Danish list years (marts.dk_rules_in_force) and a Berlin edition."""
     with duckdb.connect(str(build)) as con:
-        con.execute("create table marts.dk_list_membership as select unnest(?::integer[]) as list_year",
+        con.execute("create table marts.dk_rules_in_force as select unnest(?::integer[]) as list_year",
                     [years])
         con.execute("create table marts.mss_planning_area_classes as select ?::integer as edition", [edition])
     return build
@@ -501,47 +497,63 @@ def _with_years(build: Path, years: list[int], edition: int | None = None) -> Pa
 def test_a_publication_never_withdraws_a_published_year_unless_asked(tmp_path):
     """A source file moved or renamed takes its years out of the build: the publication refuses to
     drop them from the published warehouse (naming the years and the file the published warehouse
-    was built from that this run did not read) and leaves it as it was; ``withdraw`` lets it."""
+    was built from that this run did not read) and leaves it as it was; ``withdraw`` lets it, kind by
+    kind (withdrawing the Berlin edition 2021 never withdraws the Danish list year 2021)."""
     warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
-    first = _with_years(_build(tmp_path / "b1.duckdb", "one"), [2023, 2024, 2025], 2021)
+    first = _with_years(_build(tmp_path / "b1.duckdb", "one"), [2021, 2024, 2025], 2021)
     with duckdb.connect(str(first)) as con:
         con.execute("insert into raw.source_files values ('dk/area_statistics_2025.csv', 'x', 1, 1)")
     lib_publish.publish(first, warehouse, "run-1")
     before = warehouse.read_bytes()
     time.sleep(1.01)
-    second = _with_years(_build(tmp_path / "b2.duckdb", "two"), [2023, 2024], None)
+    second = _with_years(_build(tmp_path / "b2.duckdb", "two"), [2024], None)
     with pytest.raises(lib_publish.WithdrawalError) as refused:
         lib_publish.publish(second, warehouse, "run-2")
     assert str(refused.value) == (
-        "this run would withdraw Berlin MSS edition 2021; Danish list year 2025 from the published "
+        "this run would withdraw Berlin MSS edition 2021; Danish list year 2021, 2025 from the published "
         "warehouse: its sources hold nothing for them (the published warehouse was built from "
         "dk/area_statistics_2025.csv as well, which this run did not read). Put the source files back "
         "where their contract expects them (sources/<source>/CONTRACT.md), or withdraw on purpose: "
-        "`wijkmonitor refresh --withdraw 2021 --withdraw 2025`"
+        "`wijkmonitor refresh --withdraw berlin:2021 --withdraw 2021 --withdraw 2025`"
     )
     assert warehouse.read_bytes() == before
-    with pytest.raises(lib_publish.WithdrawalError, match="withdraw Danish list year 2025 from"):
-        lib_publish.publish(second, warehouse, "run-2", withdraw=frozenset({2021}))
-    published = lib_publish.publish(second, warehouse, "run-2", withdraw=frozenset({2021, 2025}))
+    asked = {lib_publish.withdrawal(v) for v in ("berlin:2021", "2025")}
+    with pytest.raises(lib_publish.WithdrawalError, match="withdraw Danish list year 2021 from"):
+        lib_publish.publish(second, warehouse, "run-2", withdraw=asked)
+    asked |= {lib_publish.withdrawal("dk:2021")}
+    published = lib_publish.publish(second, warehouse, "run-2", withdraw=asked)
     assert _published_label(warehouse) == "two"
     assert published.warnings[0] == (
-        "withdrew Berlin MSS edition 2021; Danish list year 2025 from the published warehouse, "
+        "withdrew Berlin MSS edition 2021; Danish list year 2021, 2025 from the published warehouse, "
         "as asked (--withdraw)"
     )
     # a year more is no withdrawal
     time.sleep(1.01)
-    third = _with_years(_build(tmp_path / "b3.duckdb", "three"), [2023, 2024, 2026])
+    third = _with_years(_build(tmp_path / "b3.duckdb", "three"), [2024, 2026])
     lib_publish.publish(third, warehouse, "run-3")
     assert _published_label(warehouse) == "three"
+    with pytest.raises(ValueError, match="expected YEAR .* or KIND:YEAR with KIND one of dk, berlin, be"):
+        lib_publish.withdrawal("mss:2021")
+
+
+def test_a_published_file_that_is_no_warehouse_is_replaced_as_before(tmp_path):
+    """The checks against the published warehouse (withdrawn years, changed seeds) read it: a file
+    that is not a DuckDB warehouse (garbage bytes) holds nothing they know, and is replaced."""
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    warehouse.parent.mkdir()
+    warehouse.write_bytes(b"not a warehouse" * 1000)
+    lib_publish.publish(_with_years(_build(tmp_path / "b1.duckdb", "one"), [2024]), warehouse, "run-1")
+    assert _published_label(warehouse) == "one"
 
 
 def test_a_publication_names_the_seeds_that_changed_since_the_previous_one(tmp_path):
     """A law change or an edited threshold (a seed: schema rules) is said when it is published, as
-    data: the tables whose rows differ, new or gone; the same rules say nothing."""
-    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    data: the tables whose rows differ, new or gone; the same rules say nothing. (Quotes in the
+    file names are names, never SQL.)"""
+    warehouse = tmp_path / "it's" / "wijkmonitor.duckdb"
 
     def build(name: str, threshold: int, extra: bool = False) -> Path:
-        path = _build(tmp_path / f"{name}.duckdb", name)
+        path = _build(tmp_path / f'{name}"q.duckdb', name)
         with duckdb.connect(str(path)) as con:
             con.execute("create schema rules")
             con.execute("create table rules.dk_rule_criteria as select * from (values ('udsat', 40), "

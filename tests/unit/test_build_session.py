@@ -155,3 +155,13 @@ def test_a_run_from_a_copy_needs_the_dbt_project_that_built_the_published_wareho
             assert resource.session.dbt_project_digest == current
         finally:
             resource.teardown_after_execution(context)
+
+
+def test_the_seed_schema_a_publication_compares_is_the_one_dbt_writes_the_seeds_to():
+    import yaml
+
+    from dagster_project.lib.config import dbt_project_dir
+    from dagster_project.lib.publish import SEED_SCHEMA
+
+    project = yaml.safe_load((dbt_project_dir() / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["seeds"]["wijkmonitor"]["+schema"] == SEED_SCHEMA

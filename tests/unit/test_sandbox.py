@@ -166,25 +166,31 @@ def test_the_dbt_guard_refuses_a_publication_copy_unless_a_sandbox_or_the_build_
     assert refusal(str(copy)).startswith(f"dbt never writes a published warehouse: {copy} holds")
 
 
-def test_dbt_with_the_published_warehouse_as_sandbox_cannot_connect_and_leaves_it_unchanged(tmp_path):
-    """dbt's own connection (what every dbt command opens before it runs anything) is refused, saying why."""
-    published = _warehouse(tmp_path / "wh" / "wijkmonitor.duckdb")
+def test_dbt_run_through_a_link_to_the_published_warehouse_changes_nothing(tmp_path):
+    """dbt runs `create schema` for the models it builds before any on-run-start hook: a published
+    file without the model's schema was changed through a symlink before the old hook refused. The
+    guard (a plugin of the profile) refuses before dbt opens the file: not a byte changes."""
+    published = _publication_mark(tmp_path / "wh" / "wijkmonitor.duckdb")  # no schema marts
     before = published.read_bytes()
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "sandbox.duckdb"
+    link.symlink_to(published)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("WIJKMONITOR_")},
-        "WIJKMONITOR_SANDBOX": str(published),
+        "WIJKMONITOR_SANDBOX": str(link),
         "WIJKMONITOR_WAREHOUSE": str(published),
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "debug"],
+        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "dk_list_counts"],
         cwd=REPO / "dbt", env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode != 0
-    refused = f"dbt never writes the published warehouse: {published} is {published}"
+    refused = f"dbt never writes the published warehouse: {link} is {published}"
     assert refused in done.stdout + done.stderr, done.stdout[-2000:]
     assert published.read_bytes() == before
+    assert not Path(f"{published}.wal").exists()
 
 
 def test_relative_paths_are_relative_to_the_repository_root_everywhere(monkeypatch, tmp_path):

@@ -22,11 +22,10 @@ totals as (
 ),
 
 official as (
-    -- the official lists (int_comparison__official_lists), and the units the official rules leave
-    -- undecided (a Danish hard list whose history is unknown: marts.dk_list_history_unknown),
-    -- counted as the scenarios count theirs
+    -- the official lists and the units the official rules leave undecided, counted as the
+    -- scenarios count theirs
     select
-        data as dataset,
+        dataset,
         period,
         'official' as classified_by,
         rules,
@@ -35,9 +34,8 @@ official as (
         coalesce(sum(residents) filter (where decision = 'listed'), 0)::bigint as residents_listed,
         count(*) filter (where decision = 'undecidable') as units_undecidable,
         'the official list' as caveats
-    from {{ ref('int_scenarios__list_decisions') }}
-    where rule_set = 'official'
-    group by data, period, rules, list_kind
+    from {{ ref('int_comparison__official_lists') }}
+    group by dataset, period, rules, list_kind
 ),
 
 scenarios as (

@@ -23,6 +23,7 @@ official as (
         lists.list_kind
     from {{ ref('int_comparison__official_lists') }} as lists
     inner join definitions on lists.dataset = definitions.data
+    where lists.decision = 'listed'
 ),
 
 compared as (
