@@ -1,6 +1,7 @@
 """``wijkmonitor``: a thin shell over the Dagster jobs and the published marts.
 
-    wijkmonitor refresh [--year Y]                 validate the sources, run the job `refresh`, summarise
+    wijkmonitor refresh [--year Y] [--withdraw [KIND:]YEAR]
+                                                   validate the sources, run the job `refresh`, summarise
     wijkmonitor lists --year Y [--kind K] [--format table|csv|json] [--wide]
     wijkmonitor explain AREA_ID --year Y [--wide]
     wijkmonitor publications [--format table|json] / rollback [PUBLICATION_ID]

@@ -25,7 +25,7 @@
   published warehouse.
 - The dbt subprocess writes to the build file: the ``warehouse_build`` resource (required here)
   sets ``WIJKMONITOR_BUILD_PATH`` for the run, and the op sets it again around the invocation so it
-  cannot fall back to the published warehouse (``dbt/profiles.yml``'s default). Its artifacts and
+  cannot fall back to the analysts' sandbox (``dbt/profiles.yml``'s default). Its artifacts and
   logs go next to the build file (``.build/dbt.<run id>/``), not into ``dbt/target``: they are
   removed after a publication and kept after a failure until the next refresh starts (dbt.log; no
   manifest.json or run_results.json: ``--no-write-json``).

@@ -12,7 +12,8 @@ Suites
     ``id`` fields are ignored), with two rules of our own:
     - ``name`` equals the file name without ``.json`` (it is how a suite is selected);
     - ``meta.unexpected_index_column_names`` (optional) lists the columns that identify a row,
-      e.g. ``["list_year", "area_id"]``; failure lines name the offending rows with them.
+      e.g. ``["list_year", "area_id"]``; failure lines name the offending rows with them (a row with
+      ``source_file`` and ``source_line`` by its file and line first).
 
     ``row_condition`` is a GX Condition object in its JSON form (GX >= 1.9; the only syntax GX's
     SQL engine runs; pandas strings with ``condition_parser`` are refused when a suite is made):

@@ -21,7 +21,10 @@ Life of a refresh (one run, one process)::
 2. Ingestion, dbt and the checks write to / read the build file (dbt through
    ``WIJKMONITOR_BUILD_PATH``). The build file starts empty: the published warehouse is the result
    of exactly one complete refresh, never an old file patched (a dropped model cannot linger).
-3. ``publish()`` writes ``meta.publications`` *inside the build file* — the rows of the published
+3. ``publish()`` first refuses (WithdrawalError) a build that lacks a period the published
+   warehouse holds (``PUBLISHED_PERIODS``) unless ``withdraw`` names it, and notes which seed tables
+   (``rules.*``) differ from the published ones (a warning). It writes ``meta.publications``
+   *inside the build file* — the rows of the published
    warehouse it replaces (the history) plus its own row, with the sha256 of every source file —
    and ``meta.validation_results`` (this run's Great Expectations summary), closes it (DuckDB
    checkpoints on close; a leftover ``.wal`` is refused) and fsyncs it. It then hard-links the

@@ -1053,7 +1053,8 @@ def _spellings(con: duckdb.DuckDBPyConnection, table: Table, relation: str, file
                 if place["value"] != first["value"]:
                     files[place["file"]].problems.add(
                         f"'{place['value']}' is written '{first['value']}' in {first['file']} line "
-                        f"{first['line']}: write one {in_file} one way (ids are read without regard to case)",
+                        f"{first['line']}: write one {in_file} in one case (the command line reads ids "
+                        "without regard to case)",
                         line=place["line"], column=in_file, phase=DUPLICATE,
                     )
 

@@ -64,7 +64,7 @@ def key_line(table: Table) -> str:
     texts = [table.column(k).in_file for k in table.key if table.column(k).type == "text"]
     if not texts:
         return line
-    return line + f" ({', '.join(texts)} written one way: ids are read without regard to case)"
+    return line + f" ({', '.join(texts)} in one case throughout: another spelling of an id is refused)"
 
 
 def field_type_cell(table: Table, column: Column, records: Table | None = None) -> str:

@@ -145,7 +145,7 @@ def test_an_area_id_is_written_one_way(tmp_path: Path) -> None:
     rows = [GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0].replace(",A1,", ",a1,")]
     assert problems_for(write_sources(tmp_path / "one", rows)) == [
         "dk/area_statistics.csv, line 4, column area_id: 'a1' is written 'A1' in dk/area_statistics.csv "
-        "line 2: write one area_id one way (ids are read without regard to case)"
+        "line 2: write one area_id in one case (the command line reads ids without regard to case)"
     ]
     root = write_sources(tmp_path / "two")  # 2019 and 2020 of A1; 2021 in another file as a1
     (root / "dk" / "area_statistics_extra.csv").write_text(
@@ -154,7 +154,8 @@ def test_an_area_id_is_written_one_way(tmp_path: Path) -> None:
     )
     assert problems_for(root) == [
         "dk/area_statistics_extra.csv, line 2, column area_id: 'a1' is written 'A1' in "
-        "dk/area_statistics.csv line 2: write one area_id one way (ids are read without regard to case)"
+        "dk/area_statistics.csv line 2: write one area_id in one case (the command line reads ids without "
+        "regard to case)"
     ]
 
 
