@@ -912,27 +912,40 @@ def _files(
     return by_table
 
 
+def _places_of(
+    con: duckdb.DuckDBPyConnection, relation: str, group: list[str], having: str, value: str = ""
+) -> list[tuple[tuple, list[dict]]]:
+    """The groups of ``relation`` by ``group`` (SQL expressions, not null) for which ``having`` holds,
+    each with the places of its rows (``{'file', 'line'}``, and ``'value'``: the SQL ``value``) in file
+    and line order; at most MAX_PROBLEMS_PER_FILE * 10 groups. A plain hash aggregate finds the
+    groups first, and only their rows' places are gathered (never a list per group of a big table)."""
+    names = [f"_g{i}" for i in range(len(group))]
+    grouped = ", ".join(f"{sql} AS {name}" for sql, name in zip(group, names, strict=True))
+    not_null = " AND ".join(f"{sql} IS NOT NULL" for sql in group)
+    found = (
+        f"SELECT {grouped} FROM {relation} WHERE {not_null} GROUP BY ALL HAVING {having} "
+        f"ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}"
+    )
+    if not con.execute(f"SELECT count(*) FROM ({found})").fetchone()[0]:
+        return []
+    place = "'file': source_file, 'line': source_line" + (f", 'value': {value}" if value else "")
+    columns = ", ".join(names)
+    rows = con.execute(
+        f"""
+        SELECT {columns}, list({{{place}}} ORDER BY source_file, source_line)
+        FROM (SELECT *, {grouped} FROM {relation}) SEMI JOIN ({found}) AS found USING ({columns})
+        GROUP BY ALL ORDER BY ALL
+        """
+    ).fetchall()
+    return [(tuple(values), places) for *values, places in rows]
+
+
 def _duplicates(con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]) -> None:
     """Report every repeated key (after the first place it occurs) at its file and line."""
     if not table.key or not files:
         return
-    keys = ", ".join(_q(k) for k in table.key)
-    not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in table.key)
-    repeated = (  # a plain hash aggregate: the places are gathered for the repeated keys only
-        f"SELECT {keys} FROM {relation} WHERE {not_null} GROUP BY ALL HAVING count(*) > 1 "
-        f"ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}"
-    )
-    if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchone()[0]:
-        return
-    rows = con.execute(
-        f"""
-        SELECT {keys}, list({{'file': source_file, 'line': source_line}} ORDER BY source_file, source_line)
-        FROM {relation} SEMI JOIN ({repeated}) AS repeated USING ({keys})
-        GROUP BY ALL ORDER BY ALL
-        """
-    ).fetchall()
     column = table.column(table.key[-1]).in_file
-    for *values, places in rows:
+    for values, places in _places_of(con, relation, [_q(k) for k in table.key], "count(*) > 1"):
         first = places[0]
         described = ", ".join(
             f"{table.column(k).in_file}={v}" for k, v in zip(table.key, values, strict=True)
@@ -1031,23 +1044,9 @@ def _spellings(con: duckdb.DuckDBPyConnection, table: Table, relation: str, file
     to case, so the two would be one area published as two (its history split)."""
     for name in _text_keys(table):
         column = _q(name)
-        variants = (  # a plain hash aggregate: the places are gathered for these ids only
-            f"SELECT lower({column}) AS _id FROM {relation} WHERE {column} IS NOT NULL "
-            f"GROUP BY ALL HAVING count(DISTINCT {column}) > 1 "
-            f"ORDER BY ALL LIMIT {MAX_PROBLEMS_PER_FILE * 10}"
-        )
-        if not con.execute(f"SELECT count(*) FROM ({variants})").fetchone()[0]:
-            continue
-        rows = con.execute(
-            f"""
-            SELECT list({{'file': source_file, 'line': source_line, 'value': {column}}}
-                        ORDER BY source_file, source_line)
-            FROM (SELECT *, lower({column}) AS _id FROM {relation}) SEMI JOIN ({variants}) USING (_id)
-            GROUP BY _id ORDER BY _id
-            """
-        ).fetchall()
+        rows = _places_of(con, relation, [f"lower({column})"], f"count(DISTINCT {column}) > 1", value=column)
         in_file = table.column(name).in_file
-        for (places,) in rows:
+        for _, places in rows:
             first = places[0]
             for place in places[1:]:
                 if place["value"] != first["value"]:
