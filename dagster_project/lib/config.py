@@ -45,6 +45,15 @@ def resolve_path(value: str | os.PathLike[str]) -> Path:
     return Path(os.path.normpath(path if path.is_absolute() else repo_root() / path))
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: the same inode (a symlink, a hard link, another spelling), or,
+    while one of them does not exist, the same path once symlinks are followed."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def _path_from_env(name: str, default: str) -> Path:
     return resolve_path(os.environ.get(name) or default)
 

@@ -26,15 +26,8 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from dagster_project.lib.config import BUILD_PATH_ENV, SANDBOX_ENV, warehouse_path
+from dagster_project.lib.config import BUILD_PATH_ENV, SANDBOX_ENV, same_file, warehouse_path
 from dagster_project.lib.publish import build_path_for
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet: the same path once symlinks are followed
-        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _meta_tables(path: Path) -> set[str]:
@@ -56,14 +49,14 @@ def refusal(path: str | os.PathLike[str]) -> str | None:
     if str(path) in ("", ":memory:"):
         return None
     path, published = Path(path), warehouse_path()
-    if _same_file(path, published):
+    if same_file(path, published):
         return (
             f"dbt never writes the published warehouse: {path} is {published}; set {SANDBOX_ENV} to "
             "another file (`wijkmonitor sandbox` makes one)"
         )
     if not path.is_file():
         return None  # a new file: a sandbox dbt makes
-    if os.environ.get(BUILD_PATH_ENV) and _same_file(path, build_path_for(published)):
+    if os.environ.get(BUILD_PATH_ENV) and same_file(path, build_path_for(published)):
         return None  # the build file of the running refresh or scenario: the gate publishes it
     tables = _meta_tables(path)
     if "publications" in tables and "sandbox" not in tables:

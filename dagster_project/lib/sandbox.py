@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.config import same_file
 from dagster_project.lib.publish import remove_database_file, wal_path
 
 _COPY_CHUNK = 16 * 1024 * 1024
@@ -48,18 +49,8 @@ class Sandbox:
     row_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    a, b = Path(a).absolute(), Path(b).absolute()
-    if a == b:
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def _check_target(sandbox_path: Path, warehouse_path: Path | None) -> None:
-    if warehouse_path is not None and _same_file(sandbox_path, warehouse_path):
+    if warehouse_path is not None and same_file(sandbox_path, warehouse_path):
         raise SandboxError(
             f"the sandbox {sandbox_path} is the published warehouse; set WIJKMONITOR_SANDBOX to another file"
         )
