@@ -16,10 +16,14 @@ and the column tables of ``sources/*/CONTRACT.md`` (checked by the same test).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster_project.lib.gx import LINEAGE_COLUMNS  # source_file, source_line: each raw row's origin
+from dagster_project.lib.gx import (
+    LINEAGE_COLUMNS,  # source_file, source_line: each raw row's origin
+    UNEXPECTED_ROWS_TYPE,
+)
 
 DECIMAL_TYPE = "DECIMAL(38,18)"
 
@@ -99,11 +103,14 @@ class Plausibility:
     type: str  # a GX expectation type
     kwargs: dict[str, Any]
     notes: str = ""
+    description: str = ""  # the failed line's head instead of the query (unexpected_rows_expectation)
 
     def expectation(self) -> dict[str, Any]:
         item: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs)}
         if self.notes:
             item["notes"] = self.notes
+        if self.description:
+            item["description"] = self.description
         return item
 
 
@@ -217,6 +224,65 @@ def plausible(
     if when is not None:
         arguments["row_condition"] = when
     return Plausibility(type_, arguments, notes)
+
+
+# A period's values of a share are "on another scale" than the period before when every value is at
+# most 1 (written as fractions: 0.445 for 44.5 %) and the mean of the other period is at least
+# SCALE_FACTOR times as large. A share written in fractions is 100 times smaller; the mean of a
+# real indicator does not change twentyfold in a year.
+SCALE_FACTOR = 20
+
+
+def same_scale(period: str, columns: Sequence[str], notes: str) -> Plausibility:
+    """A GX-only rule: each of ``columns`` (shares in %) keeps its scale from one ``period`` to the
+    next one with values (an ``unexpected_rows_expectation``: one scan grouped by period). A period
+    written as fractions (every value <= 1) beside a period whose mean is at least SCALE_FACTOR times
+    its own fails, one row per column and pair of periods: the period in fractions, its file(s),
+    mean and largest value, and the period beside it with its mean."""
+    aggregates = ",\n".join(
+        f"avg({c}) AS \"{c}:mean\", max({c}) AS \"{c}:max\"" for c in columns
+    )
+    per_column = "\nUNION ALL\n".join(
+        f"SELECT '{c}' AS column_name, {period} AS period, \"{c}:mean\" AS mean, \"{c}:max\" AS maximum, "
+        "files FROM per_period"
+        for c in columns
+    )
+    query = f"""
+WITH per_period AS MATERIALIZED (
+  SELECT {period},
+    CASE WHEN min(source_file) = max(source_file) THEN min(source_file)
+         ELSE min(source_file) || ' and other files' END AS files,
+    {aggregates}
+  FROM {{batch}} GROUP BY {period}
+), series AS (
+  SELECT *, lag(period) OVER w AS previous_period, lag(mean) OVER w AS previous_mean,
+    lag(maximum) OVER w AS previous_maximum, lag(files) OVER w AS previous_files
+  FROM ({per_column}) WHERE mean IS NOT NULL
+  WINDOW w AS (PARTITION BY column_name ORDER BY period)
+)
+SELECT column_name AS "column",
+  CASE WHEN low THEN period ELSE previous_period END AS "{period} in fractions",
+  CASE WHEN low THEN files ELSE previous_files END AS "its file(s)",
+  round(CASE WHEN low THEN mean ELSE previous_mean END, 4) AS "its mean",
+  round(CASE WHEN low THEN maximum ELSE previous_maximum END, 4) AS "its max",
+  CASE WHEN low THEN previous_period ELSE period END AS "{period} beside it",
+  round(CASE WHEN low THEN previous_mean ELSE mean END, 4) AS "mean beside it"
+FROM (
+  SELECT *, maximum <= 1 AND mean > 0 AND previous_mean >= {SCALE_FACTOR} * mean AS low,
+    previous_maximum <= 1 AND previous_mean > 0 AND mean >= {SCALE_FACTOR} * previous_mean AS previous_low
+  FROM series
+) WHERE low OR previous_low
+ORDER BY column_name, period
+"""
+    return Plausibility(
+        UNEXPECTED_ROWS_TYPE,
+        {"unexpected_rows_query": query.strip()},
+        notes,
+        description=(
+            f"each share in % keeps its scale from one {period} to the next: no {period} in fractions "
+            f"(every value <= 1, a mean {SCALE_FACTOR}x below the {period} beside it)"
+        ),
+    )
 
 
 def pct(name: str, **kwargs: Any) -> Column:

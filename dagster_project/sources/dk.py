@@ -22,7 +22,7 @@ import duckdb
 
 from dagster_project.lib.config import sources_dir
 from dagster_project.lib.scenario_definitions import seed_rows
-from dagster_project.sources.contract import Column, Source, Table, pct, plausible
+from dagster_project.sources.contract import Column, Source, Table, pct, plausible, same_scale
 
 # the Danish list kinds, in their order: the rule seed rules.dk_list_kinds (dbt/seeds/dk), declared once
 LIST_KINDS = tuple(row["list_kind"] for row in seed_rows("dk_list_kinds"))
@@ -42,6 +42,16 @@ def _list_year(**kwargs) -> Column:
         "list_year", "int", not_null=True, minimum=FIRST_PLAUSIBLE_YEAR, maximum=LAST_PLAUSIBLE_YEAR, **kwargs
     )
 
+
+# the area statistics' shares in % (income as % of the region's mean included)
+SHARES = (
+    "non_western_pct",
+    "no_attachment_pct",
+    "convicted_pct",
+    "basic_education_pct",
+    "income_pct_of_region",
+)
+_IN_FRACTIONS = "Shares written as fractions (0.445 for 44.5) pass the door's 0–100 range."
 
 AREA_STATISTICS = Table(
     name="dk_area_statistics",
@@ -75,6 +85,11 @@ AREA_STATISTICS = Table(
             "The five Danish regions, spelled as in the data contract (not checked at the door).",
             value_set=list(REGIONS),
         ),
+        same_scale(
+            "list_year",
+            SHARES,
+            _IN_FRACTIONS,
+        ),
     ),
 )
 
@@ -86,6 +101,13 @@ NATIONAL_REFERENCE = Table(
     columns=(
         _list_year(),
         Column("national_convicted_pct", "decimal", not_null=True, minimum=0, maximum=100),
+    ),
+    plausibility=(
+        same_scale(
+            "list_year",
+            ("national_convicted_pct",),
+            _IN_FRACTIONS,
+        ),
     ),
 )
 

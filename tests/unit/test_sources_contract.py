@@ -237,3 +237,63 @@ def test_a_records_column_is_stored_in_its_own_table() -> None:
     assert re.fullmatch(
         r"raw\.policy_co_financing", next(s.name for s in raw_suites() if "co_financing" in s.name)
     )
+
+
+def test_a_list_year_written_in_fractions_is_caught_by_the_raw_suite(tmp_path: Path) -> None:
+    """0.445 for 44.5 % passes the door's 0–100 range; the raw suite compares the year's scale with
+    the year beside it and names the column, both years, their means and the file in fractions. A
+    year in fractions before a year in % is caught the same way (the first year of a panel)."""
+    sources = tmp_path / "sources"
+    shutil.copytree(repo_root() / "sources", sources, ignore=shutil.ignore_patterns("be", "berlin", "policy"))
+    panel = sources / "dk" / "area_statistics_synthetic_panel.csv"
+    lines = panel.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    column = header.index("no_attachment_pct")
+
+    def year_in_fractions(line: str, year: int) -> str:
+        cells = line.split(",")
+        cells[0] = str(year)
+        if cells[column]:  # an empty cell stays empty
+            cells[column] = str(float(cells[column]) / 100)
+        return ",".join(cells)
+
+    newest = [line for line in lines[1:] if line.startswith("2024,")]
+    new_file = sources / "dk" / "area_statistics_2025.csv"
+    in_fractions = [year_in_fractions(line, 2025) for line in newest]
+    new_file.write_text("\n".join([lines[0], *in_fractions]) + "\n", encoding="utf-8")
+    database = tmp_path / "warehouse.duckdb"
+    suite = [s for s in raw_suites() if s.name == "raw.dk_area_statistics"]
+    with duckdb.connect(str(database)) as con:
+        load_source(SOURCES[0], con, sources)
+    [result] = gx.validate_many(database, suite)
+    mean, fractions_mean, fractions_max = duckdb.connect().execute(
+        f"SELECT round(avg(no_attachment_pct) FILTER (list_year = 2024), 4), "
+        f"round(avg(no_attachment_pct) FILTER (list_year = 2025), 4), "
+        f"round(max(no_attachment_pct) FILTER (list_year = 2025), 4) "
+        f"FROM read_csv(['{panel}', '{new_file}'])"
+    ).fetchone()
+    assert 0 < fractions_max <= 1 and mean > 20 * fractions_mean
+    head = (
+        "unexpected_rows_expectation(each share in % keeps its scale from one list_year to the next: "
+        "no list_year in fractions (every value <= 1, a mean 20x below the list_year beside it)): "
+        "1 unexpected rows, e.g. column=no_attachment_pct, "
+    )
+    assert result.failed == [
+        head + f"list_year in fractions=2025, its file(s)=dk/{new_file.name}, its mean={fractions_mean}, "
+        f"its max={fractions_max}, list_year beside it=2024, mean beside it={mean}"
+    ]
+
+    # the first year of the panel in fractions: the year after it is the one beside it
+    new_file.unlink()
+    first = [line for line in lines[1:] if line.startswith("2014,")]
+    panel.write_text(
+        "\n".join([lines[0], *(year_in_fractions(x, 2014) for x in first), *lines[1 + len(first):]]) + "\n",
+        encoding="utf-8",
+    )
+    with duckdb.connect(str(database)) as con:
+        load_source(SOURCES[0], con, sources)
+    [result] = gx.validate_many(database, suite)
+    assert len(result.failed) == 1
+    expected = f"column=no_attachment_pct, list_year in fractions=2014, its file(s)=dk/{panel.name}, "
+    assert expected in result.failed[0]
+    assert "list_year beside it=2015" in result.failed[0]
