@@ -77,7 +77,9 @@ from dagster_project.lib.publish import (
     UnknownPublicationError,
     WarehouseLockedError,
     WarehouseMissingError,
+    WithdrawalError,
     check_built_by,
+    check_source_years,
     dbt_project_digest,
     open_published,
     prepare_dbt_manifest,
@@ -866,9 +868,12 @@ def _source_statistics_years(directory: Path) -> tuple[int, ...]:
     return tuple(source_list_years(directory).statistics)
 
 
-def check_sources(year: int | None) -> None:
-    """Fail fast, before Dagster, dbt or GX: every problem of every source file, and the list year."""
-    from dagster_project.sources import unread_files, validate_sources
+def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
+    """Fail fast, before Dagster, dbt or GX: every problem of every source file, a Danish list year
+    of the published warehouse the sources no longer hold (not named by ``withdraw``, the values of
+    ``--withdraw``), and the list year."""
+    from dagster_project.sources import SOURCES, source_paths, unread_files, validate_sources
+    from dagster_project.sources.dk import source_list_years
 
     directory = sources_dir()
     problems = validate_sources(directory)
@@ -881,6 +886,13 @@ def check_sources(year: int | None) -> None:
         f"{name}: no source reads this file, so it is not loaded ({hint}; sources/<source>/CONTRACT.md)"
         for name, hint in unread_files(directory)
     ])
+    read = {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
+    try:
+        check_source_years(
+            warehouse_path(), set(source_list_years(directory).all), read, {withdrawal(v) for v in withdraw}
+        )
+    except WithdrawalError as exc:
+        raise Failed(f"{exc}; nothing was published") from None
     if year is None:
         return
     first = _first_list_year()
@@ -910,7 +922,7 @@ COUNTS_BY_YEAR_SQL = """
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    check_sources(args.year)
+    check_sources(args.year, args.withdraw)
     withdraw = {"ops": {"publication": {"config": {"withdraw": args.withdraw}}}} if args.withdraw else None
     result = run_job(
         REFRESH_JOB_NAME, withdraw, partition_key=None if args.year is None else str(args.year)

@@ -22,7 +22,8 @@ Life of a refresh (one run, one process)::
    ``WIJKMONITOR_BUILD_PATH``). The build file starts empty: the published warehouse is the result
    of exactly one complete refresh, never an old file patched (a dropped model cannot linger).
 3. ``publish()`` first refuses (WithdrawalError) a build that lacks a period the published
-   warehouse holds (``PUBLISHED_PERIODS``) unless ``withdraw`` names it, and notes which seed tables
+   warehouse holds (``PUBLISHED_PERIODS``) unless ``withdraw`` names it (`wijkmonitor refresh` has
+   refused a Danish list year already at the door: ``check_source_years``), and notes which seed tables
    (``rules.*``) differ from the published ones (a warning). It writes ``meta.publications``
    *inside the build file* — the rows of the published
    warehouse it replaces (the history) plus its own row, with the sha256 of every source file —
@@ -68,6 +69,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -713,11 +715,14 @@ def withdrawal(value: str) -> tuple[str, int]:
     return (matched.group(1) or "dk", int(matched.group(2)))
 
 
-def published_periods(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int]]:
-    """The (kind, period) a warehouse holds (PUBLISHED_PERIODS; a table it lacks holds none)."""
+def published_periods(
+    con: duckdb.DuckDBPyConnection, kinds: Sequence[str] | None = None
+) -> set[tuple[str, int]]:
+    """The (kind, period) a warehouse holds (PUBLISHED_PERIODS, or those of ``kinds``; a table it
+    lacks holds none)."""
     found: set[tuple[str, int]] = set()
     for kind, _, schema, table, column in PUBLISHED_PERIODS:
-        if _relation_exists(con, schema, table):
+        if (kinds is None or kind in kinds) and _relation_exists(con, schema, table):
             rows = con.execute(f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL")
             found |= {(kind, int(period)) for (period,) in rows.fetchall()}
     return found
@@ -755,16 +760,52 @@ def _withdrawn(
     if _relation_exists(con, "raw", "source_files"):
         read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
     published_files = (history[-1].get("source_files") or []) if history else []
-    unread = sorted({f["source_file"] for f in published_files} - read)
+    raise withdrawal_error(refused, sorted({f["source_file"] for f in published_files} - read))
+
+
+def withdrawal_error(refused: Sequence[tuple[str, int]], unread: Sequence[str]) -> WithdrawalError:
+    """The refusal of a run that would withdraw ``refused`` ((kind, period), not asked for);
+    ``unread``: the source files the published warehouse was built from that this run does not read."""
     flags = " ".join(f"--withdraw {year if kind == 'dk' else f'{kind}:{year}'}" for kind, year in refused)
-    raise WithdrawalError(
-        f"this run would withdraw {_named_periods(refused)} from the published warehouse: its sources hold "
-        + ("nothing for them" if len(refused) > 1 else "nothing for it")
+    return WithdrawalError(
+        f"this run would withdraw {_named_periods(list(refused))} from the published warehouse: its sources "
+        + ("hold nothing for them" if len(refused) > 1 else "hold nothing for it")
         + (f" (the published warehouse was built from {', '.join(unread)} as well, which this run did not "
            "read)" if unread else "")
         + ". Put the source files back where their contract expects them (sources/<source>/CONTRACT.md), "
         f"or withdraw on purpose: `wijkmonitor refresh {flags}`"
     )
+
+
+def check_source_years(
+    warehouse_path: Path,
+    dk_years: AbstractSet[int],
+    read_files: AbstractSet[str],
+    withdraw: AbstractSet[tuple[str, int]] = frozenset(),
+) -> None:
+    """The door's part of the withdrawal check, before anything is built (seconds, where the
+    publication's check comes after the whole build): the Danish list years the published warehouse
+    holds that the sources lack (``dk_years``: the years with statistics or a complete published
+    list, as ``int_dk__list_years`` makes them) and ``withdraw`` does not name raise the
+    publication's WithdrawalError. ``read_files``: the source files (``dk/...``) the run will read.
+    Berlin editions and Belgian years are checked at publication only. A published file that is
+    missing, held read-write by another process or not a warehouse: nothing here (the publication
+    decides)."""
+    try:
+        with open_published(warehouse_path) as published:
+            held = {period for kind, period in published_periods(published, kinds=("dk",))}
+            files: list[str] = []
+            if _relation_exists(published, "meta", "publications"):
+                row = published.execute(
+                    f"SELECT source_files FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC, run_id DESC "
+                    "LIMIT 1"
+                ).fetchone()
+                files = [f["source_file"] for f in (row[0] if row and row[0] else [])]
+    except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
+        return
+    refused = [("dk", year) for year in sorted(held - set(dk_years)) if ("dk", year) not in withdraw]
+    if refused:
+        raise withdrawal_error(refused, sorted(set(files) - set(read_files)))
 
 
 SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml seeds: +schema, tested against it)

@@ -93,6 +93,49 @@ def test_a_source_file_no_contract_reads_is_named_by_the_door(tmp_path, monkeypa
     )
 
 
+def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tmp_path, monkeypatch):
+    """A new year's sources without an older year's file (moved, renamed, left out): `refresh`
+    refuses before Dagster, dbt or GX is imported (the publication's check comes after the whole
+    build), naming the years, the published warehouse's file this run does not read and the flags;
+    ``--withdraw`` lets the door pass, for the named year only. No published file: nothing to check."""
+    import duckdb
+
+    from dagster_project.lib import publish as lib_publish
+
+    sources = tmp_path / "sources"
+    (sources / "dk").mkdir(parents=True)
+    for name in ("area_statistics_synthetic_panel.csv", "national_reference.csv", "published_lists.csv"):
+        (sources / "dk" / name).write_bytes((REPO / "sources" / "dk" / name).read_bytes())
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    monkeypatch.setenv("WIJKMONITOR_SOURCES", str(sources))
+    monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
+    cli.check_sources(None)  # no published warehouse yet
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema raw; create schema marts")
+        con.execute(
+            "create table raw.source_files as select * from (values "
+            "('dk/area_statistics_2008.csv', 'a', 1::bigint, 1), "
+            "('dk/area_statistics_synthetic_panel.csv', 'b', 1::bigint, 1)) "
+            "as t(source_file, sha256, size_bytes, row_count)"
+        )
+        con.execute("create table marts.dk_rules_in_force as select unnest(range(2008, 2025)) as list_year")
+    lib_publish.publish(build, warehouse, "run-1")
+    env = {"WIJKMONITOR_SOURCES": str(sources), "WIJKMONITOR_WAREHOUSE": str(warehouse)}
+    code, imported, out, err = run_in_fresh_python(["refresh", "--withdraw", "berlin:2021"], env)
+    assert (code, imported, out) == (1, [], "")
+    assert err.splitlines() == [
+        "wijkmonitor: error: this run would withdraw Danish list year 2008, 2009 from the published "
+        "warehouse: its sources hold nothing for them (the published warehouse was built from "
+        "dk/area_statistics_2008.csv as well, which this run did not read). Put the source files back where "
+        "their contract expects them (sources/<source>/CONTRACT.md), or withdraw on purpose: "
+        "`wijkmonitor refresh --withdraw 2008 --withdraw 2009`; nothing was published"
+    ]
+    with pytest.raises(cli.Failed, match="would withdraw Danish list year 2009 from"):
+        cli.check_sources(None, ["2008", "be:2009"])
+    cli.check_sources(None, ["2008", "dk:2009"])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
