@@ -1,8 +1,22 @@
--- Areas new on or gone from each list family compared with the year before, and why: the criteria
--- whose outcome changed (value then -> now, threshold now), residents crossing the minimum,
--- missing statistics, or the consecutive-year history.
+-- Areas new on or gone from each list family compared with the year before, and why: the year's
+-- decision in the words of `wijkmonitor explain` (macro dk_decision_summary: the criteria met, gates,
+-- the lists required or excluding, residents against the minimum, the consecutive-year history), then
+-- what changed: missing statistics, the list that excluded it left, the criteria whose outcome flipped
+-- (value then -> now, threshold now).
 with changes as (
     select * from {{ ref('int_dk__list_changes') }}
+),
+
+{{ dk_list_decisions('changes') }},
+
+summaries as (
+    select
+        list_year,
+        area_id,
+        list_kind,
+        is_on_excluded_list,
+        {{ dk_decision_summary() }} as rule_summary
+    from decisions
 ),
 
 list_years as (
@@ -14,15 +28,9 @@ statistics as (
     select
         list_year,
         area_id,
-        residents,
         source_file,
         source_line
     from {{ ref('stg_dk__area_statistics') }}
-),
-
-consecutive as (
-    select * from {{ ref('int_dk__consecutive_lists') }}
-    where rule_set = 'official'
 ),
 
 rule_outcomes as (
@@ -32,7 +40,7 @@ rule_outcomes as (
 
 criteria_flips as (
     -- the criteria whose outcome flipped (marts.dk_list_change_criteria), as one text per change;
-    -- the residents line is said by the residents clause of the reason
+    -- the residents line is said by the decision summary (residents against the minimum)
     select
         list_year,
         area_id,
@@ -73,54 +81,18 @@ select
             when now_statistics.area_id is null and list_years.decided_by = 'statistics'
                 then 'no statistics for the area in ' || changes.list_year
         end,
-        case
-            when now_statistics.residents < list_years.min_residents
-                then 'residents ' || now_statistics.residents || ' below the minimum of ' || list_years.min_residents
-        end,
-        case
-            when list_years.decided_by = 'published_list' then 'published list (no statistics for this year)'
-        end,
+        summaries.rule_summary,
         case
             when previous_years.decided_by = 'published_list'
                 then 'previous year from the published list (no criteria to compare)'
-        end,
-        case
-            when rule_outcomes.area_id is not null
-                then
-                    rule_outcomes.criteria_met_count || ' of ' || rule_outcomes.criteria_count
-                    || ' criteria met (needs ' || rule_outcomes.min_criteria_met || ')'
-                    || case when rule_outcomes.is_gate_met = false then ', gate criterion not met' else '' end
-                    || case
-                        when rule_outcomes.requires_list_kind is not null and not rule_outcomes.is_on_required_list
-                            then ', not on the ' || rule_outcomes.requires_list_kind || ' list'
-                        else ''
-                    end
-                    || case
-                        when rule_outcomes.excludes_list_kind is not null and rule_outcomes.is_on_excluded_list
-                            then ', on the ' || rule_outcomes.excludes_list_kind || ' list instead'
-                        else ''
-                    end
         end,
         case
             -- new because it left the list that kept it off (off udsat, so on forebyggelse); a list
             -- left that a list requires is said above ('not on the udsat list')
             when
                 changes.change_type = 'new' and previous_outcomes.excludes_list_kind is not null
-                and previous_outcomes.is_on_excluded_list and not rule_outcomes.is_on_excluded_list
+                and previous_outcomes.is_on_excluded_list and not summaries.is_on_excluded_list
                 then 'no longer on the ' || previous_outcomes.excludes_list_kind || ' list, which excludes it'
-        end,
-        case
-            when consecutive.area_id is not null
-                then
-                    'on the list in ' || consecutive.history_years_on_list || ' of the last '
-                    || consecutive.consecutive_years || ' list years'
-                    || case
-                        when consecutive.listing_decision = 'history_unknown'
-                            then
-                                ', history unknown for '
-                                || array_to_string(list_sort(consecutive.history_missing_years), ', ')
-                        else ''
-                    end
         end,
         criteria_flips.changed_criteria
     ) as reason,
@@ -131,11 +103,11 @@ select
 from changes
 inner join list_years on changes.list_year = list_years.list_year
 inner join list_years as previous_years on changes.previous_list_year = previous_years.list_year
-left join rule_outcomes
+left join summaries
     on
-        changes.list_year = rule_outcomes.list_year
-        and changes.area_id = rule_outcomes.area_id
-        and changes.list_kind = rule_outcomes.list_kind
+        changes.list_year = summaries.list_year
+        and changes.area_id = summaries.area_id
+        and changes.list_kind = summaries.list_kind
 left join rule_outcomes as previous_outcomes
     on
         changes.previous_list_year = previous_outcomes.list_year
@@ -145,11 +117,6 @@ left join statistics as now_statistics
     on changes.list_year = now_statistics.list_year and changes.area_id = now_statistics.area_id
 left join statistics as previous_statistics
     on changes.previous_list_year = previous_statistics.list_year and changes.area_id = previous_statistics.area_id
-left join consecutive
-    on
-        changes.list_year = consecutive.list_year
-        and changes.area_id = consecutive.area_id
-        and changes.list_kind = consecutive.list_kind
 left join criteria_flips
     on
         changes.list_year = criteria_flips.list_year
