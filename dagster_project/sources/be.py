@@ -13,7 +13,7 @@ columns that may be suppressed such a cell is loaded as NULL (unknown) and the r
 
 from __future__ import annotations
 
-from dagster_project.sources.contract import Column, Source, Table
+from dagster_project.sources.contract import Column, Plausibility, Source, Table, pct, same_scale
 
 SUPPRESSED_MARKERS = ("*", "C")
 SECTOR_PATTERN = r"^[0-9]{5}[A-Z][0-9A-Z]{2}[0-9A-Z-]$"
@@ -52,7 +52,7 @@ def _income(header: str, type_: str = "decimal") -> Column:
 
 
 def _share(name: str, description: str) -> Column:
-    return Column(name, "decimal", minimum=0, maximum=100, suppressible=True, description=description)
+    return pct(name, suppressible=True, description=description)
 
 
 def _belgian(
@@ -62,6 +62,7 @@ def _belgian(
     columns: tuple[Column, ...],
     description: str,
     delimiter: str = ",",
+    plausibility: tuple[Plausibility, ...] = (),
 ) -> Table:
     return Table(
         name=name,
@@ -70,6 +71,7 @@ def _belgian(
         columns=columns,
         description=description,
         delimiter=delimiter,
+        plausibility=plausibility,
         suppressed_markers=SUPPRESSED_MARKERS,
         duplicate_names_file=False,
     )
@@ -128,6 +130,13 @@ INDICATORS = _belgian(
         _share("non_eu_origin_pct", "% of residents with a nationality or origin outside the EU"),
         _share("single_parent_pct", "% of private households that are single-parent households"),
         _share("integration_income_pct", "% of residents 18–64 receiving an integration income"),
+    ),
+    plausibility=(
+        same_scale(
+            "cd_year",
+            ("unemployment_pct", "non_eu_origin_pct", "single_parent_pct", "integration_income_pct"),
+            "Shares written as fractions (0.125 for 12.5) pass the door's 0–100 range.",
+        ),
     ),
 )
 

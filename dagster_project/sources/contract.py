@@ -104,6 +104,7 @@ class Plausibility:
     kwargs: dict[str, Any]
     notes: str = ""
     description: str = ""  # the failed line's head instead of the query (unexpected_rows_expectation)
+    scale_columns: tuple[str, ...] = ()  # same_scale: the shares in % whose scale it compares
 
     def expectation(self) -> dict[str, Any]:
         item: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs)}
@@ -282,9 +283,11 @@ ORDER BY column_name, period
             f"each share in % keeps its scale from one {period} to the next: no {period} in fractions "
             f"(every value <= 1, a mean {SCALE_FACTOR}x below the {period} beside it)"
         ),
+        scale_columns=tuple(columns),
     )
 
 
 def pct(name: str, **kwargs: Any) -> Column:
-    """A share in % (decimal 0–100)."""
+    """A share in % (decimal 0–100): its table's plausibility rules include a ``same_scale`` rule
+    over it (tests/unit/test_sources_contract.py holds them together)."""
     return Column(name, "decimal", minimum=0, maximum=100, **kwargs)

@@ -100,7 +100,7 @@ NATIONAL_REFERENCE = Table(
     description="dk/national_reference.csv: national share of residents 18+ convicted per list year.",
     columns=(
         _list_year(),
-        Column("national_convicted_pct", "decimal", not_null=True, minimum=0, maximum=100),
+        pct("national_convicted_pct", not_null=True),
     ),
     plausibility=(
         same_scale(

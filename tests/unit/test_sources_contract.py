@@ -297,3 +297,14 @@ def test_a_list_year_written_in_fractions_is_caught_by_the_raw_suite(tmp_path: P
     expected = f"column=no_attachment_pct, list_year in fractions=2014, its file(s)=dk/{panel.name}, "
     assert expected in result.failed[0]
     assert "list_year beside it=2015" in result.failed[0]
+
+
+def test_every_share_in_percent_is_checked_for_its_scale_across_periods() -> None:
+    """A share in % (``pct``: decimal 0–100) written as fractions passes the door: each one is
+    covered by a ``same_scale`` rule of its table (declared with the column, never forgotten)."""
+    for source in SOURCES:
+        for table in source.tables:
+            shares = {c.name for c in table.columns if (c.type, c.minimum, c.maximum) == ("decimal", 0, 100)}
+            covered = {name for rule in table.plausibility for name in rule.scale_columns}
+            assert shares <= covered, (table.name, sorted(shares - covered))
+            assert covered <= {c.name for c in table.columns}, table.name
