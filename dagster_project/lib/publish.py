@@ -57,6 +57,7 @@ environment (``.venv/bin/dbt``, found next to the interpreter, so the venv need 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -69,7 +70,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -518,11 +519,16 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def _relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def _relation_exists(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> bool:
+    """Whether ``schema.table`` exists in ``catalog`` (default: the connection's own database, not
+    one attached to it)."""
     return bool(
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ? "
+            "AND table_catalog = coalesce(?, current_database())",
+            [schema, table, catalog],
         ).fetchone()[0]
     )
 
@@ -716,14 +722,17 @@ def withdrawal(value: str) -> tuple[str, int]:
 
 
 def published_periods(
-    con: duckdb.DuckDBPyConnection, kinds: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection, kinds: Sequence[str] | None = None, catalog: str | None = None
 ) -> set[tuple[str, int]]:
     """The (kind, period) a warehouse holds (PUBLISHED_PERIODS, or those of ``kinds``; a table it
-    lacks holds none)."""
+    lacks holds none): the connection's own, or the database attached to it as ``catalog``."""
     found: set[tuple[str, int]] = set()
+    prefix = f'"{catalog}".' if catalog else ""
     for kind, _, schema, table, column in PUBLISHED_PERIODS:
-        if (kinds is None or kind in kinds) and _relation_exists(con, schema, table):
-            rows = con.execute(f"SELECT DISTINCT {column} FROM {schema}.{table} WHERE {column} IS NOT NULL")
+        if (kinds is None or kind in kinds) and _relation_exists(con, schema, table, catalog):
+            rows = con.execute(
+                f"SELECT DISTINCT {column} FROM {prefix}{schema}.{table} WHERE {column} IS NOT NULL"
+            )
             found |= {(kind, int(period)) for (period,) in rows.fetchall()}
     return found
 
@@ -735,24 +744,43 @@ def _named_periods(periods: list[tuple[str, int]]) -> str:
     return "; ".join(f"{name} {', '.join(map(str, years))}" for name, years in by_kind.items())
 
 
+@contextlib.contextmanager
+def _attached_published(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> Iterator[str | None]:
+    """The published warehouse attached read-only to the build's connection, as a unique catalog
+    name, for the publication's checks against it (withdrawn periods, changed seeds); None when
+    there is no published file or it is not a warehouse (it is replaced, as before these checks).
+    A file another process holds read-write raises WarehouseLockedError."""
+    if not warehouse_path.is_file():
+        yield None
+        return
+    alias = f"published_{uuid.uuid4().hex[:12]}"
+    quoted = str(warehouse_path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+    except duckdb.Error as exc:
+        locked = _lock_conflict(warehouse_path, exc)
+        if locked is not None:
+            raise locked from None
+        yield None
+        return
+    try:
+        yield alias
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
 def _withdrawn(
     con: duckdb.DuckDBPyConnection,
-    warehouse_path: Path,
+    published: str | None,
     history: list[dict],
     withdraw: AbstractSet[tuple[str, int]],
 ) -> str:
-    """What the build (``con``) withdraws from the published warehouse (periods the published one
-    holds and the build lacks), all named by ``withdraw`` ('' when none); else WithdrawalError. A
-    published file that cannot be read as a warehouse holds no known period (it is replaced, as
-    before this check)."""
-    if not warehouse_path.is_file():
+    """What the build (``con``) withdraws from the published warehouse (``published``: its catalog,
+    attached; periods the published one holds and the build lacks), all named by ``withdraw`` (''
+    when none); else WithdrawalError. No published warehouse (None) holds no known period."""
+    if published is None:
         return ""
-    try:
-        with open_published(warehouse_path) as published:  # held read-write: WarehouseLockedError
-            before = published_periods(published)
-    except duckdb.Error:
-        return ""
-    lost = sorted(before - published_periods(con))
+    lost = sorted(published_periods(con, catalog=published) - published_periods(con))
     refused = [item for item in lost if item not in withdraw]
     if not refused:
         return _named_periods(lost)
@@ -811,50 +839,42 @@ def check_source_years(
 SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml seeds: +schema, tested against it)
 
 
-def _changed_seeds(con: duckdb.DuckDBPyConnection, warehouse_path: Path) -> list[str]:
+def _changed_seeds(con: duckdb.DuckDBPyConnection, published: str | None) -> list[str]:
     """The seed tables (schema ``rules``) of the build whose rows differ from the published
-    warehouse's: the rules or reference data the new lists are computed with changed (a law change,
-    an edited threshold). Compared as data (the published file attached read-only); nothing when
-    the published file cannot be attached (not a warehouse: it is replaced, as before)."""
-    if not warehouse_path.is_file():
+    warehouse's (``published``: its catalog, attached read-only; None: nothing to compare with):
+    the rules or reference data the new lists are computed with changed (a law change, an edited
+    threshold). Compared as data."""
+    if published is None:
         return []
     build_name = con.execute("SELECT current_database()").fetchone()[0]
     build = build_name.replace('"', '""')
-    alias = f"published_{uuid.uuid4().hex[:12]}"
-    quoted = str(warehouse_path).replace("'", "''")
-    try:
-        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
-    except duckdb.Error:
-        return []
-    try:
-        def seeds(catalog: str) -> set[str]:
-            rows = con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?",
-                [catalog, SEED_SCHEMA],
-            ).fetchall()
-            return {name for (name,) in rows}
 
-        built, before = seeds(build_name), seeds(alias)
-        changed = []
-        for name in sorted(built | before):
-            if name not in before or name not in built:
-                changed.append(f"{SEED_SCHEMA}.{name} ({'new' if name in built else 'gone'})")
-                continue
-            table = name.replace('"', '""')
-            new, old = f'"{build}".{SEED_SCHEMA}."{table}"', f'{alias}.{SEED_SCHEMA}."{table}"'
-            try:
-                added, removed = con.execute(
-                    f"SELECT (SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})), "
-                    f"(SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new}))"
-                ).fetchone()
-            except duckdb.BinderException:  # other columns: the rows cannot be set side by side
-                changed.append(f"{SEED_SCHEMA}.{name} (other columns)")
-                continue
-            if added or removed:  # a changed row is both
-                changed.append(f"{SEED_SCHEMA}.{name} ({added} row(s) new or changed, {removed} before)")
-        return changed
-    finally:
-        con.execute(f"DETACH {alias}")
+    def seeds(catalog: str) -> set[str]:
+        rows = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?",
+            [catalog, SEED_SCHEMA],
+        ).fetchall()
+        return {name for (name,) in rows}
+
+    built, before = seeds(build_name), seeds(published)
+    changed = []
+    for name in sorted(built | before):
+        if name not in before or name not in built:
+            changed.append(f"{SEED_SCHEMA}.{name} ({'new' if name in built else 'gone'})")
+            continue
+        table = name.replace('"', '""')
+        new, old = f'"{build}".{SEED_SCHEMA}."{table}"', f'{published}.{SEED_SCHEMA}."{table}"'
+        try:
+            added, removed = con.execute(
+                f"SELECT (SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})), "
+                f"(SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new}))"
+            ).fetchone()
+        except duckdb.BinderException:  # other columns: the rows cannot be set side by side
+            changed.append(f"{SEED_SCHEMA}.{name} (other columns)")
+            continue
+        if added or removed:  # a changed row is both
+            changed.append(f"{SEED_SCHEMA}.{name} ({added} row(s) new or changed, {removed} before)")
+    return changed
 
 
 def publish(
@@ -893,8 +913,9 @@ def publish(
                 f"the build has no {', '.join(missing)} tables: a publication needs the whole refresh "
                 "(ingestion, dbt build and checks) in one run"
             )
-        withdrawn = _withdrawn(con, warehouse_path, history, withdraw)
-        seeds_changed = _changed_seeds(con, warehouse_path)
+        with _attached_published(con, warehouse_path) as published:  # one read-only attach
+            withdrawn = _withdrawn(con, published, history, withdraw)
+            seeds_changed = _changed_seeds(con, published)
         source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
         publication_id = publication_id_for(published_at, run_id)
