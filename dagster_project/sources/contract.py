@@ -16,7 +16,7 @@ and the column tables of ``sources/*/CONTRACT.md`` (checked by the same test).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,61 +227,68 @@ def plausible(
     return Plausibility(type_, arguments, notes)
 
 
-# A period's values of a share are "on another scale" than the period before when every value is at
-# most 1 (written as fractions: 0.445 for 44.5 %) and the mean of the other period is at least
-# SCALE_FACTOR times as large. A share written in fractions is 100 times smaller; the mean of a
-# real indicator does not change twentyfold in a year.
+# The rows of one period and file are "in fractions" when every value of a share is at most its
+# ceiling (1 for a share of 0-100 %: 0.445 for 44.5 %; more for a % that may exceed 100, such as
+# income as % of the region's mean) and the mean of the rows beside them (another file of the same
+# period, or the period before or after) is at least SCALE_FACTOR times theirs. A share written in
+# fractions is 100 times smaller; the mean of a real indicator does not change twentyfold.
 SCALE_FACTOR = 20
 
 
-def same_scale(period: str, columns: Sequence[str], notes: str) -> Plausibility:
-    """A GX-only rule: each of ``columns`` (shares in %) keeps its scale from one ``period`` to the
-    next one with values (an ``unexpected_rows_expectation``: one scan grouped by period). A period
-    written as fractions (every value <= 1) beside a period whose mean is at least SCALE_FACTOR times
-    its own fails, one row per column and pair of periods: the period in fractions, its file(s),
-    mean and largest value, and the period beside it with its mean."""
+def same_scale(
+    period: str, columns: Sequence[str], notes: str, ceilings: Mapping[str, float] | None = None
+) -> Plausibility:
+    """A GX-only rule: each of ``columns`` (shares in %) keeps its scale across the rows of each
+    ``period`` and source file (an ``unexpected_rows_expectation``: one scan grouped by period and
+    file). The groups are compared in order of period and file, each with the one before it: a group
+    written as fractions (every value <= its column's ceiling, ``ceilings``, default 1) beside one
+    whose mean is at least SCALE_FACTOR times its own fails, one row per column and pair of groups:
+    the period and file in fractions, its mean and largest value, and the period and file beside it
+    with its mean. A period split across files is checked file by file."""
+    ceilings = dict(ceilings or {})
     aggregates = ",\n".join(
         f"avg({c}) AS \"{c}:mean\", max({c}) AS \"{c}:max\"" for c in columns
     )
     per_column = "\nUNION ALL\n".join(
-        f"SELECT '{c}' AS column_name, {period} AS period, \"{c}:mean\" AS mean, \"{c}:max\" AS maximum, "
-        "files FROM per_period"
+        f"SELECT '{c}' AS column_name, {period} AS period, source_file, \"{c}:mean\" AS mean, "
+        f"\"{c}:max\" AS maximum, {float(ceilings.get(c, 1))} AS ceiling FROM per_group"
         for c in columns
     )
     query = f"""
-WITH per_period AS MATERIALIZED (
-  SELECT {period},
-    CASE WHEN min(source_file) = max(source_file) THEN min(source_file)
-         ELSE min(source_file) || ' and other files' END AS files,
+WITH per_group AS MATERIALIZED (
+  SELECT {period}, source_file,
     {aggregates}
-  FROM {{batch}} GROUP BY {period}
+  FROM {{batch}} GROUP BY {period}, source_file
 ), series AS (
-  SELECT *, lag(period) OVER w AS previous_period, lag(mean) OVER w AS previous_mean,
-    lag(maximum) OVER w AS previous_maximum, lag(files) OVER w AS previous_files
+  SELECT *, lag(period) OVER w AS previous_period, lag(source_file) OVER w AS previous_file,
+    lag(mean) OVER w AS previous_mean, lag(maximum) OVER w AS previous_maximum
   FROM ({per_column}) WHERE mean IS NOT NULL
-  WINDOW w AS (PARTITION BY column_name ORDER BY period)
+  WINDOW w AS (PARTITION BY column_name ORDER BY period, source_file)
 )
 SELECT column_name AS "column",
   CASE WHEN low THEN period ELSE previous_period END AS "{period} in fractions",
-  CASE WHEN low THEN files ELSE previous_files END AS "its file(s)",
+  CASE WHEN low THEN source_file ELSE previous_file END AS "its file",
   round(CASE WHEN low THEN mean ELSE previous_mean END, 4) AS "its mean",
   round(CASE WHEN low THEN maximum ELSE previous_maximum END, 4) AS "its max",
   CASE WHEN low THEN previous_period ELSE period END AS "{period} beside it",
+  CASE WHEN low THEN previous_file ELSE source_file END AS "file beside it",
   round(CASE WHEN low THEN previous_mean ELSE mean END, 4) AS "mean beside it"
 FROM (
-  SELECT *, maximum <= 1 AND mean > 0 AND previous_mean >= {SCALE_FACTOR} * mean AS low,
-    previous_maximum <= 1 AND previous_mean > 0 AND mean >= {SCALE_FACTOR} * previous_mean AS previous_low
+  SELECT *, maximum <= ceiling AND mean > 0 AND previous_mean >= {SCALE_FACTOR} * mean AS low,
+    previous_maximum <= ceiling AND previous_mean > 0 AND mean >= {SCALE_FACTOR} * previous_mean
+      AS previous_low
   FROM series
 ) WHERE low OR previous_low
-ORDER BY column_name, period
+ORDER BY column_name, period, source_file
 """
     return Plausibility(
         UNEXPECTED_ROWS_TYPE,
         {"unexpected_rows_query": query.strip()},
         notes,
         description=(
-            f"each share in % keeps its scale from one {period} to the next: no {period} in fractions "
-            f"(every value <= 1, a mean {SCALE_FACTOR}x below the {period} beside it)"
+            f"each share in % keeps its scale across {period}s and files: none written as fractions "
+            f"(every value <= 1, or its column's ceiling, and a mean at least {SCALE_FACTOR}x below "
+            "the rows beside it)"
         ),
         scale_columns=tuple(columns),
     )

@@ -239,64 +239,94 @@ def test_a_records_column_is_stored_in_its_own_table() -> None:
     )
 
 
-def test_a_list_year_written_in_fractions_is_caught_by_the_raw_suite(tmp_path: Path) -> None:
-    """0.445 for 44.5 % passes the door's 0–100 range; the raw suite compares the year's scale with
-    the year beside it and names the column, both years, their means and the file in fractions. A
-    year in fractions before a year in % is caught the same way (the first year of a panel)."""
+def _in_fractions(path: Path, year: int, column: str, new_year: int | None = None) -> list[str]:
+    """The lines of ``path`` for ``year`` with ``column`` divided by 100 (as ``new_year``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = lines[0].split(",").index(column)
+    out = []
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[0] != str(year):
+            continue
+        if cells[index]:  # an empty cell stays empty
+            cells[index] = str(float(cells[index]) / 100)
+        cells[0] = str(new_year or year)
+        out.append(",".join(cells))
+    return out
+
+
+def _replace_year(path: Path, year: int, column: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines[1:] if not line.startswith(f"{year},")]
+    path.write_text("\n".join([lines[0], *_in_fractions(path, year, column), *kept]) + "\n", encoding="utf-8")
+
+
+SCALE_HEAD = (
+    "unexpected_rows_expectation(each share in % keeps its scale across list_years and files: none written "
+    "as fractions (every value <= 1, or its column's ceiling, and a mean at least 20x below the rows beside "
+    "it)): "
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "column", "expected"),
+    [
+        # a new year's file in fractions: the year before is beside it
+        ("new_year_file", "no_attachment_pct",
+         "column=no_attachment_pct, list_year in fractions=2025, its file=dk/area_statistics_2025.csv, "
+         "its mean={mean}, its max={max}, list_year beside it=2024, "
+         "file beside it=dk/area_statistics_synthetic_panel.csv, mean beside it={beside}"),
+        # the first year of the panel: the year after it is beside it
+        ("first_year", "convicted_pct",
+         "column=convicted_pct, list_year in fractions=2014, "
+         "its file=dk/area_statistics_synthetic_panel.csv, "),
+        # income as % of the region's mean passes 100, and 1 as a fraction: its ceiling is 3
+        ("first_year", "income_pct_of_region", "column=income_pct_of_region, list_year in fractions=2014, "),
+        # one file of a year split across files: the other file of the same year is beside it
+        ("split_year", "no_attachment_pct",
+         "column=no_attachment_pct, list_year in fractions=2018, "
+         "its file=dk/area_statistics_seed003_table1.csv, "),
+    ],
+)
+def test_shares_written_as_fractions_are_caught_by_the_raw_suite(
+    tmp_path: Path, case: str, column: str, expected: str
+) -> None:
+    """0.445 for 44.5 % passes the door's range checks; the raw suite compares the scale of each
+    list year and file with the rows beside it and names the column, the year and file in fractions,
+    its mean, and the year and file beside it."""
     sources = tmp_path / "sources"
     shutil.copytree(repo_root() / "sources", sources, ignore=shutil.ignore_patterns("be", "berlin", "policy"))
     panel = sources / "dk" / "area_statistics_synthetic_panel.csv"
-    lines = panel.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    column = header.index("no_attachment_pct")
-
-    def year_in_fractions(line: str, year: int) -> str:
-        cells = line.split(",")
-        cells[0] = str(year)
-        if cells[column]:  # an empty cell stays empty
-            cells[column] = str(float(cells[column]) / 100)
-        return ",".join(cells)
-
-    newest = [line for line in lines[1:] if line.startswith("2024,")]
-    new_file = sources / "dk" / "area_statistics_2025.csv"
-    in_fractions = [year_in_fractions(line, 2025) for line in newest]
-    new_file.write_text("\n".join([lines[0], *in_fractions]) + "\n", encoding="utf-8")
     database = tmp_path / "warehouse.duckdb"
     suite = [s for s in raw_suites() if s.name == "raw.dk_area_statistics"]
     with duckdb.connect(str(database)) as con:
         load_source(SOURCES[0], con, sources)
     [result] = gx.validate_many(database, suite)
-    mean, fractions_mean, fractions_max = duckdb.connect().execute(
-        f"SELECT round(avg(no_attachment_pct) FILTER (list_year = 2024), 4), "
-        f"round(avg(no_attachment_pct) FILTER (list_year = 2025), 4), "
-        f"round(max(no_attachment_pct) FILTER (list_year = 2025), 4) "
-        f"FROM read_csv(['{panel}', '{new_file}'])"
-    ).fetchone()
-    assert 0 < fractions_max <= 1 and mean > 20 * fractions_mean
-    head = (
-        "unexpected_rows_expectation(each share in % keeps its scale from one list_year to the next: "
-        "no list_year in fractions (every value <= 1, a mean 20x below the list_year beside it)): "
-        "1 unexpected rows, e.g. column=no_attachment_pct, "
-    )
-    assert result.failed == [
-        head + f"list_year in fractions=2025, its file(s)=dk/{new_file.name}, its mean={fractions_mean}, "
-        f"its max={fractions_max}, list_year beside it=2024, mean beside it={mean}"
-    ]
+    assert result.success, result.failed  # the bundled sources pass
 
-    # the first year of the panel in fractions: the year after it is the one beside it
-    new_file.unlink()
-    first = [line for line in lines[1:] if line.startswith("2014,")]
-    panel.write_text(
-        "\n".join([lines[0], *(year_in_fractions(x, 2014) for x in first), *lines[1 + len(first):]]) + "\n",
-        encoding="utf-8",
-    )
+    if case == "new_year_file":
+        new_file = sources / "dk" / "area_statistics_2025.csv"
+        header = panel.read_text(encoding="utf-8").splitlines()[0]
+        in_fractions = _in_fractions(panel, 2024, column, new_year=2025)
+        new_file.write_text("\n".join([header, *in_fractions]) + "\n", encoding="utf-8")
+        mean, fraction_mean, fraction_max = duckdb.connect().execute(
+            f"SELECT round(avg({column}) FILTER (list_year = 2024), 4), "
+            f"round(avg({column}) FILTER (list_year = 2025), 4), "
+            f"round(max({column}) FILTER (list_year = 2025), 4) "
+            "FROM read_csv([?, ?])",
+            [str(panel), str(new_file)],
+        ).fetchone()
+        assert 0 < fraction_max <= 1 and mean > 20 * fraction_mean
+        expected = expected.format(mean=fraction_mean, max=fraction_max, beside=mean)
+    elif case == "first_year":
+        _replace_year(panel, 2014, column)
+    else:
+        _replace_year(sources / "dk" / "area_statistics_seed003_table1.csv", 2018, column)
     with duckdb.connect(str(database)) as con:
         load_source(SOURCES[0], con, sources)
     [result] = gx.validate_many(database, suite)
-    assert len(result.failed) == 1
-    expected = f"column=no_attachment_pct, list_year in fractions=2014, its file(s)=dk/{panel.name}, "
-    assert expected in result.failed[0]
-    assert "list_year beside it=2015" in result.failed[0]
+    [line] = result.failed  # one expectation; a group in the middle is beside two (2 unexpected rows)
+    assert line.startswith(SCALE_HEAD) and f"e.g. {expected}" in line, line
 
 
 def test_every_share_in_percent_is_checked_for_its_scale_across_periods() -> None:
