@@ -6,7 +6,9 @@
     dk_list_decisions(keys): the CTEs ending in `decisions`, one row per list year x area x list kind
     of that year's rule version, with the decision and the counts, gates, required / excluded lists and
     history behind it (from the rule models: no rule is evaluated here). `keys`: a relation (CTE) of
-    (list_year, area_id) to decide on only, or none for every area. The CTE names start with
+    (list_year, area_id) to decide on only - in a year decided by its published lists also a key
+    area on none of them (not listed) -, or none for every area (in such a year, those on one of
+    its published lists). The CTE names start with
     `decision_` so that they do not clash with the caller's.
 
     dk_decision_summary(): the decision in words ('listed: 2 of 4 criteria met, needs 2; gate met'),
@@ -84,6 +86,25 @@ decision_areas as (
     {% endif %}
     where not list_years.has_statistics
     group by published.list_year, published.area_id
+    {% if keys %}
+        union all
+        -- a key area on no published list of a year decided by its published lists (gone from one):
+        -- decided too ('not listed: not on the published ... list')
+        select
+            decision_keys.list_year,
+            decision_keys.area_id,
+            null::varchar as area_name,
+            null::varchar as municipality,
+            null::varchar as region,
+            null::integer as residents,
+            null::varchar as source_file,
+            null::integer as source_line
+        from (select distinct list_year, area_id from {{ keys }}) as decision_keys
+        inner join decision_list_years as list_years on decision_keys.list_year = list_years.list_year
+        anti join decision_published as published
+            on decision_keys.list_year = published.list_year and decision_keys.area_id = published.area_id
+        where not list_years.has_statistics
+    {% endif %}
 ),
 
 decision_candidates as (

@@ -1,8 +1,9 @@
--- Areas new on or gone from each list family compared with the year before, and why: the year's
--- decision in the words of `wijkmonitor explain` (macro dk_decision_summary: the criteria met, gates,
--- the lists required or excluding, residents against the minimum, the consecutive-year history), then
--- what changed: missing statistics, the list that excluded it left, the criteria whose outcome flipped
--- (value then -> now, threshold now).
+-- Areas new on or gone from each list family compared with the year before, and why: missing
+-- statistics for the area, the year's decision in the words of `wijkmonitor explain` (macro
+-- dk_decision_summary: the criteria met, gates, the lists required or excluding, residents against
+-- the minimum, a published list, the consecutive-year history), then what changed: a previous year
+-- from a published list, the list that excluded it left, the criteria whose outcome flipped (value
+-- then -> now, threshold now).
 with changes as (
     select * from {{ ref('int_dk__list_changes') }}
 ),
