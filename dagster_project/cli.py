@@ -888,9 +888,8 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     ])
     read = {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
     try:
-        check_source_years(
-            warehouse_path(), set(source_list_years(directory).all), read, {withdrawal(v) for v in withdraw}
-        )
+        asked = {withdrawal(v) for v in withdraw}
+        check_source_years(warehouse_path(), set(source_list_years(directory).all), read, asked, year)
     except WithdrawalError as exc:
         raise Failed(f"{exc}; nothing was published") from None
     if year is None:

@@ -774,13 +774,19 @@ def _withdrawn(
     published: str | None,
     history: list[dict],
     withdraw: AbstractSet[tuple[str, int]],
+    list_year: int | None = None,
 ) -> str:
     """What the build (``con``) withdraws from the published warehouse (``published``: its catalog,
     attached; periods the published one holds and the build lacks), all named by ``withdraw`` (''
-    when none); else WithdrawalError. No published warehouse (None) holds no known period."""
+    when none); else WithdrawalError. No published warehouse (None), or one whose periods cannot
+    be read, holds no known period (it is replaced, as before this check)."""
     if published is None:
         return ""
-    lost = sorted(published_periods(con, catalog=published) - published_periods(con))
+    try:
+        before = published_periods(con, catalog=published)
+    except duckdb.Error:
+        return ""
+    lost = sorted(before - published_periods(con))
     refused = [item for item in lost if item not in withdraw]
     if not refused:
         return _named_periods(lost)
@@ -788,13 +794,24 @@ def _withdrawn(
     if _relation_exists(con, "raw", "source_files"):
         read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
     published_files = (history[-1].get("source_files") or []) if history else []
-    raise withdrawal_error(refused, sorted({f["source_file"] for f in published_files} - read))
+    unread = sorted({f["source_file"] for f in published_files} - read)
+    raise withdrawal_error(refused, unread, withdraw, list_year)
 
 
-def withdrawal_error(refused: Sequence[tuple[str, int]], unread: Sequence[str]) -> WithdrawalError:
+def withdrawal_error(
+    refused: Sequence[tuple[str, int]],
+    unread: Sequence[str],
+    asked: AbstractSet[tuple[str, int]] = frozenset(),
+    list_year: int | None = None,
+) -> WithdrawalError:
     """The refusal of a run that would withdraw ``refused`` ((kind, period), not asked for);
-    ``unread``: the source files the published warehouse was built from that this run does not read."""
-    flags = " ".join(f"--withdraw {year if kind == 'dk' else f'{kind}:{year}'}" for kind, year in refused)
+    ``unread``: the source files the published warehouse was built from that this run does not read.
+    The command it suggests repeats the run's ``--year`` and the withdrawals it asked for."""
+    withdrawals = [
+        f"--withdraw {year if kind == 'dk' else f'{kind}:{year}'}"
+        for kind, year in [*sorted(asked), *refused]
+    ]
+    flags = " ".join([f"--year {list_year}"] * (list_year is not None) + withdrawals)
     return WithdrawalError(
         f"this run would withdraw {_named_periods(list(refused))} from the published warehouse: its sources "
         + ("hold nothing for them" if len(refused) > 1 else "hold nothing for it")
@@ -810,12 +827,14 @@ def check_source_years(
     dk_years: AbstractSet[int],
     read_files: AbstractSet[str],
     withdraw: AbstractSet[tuple[str, int]] = frozenset(),
+    list_year: int | None = None,
 ) -> None:
     """The door's part of the withdrawal check, before anything is built (seconds, where the
     publication's check comes after the whole build): the Danish list years the published warehouse
     holds that the sources lack (``dk_years``: the years with statistics or a complete published
     list, as ``int_dk__list_years`` makes them) and ``withdraw`` does not name raise the
-    publication's WithdrawalError. ``read_files``: the source files (``dk/...``) the run will read.
+    publication's WithdrawalError. ``read_files``: the source files (``dk/...``) the run will read;
+    ``list_year``: the run's ``--year`` (repeated in the suggested command).
     Berlin editions and Belgian years are checked at publication only. A published file that is
     missing, held read-write by another process or not a warehouse: nothing here (the publication
     decides)."""
@@ -833,7 +852,7 @@ def check_source_years(
         return
     refused = [("dk", year) for year in sorted(held - set(dk_years)) if ("dk", year) not in withdraw]
     if refused:
-        raise withdrawal_error(refused, sorted(set(files) - set(read_files)))
+        raise withdrawal_error(refused, sorted(set(files) - set(read_files)), withdraw, list_year)
 
 
 SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml seeds: +schema, tested against it)
@@ -914,7 +933,7 @@ def publish(
                 "(ingestion, dbt build and checks) in one run"
             )
         with _attached_published(con, warehouse_path) as published:  # one read-only attach
-            withdrawn = _withdrawn(con, published, history, withdraw)
+            withdrawn = _withdrawn(con, published, history, withdraw, list_year)
             seeds_changed = _changed_seeds(con, published)
         source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)

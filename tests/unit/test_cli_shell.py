@@ -129,10 +129,13 @@ def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tm
         "warehouse: its sources hold nothing for them (the published warehouse was built from "
         "dk/area_statistics_2008.csv as well, which this run did not read). Put the source files back where "
         "their contract expects them (sources/<source>/CONTRACT.md), or withdraw on purpose: "
-        "`wijkmonitor refresh --withdraw 2008 --withdraw 2009`; nothing was published"
+        "`wijkmonitor refresh --withdraw berlin:2021 --withdraw 2008 --withdraw 2009`; nothing was published"
     ]
-    with pytest.raises(cli.Failed, match="would withdraw Danish list year 2009 from"):
-        cli.check_sources(None, ["2008", "be:2009"])
+    with pytest.raises(cli.Failed, match="would withdraw Danish list year 2009 from") as refused:
+        cli.check_sources(2020, ["2008", "be:2009"])
+    assert "`wijkmonitor refresh --year 2020 --withdraw be:2009 --withdraw 2008 --withdraw 2009`" in str(
+        refused.value
+    )  # the run's --year and withdrawals repeated
     cli.check_sources(None, ["2008", "dk:2009"])
 
 
