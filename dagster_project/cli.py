@@ -79,7 +79,7 @@ from dagster_project.lib.publish import (
     WarehouseMissingError,
     WithdrawalError,
     check_built_by,
-    check_source_years,
+    check_source_periods,
     dbt_project_digest,
     open_published,
     prepare_dbt_manifest,
@@ -869,11 +869,10 @@ def _source_statistics_years(directory: Path) -> tuple[int, ...]:
 
 
 def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
-    """Fail fast, before Dagster, dbt or GX: every problem of every source file, a Danish list year
-    of the published warehouse the sources no longer hold (not named by ``withdraw``, the values of
-    ``--withdraw``), and the list year."""
-    from dagster_project.sources import SOURCES, source_paths, unread_files, validate_sources
-    from dagster_project.sources.dk import source_list_years
+    """Fail fast, before Dagster, dbt or GX: every problem of every source file, a period of the
+    published warehouse (Danish list year, MSS edition, Belgian statistics year) the sources no
+    longer hold (not named by ``withdraw``, the values of ``--withdraw``), and the list year."""
+    from dagster_project.sources import SOURCES, source_paths, source_periods, unread_files, validate_sources
 
     directory = sources_dir()
     problems = validate_sources(directory)
@@ -889,7 +888,7 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     read = {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
     try:
         asked = {withdrawal(v) for v in withdraw}
-        check_source_years(warehouse_path(), set(source_list_years(directory).all), read, asked, year)
+        check_source_periods(warehouse_path(), source_periods(directory), read, asked, year)
     except WithdrawalError as exc:
         raise Failed(f"{exc}; nothing was published") from None
     if year is None:

@@ -249,16 +249,15 @@ GAP_YEAR = 2019
 
 
 def job_gap(ctx: shared_runs.JobContext) -> Run:
-    """`wijkmonitor refresh` over a copy of the bundled warehouse, of the bundled Danish sources with
-    the synthetic panel's list year 2019 taken out (as dk/area_statistics.csv): the history has a gap.
-    (dk/ only: the other sources are optional and play no part in the history.) With `--withdraw
-    2019`: the published warehouse holds 2019, and without the flag the door refuses to withdraw it
-    before anything is built (tests/unit/test_cli_shell.py); asked to, the build's history check
-    still refuses the gap."""
+    """`wijkmonitor refresh` over a copy of the bundled warehouse, of the bundled sources with the
+    synthetic panel's list year 2019 taken out (as dk/area_statistics.csv): the history has a gap.
+    With `--withdraw 2019`: the published warehouse holds 2019, and without the flag the door
+    refuses to withdraw it before anything is built (tests/unit/test_cli_shell.py); asked to, the
+    build's history check still refuses the gap."""
     bundled: Run = ctx.deps["bundled"]
     warehouse = copy_warehouse(bundled.check("make run"), ctx.workdir / "wh")
     sources = ctx.workdir / "sources"
-    shutil.copytree(SOURCES / "dk", sources / "dk")
+    shutil.copytree(SOURCES, sources)
     panel = sources / "dk" / "area_statistics_synthetic_panel.csv"
     lines = panel.read_text(encoding="utf-8").splitlines()
     kept = [lines[0]] + [line for line in lines[1:] if not line.startswith(f"{GAP_YEAR},")]

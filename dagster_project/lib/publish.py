@@ -23,7 +23,7 @@ Life of a refresh (one run, one process)::
    of exactly one complete refresh, never an old file patched (a dropped model cannot linger).
 3. ``publish()`` first refuses (WithdrawalError) a build that lacks a period the published
    warehouse holds (``PUBLISHED_PERIODS``) unless ``withdraw`` names it (`wijkmonitor refresh` has
-   refused a Danish list year already at the door: ``check_source_years``), and notes which seed tables
+   refused such a period already at the door: ``check_source_periods``), and notes which seed tables
    (``rules.*``) differ from the published ones (a warning). It writes ``meta.publications``
    *inside the build file* — the rows of the published
    warehouse it replaces (the history) plus its own row, with the sha256 of every source file —
@@ -822,25 +822,24 @@ def withdrawal_error(
     )
 
 
-def check_source_years(
+def check_source_periods(
     warehouse_path: Path,
-    dk_years: AbstractSet[int],
+    source_periods: AbstractSet[tuple[str, int]],
     read_files: AbstractSet[str],
     withdraw: AbstractSet[tuple[str, int]] = frozenset(),
     list_year: int | None = None,
 ) -> None:
     """The door's part of the withdrawal check, before anything is built (seconds, where the
-    publication's check comes after the whole build): the Danish list years the published warehouse
-    holds that the sources lack (``dk_years``: the years with statistics or a complete published
-    list, as ``int_dk__list_years`` makes them) and ``withdraw`` does not name raise the
-    publication's WithdrawalError. ``read_files``: the source files (``dk/...``) the run will read;
-    ``list_year``: the run's ``--year`` (repeated in the suggested command).
-    Berlin editions and Belgian years are checked at publication only. A published file that is
-    missing, held read-write by another process or not a warehouse: nothing here (the publication
-    decides)."""
+    publication's check comes after the whole build): the periods the published warehouse holds
+    (``PUBLISHED_PERIODS``) that the source files lack (``source_periods``:
+    ``dagster_project.sources.source_periods``, which bound what a build can hold) and ``withdraw``
+    does not name raise the publication's WithdrawalError. ``read_files``: the source files
+    (``dk/...``) the run will read; ``list_year``: the run's ``--year`` (repeated in the suggested
+    command). A published file that is missing, held read-write by another process or not a
+    warehouse: nothing here (the publication decides)."""
     try:
         with open_published(warehouse_path) as published:
-            held = {period for kind, period in published_periods(published, kinds=("dk",))}
+            held = published_periods(published)
             files: list[str] = []
             if _relation_exists(published, "meta", "publications"):
                 row = published.execute(
@@ -850,7 +849,7 @@ def check_source_years(
                 files = [f["source_file"] for f in (row[0] if row and row[0] else [])]
     except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
         return
-    refused = [("dk", year) for year in sorted(held - set(dk_years)) if ("dk", year) not in withdraw]
+    refused = [item for item in sorted(held - set(source_periods)) if item not in withdraw]
     if refused:
         raise withdrawal_error(refused, sorted(set(files) - set(read_files)), withdraw, list_year)
 

@@ -41,6 +41,7 @@ __all__ = [
     "raw_suites",
     "source",
     "source_paths",
+    "source_periods",
     "unread_files",
     "validate_source",
     "validate_sources",
@@ -101,6 +102,43 @@ def source_paths(item: Source, directory: Path) -> list[Path]:
         folder = directory / item.folder
         return sorted(folder.glob(policy.FILE_PATTERN)) if folder.is_dir() else []
     return [path for table in item.tables for path in delimited.source_paths(directory, table)]
+
+
+# The source table and column whose values bound the periods a kind publishes (lib/publish.py
+# PUBLISHED_PERIODS: an MSS edition of marts.mss_planning_area_classes is an edition of the index
+# indicators, a Belgian statistics year of marts.be_sector_deprivation a year of the population
+# file), so a period these files lack cannot be in the build either. Danish list years come from
+# dk.source_list_years (the years with statistics or a complete published list).
+PERIOD_SOURCES: dict[str, tuple[Table, str]] = {
+    "berlin": (berlin.INDEX_INDICATORS, "edition"),
+    "be": (be.POPULATION, "cd_year"),
+}
+
+
+def source_periods(directory: Path) -> set[tuple[str, int]]:
+    """The (kind, period) the source files under ``directory`` hold, as ``PUBLISHED_PERIODS`` counts
+    them (one DuckDB scan of the period column per file; a file that cannot be read adds none: the
+    door has refused it already)."""
+    directory = Path(directory)
+    periods = {("dk", year) for year in dk.source_list_years(directory).all}
+    with duckdb.connect() as con:
+        for kind, (table, name) in PERIOD_SOURCES.items():
+            column = table.column(name)
+            for path in delimited.source_paths(directory, table):
+                try:
+                    with path.open("rb") as file:
+                        delimiter = delimited.file_delimiter(table, file.readline())
+                    header = column.in_file.replace('"', '""')
+                    rows = con.execute(
+                        f'SELECT DISTINCT TRY_CAST(trim("{header}") AS INTEGER) FROM read_csv(?, '
+                        "header = true, all_varchar = true, delim = ?, quote = '\"', ignore_errors = true, "
+                        "null_padding = true)",
+                        [str(path), delimiter],
+                    ).fetchall()
+                except (OSError, duckdb.Error):
+                    continue
+                periods |= {(kind, int(value)) for (value,) in rows if value is not None}
+    return periods
 
 
 def unread_files(directory: Path) -> list[tuple[str, str]]:

@@ -237,7 +237,7 @@ class _File:
         return SourceFile(self.name, self.scan.sha256, self.head.size, self.rows, (self.table.name,))
 
 
-def _delimiter(table: Table, first_line: bytes) -> str:
+def file_delimiter(table: Table, first_line: bytes) -> str:
     """The file's delimiter: the contract's, or for "auto" ";" when its header has more ";" than ","."""
     if table.delimiter == "auto":
         return ";" if first_line.count(b";") > first_line.count(b",") else ","
@@ -897,7 +897,7 @@ def _files(
         by_table[table.name] = []
         for path in paths:
             name, head = path.relative_to(directory).as_posix(), _head(path)
-            delimiter = _delimiter(table, head.first_line)  # the byte scan looks for it at line ends
+            delimiter = file_delimiter(table, head.first_line)  # the byte scan looks for it at line ends
             by_table[table.name].append(
                 _File(
                     table,

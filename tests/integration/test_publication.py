@@ -536,6 +536,19 @@ def test_a_publication_never_withdraws_a_published_year_unless_asked(tmp_path):
         lib_publish.withdrawal("mss:2021")
 
 
+def test_the_door_reads_the_periods_a_build_of_the_sources_publishes(bundled_warehouse):
+    """The door's withdrawal check (cli.check_sources) compares the published periods with those of
+    the source files (sources.source_periods): on the bundled sources they are exactly the periods
+    their refresh published, kind by kind, so the door refuses only what the publication would."""
+    from dagster_project.sources import PERIOD_SOURCES, source_periods
+
+    assert {"dk", *PERIOD_SOURCES} == set(lib_publish.PERIOD_NAMES)  # every published kind, once
+    with lib_publish.open_published(bundled_warehouse) as con:
+        published = lib_publish.published_periods(con)
+    assert {kind for kind, _ in published} == {"dk", "berlin", "be"}
+    assert source_periods(REPO_ROOT / "sources") == published
+
+
 def test_a_published_file_that_is_no_warehouse_is_replaced_as_before(tmp_path):
     """The checks against the published warehouse (withdrawn years, changed seeds) read it: a file
     that is not a DuckDB warehouse (garbage bytes) holds nothing they know, and is replaced."""

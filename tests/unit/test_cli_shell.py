@@ -97,7 +97,8 @@ def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tm
     """A new year's sources without an older year's file (moved, renamed, left out): `refresh`
     refuses before Dagster, dbt or GX is imported (the publication's check comes after the whole
     build), naming the years, the published warehouse's file this run does not read and the flags;
-    ``--withdraw`` lets the door pass, for the named year only. No published file: nothing to check."""
+    ``--withdraw`` lets the door pass, for the named year only. An MSS edition likewise. No
+    published file: nothing to check."""
     import duckdb
 
     from dagster_project.lib import publish as lib_publish
@@ -120,6 +121,7 @@ def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tm
             "as t(source_file, sha256, size_bytes, row_count)"
         )
         con.execute("create table marts.dk_rules_in_force as select unnest(range(2008, 2025)) as list_year")
+        con.execute("create table marts.mss_planning_area_classes as select 2021 as edition")
     lib_publish.publish(build, warehouse, "run-1")
     env = {"WIJKMONITOR_SOURCES": str(sources), "WIJKMONITOR_WAREHOUSE": str(warehouse)}
     code, imported, out, err = run_in_fresh_python(["refresh", "--withdraw", "berlin:2021"], env)
@@ -131,12 +133,16 @@ def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tm
         "their contract expects them (sources/<source>/CONTRACT.md), or withdraw on purpose: "
         "`wijkmonitor refresh --withdraw berlin:2021 --withdraw 2008 --withdraw 2009`; nothing was published"
     ]
-    with pytest.raises(cli.Failed, match="would withdraw Danish list year 2009 from") as refused:
+    # an MSS edition the sources lack (no berlin/ folder) is refused the same way
+    refusal = "would withdraw Berlin MSS edition 2021; Danish list year 2009 from"
+    with pytest.raises(cli.Failed, match=refusal) as refused:
         cli.check_sources(2020, ["2008", "be:2009"])
-    assert "`wijkmonitor refresh --year 2020 --withdraw be:2009 --withdraw 2008 --withdraw 2009`" in str(
-        refused.value
-    )  # the run's --year and withdrawals repeated
-    cli.check_sources(None, ["2008", "dk:2009"])
+    command = (
+        "`wijkmonitor refresh --year 2020 --withdraw be:2009 --withdraw 2008 --withdraw berlin:2021 "
+        "--withdraw 2009`"
+    )
+    assert command in str(refused.value)  # the run's --year and withdrawals repeated
+    cli.check_sources(None, ["2008", "dk:2009", "berlin:2021"])
 
 
 @pytest.mark.parametrize(
