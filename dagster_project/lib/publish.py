@@ -70,7 +70,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -824,19 +824,19 @@ def withdrawal_error(
 
 def check_source_periods(
     warehouse_path: Path,
-    source_periods: AbstractSet[tuple[str, int]],
+    source_periods: Mapping[str, AbstractSet[int] | None],
     read_files: AbstractSet[str],
     withdraw: AbstractSet[tuple[str, int]] = frozenset(),
     list_year: int | None = None,
 ) -> None:
     """The door's part of the withdrawal check, before anything is built (seconds, where the
     publication's check comes after the whole build): the periods the published warehouse holds
-    (``PUBLISHED_PERIODS``) that the source files lack (``source_periods``:
-    ``dagster_project.sources.source_periods``, which bound what a build can hold) and ``withdraw``
-    does not name raise the publication's WithdrawalError. ``read_files``: the source files
-    (``dk/...``) the run will read; ``list_year``: the run's ``--year`` (repeated in the suggested
-    command). A published file that is missing, held read-write by another process or not a
-    warehouse: nothing here (the publication decides)."""
+    (``PUBLISHED_PERIODS``) that the source files lack (``source_periods``, per kind:
+    ``dagster_project.sources.source_periods``, which bound what a build can hold; None: not known,
+    left to the publication) and ``withdraw`` does not name raise the publication's WithdrawalError.
+    ``read_files``: the source files (``dk/...``, ``berlin/...``) the run will read; ``list_year``:
+    the run's ``--year`` (repeated in the suggested command). A published file that is missing,
+    held read-write by another process or not a warehouse: nothing here (the publication decides)."""
     try:
         with open_published(warehouse_path) as published:
             held = published_periods(published)
@@ -849,7 +849,13 @@ def check_source_periods(
                 files = [f["source_file"] for f in (row[0] if row and row[0] else [])]
     except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
         return
-    refused = [item for item in sorted(held - set(source_periods)) if item not in withdraw]
+    refused = [
+        (kind, period)
+        for kind, period in sorted(held)
+        if (known := source_periods.get(kind)) is not None
+        and period not in known
+        and (kind, period) not in withdraw
+    ]
     if refused:
         raise withdrawal_error(refused, sorted(set(files) - set(read_files)), withdraw, list_year)
 

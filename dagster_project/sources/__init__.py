@@ -115,20 +115,21 @@ PERIOD_SOURCES: dict[str, tuple[Table, str]] = {
 }
 
 
-def source_periods(directory: Path) -> set[tuple[str, int]]:
-    """The (kind, period) the source files under ``directory`` hold, as ``PUBLISHED_PERIODS`` counts
-    them (one DuckDB scan of the period column per file; a file that cannot be read adds none: the
-    door has refused it already)."""
+def source_periods(directory: Path) -> dict[str, set[int] | None]:
+    """The periods the source files under ``directory`` hold, per kind of ``PUBLISHED_PERIODS``
+    (one DuckDB scan of the period column per file). None for a kind one of whose files this scan
+    cannot read (the door has validated them, so this should not happen; if it does, the kind is
+    left to the publication's check rather than refused for want of a reading)."""
     directory = Path(directory)
-    periods = {("dk", year) for year in dk.source_list_years(directory).all}
-    with duckdb.connect() as con:
+    periods: dict[str, set[int] | None] = {"dk": set(dk.source_list_years(directory).all)}
+    with duckdb.connect(config=DUCKDB_SETTINGS) as con:
         for kind, (table, name) in PERIOD_SOURCES.items():
-            column = table.column(name)
+            header = table.column(name).in_file.replace('"', '""')
+            found: set[int] | None = set()
             for path in delimited.source_paths(directory, table):
                 try:
                     with path.open("rb") as file:
                         delimiter = delimited.file_delimiter(table, file.readline())
-                    header = column.in_file.replace('"', '""')
                     rows = con.execute(
                         f'SELECT DISTINCT TRY_CAST(trim("{header}") AS INTEGER) FROM read_csv(?, '
                         "header = true, all_varchar = true, delim = ?, quote = '\"', ignore_errors = true, "
@@ -136,8 +137,10 @@ def source_periods(directory: Path) -> set[tuple[str, int]]:
                         [str(path), delimiter],
                     ).fetchall()
                 except (OSError, duckdb.Error):
-                    continue
-                periods |= {(kind, int(value)) for (value,) in rows if value is not None}
+                    found = None
+                    break
+                found |= {int(value) for (value,) in rows if value is not None}
+            periods[kind] = found
     return periods
 
 

@@ -338,3 +338,30 @@ def test_every_share_in_percent_is_checked_for_its_scale_across_periods() -> Non
             covered = {name for rule in table.plausibility for name in rule.scale_columns}
             assert shares <= covered, (table.name, sorted(shares - covered))
             assert covered <= {c.name for c in table.columns}, table.name
+
+
+def test_source_periods_read_each_kind_from_files_the_door_accepts(tmp_path: Path, monkeypatch) -> None:
+    """The door's withdrawal check reads each kind's periods (sources.source_periods) from files the
+    door validated: a Berlin file written with ';' and decimal commas, the Belgian population file
+    with its byte-order mark and '|'. A file it cannot read leaves its kind unknown (None: the
+    publication checks it), never 'no periods' (which would refuse every published one)."""
+    from dagster_project.sources import source_periods, validate_sources
+
+    sources = tmp_path / "sources"
+    shutil.copytree(repo_root() / "sources", sources)
+    index = sources / "berlin" / "mss_index_indicators.csv"
+    lines = index.read_text(encoding="utf-8").splitlines()
+    index.write_text(
+        "\n".join(line.replace(",", ";").replace(".", ",") for line in lines) + "\n", encoding="utf-8"
+    )
+    assert validate_sources(sources) == []
+    assert (sources / "be" / "population_sectors.txt").read_bytes().startswith(b"\xef\xbb\xbf")
+    periods = source_periods(sources)
+    assert (periods["berlin"], periods["be"]) == ({2021}, {2022})
+    assert periods["dk"] == set(range(2010, 2025))
+
+    def unreadable(table, first_line):
+        raise OSError("cannot read")
+
+    monkeypatch.setattr("dagster_project.sources.delimited.file_delimiter", unreadable)
+    assert source_periods(sources) == {"dk": set(range(2010, 2025)), "berlin": None, "be": None}
