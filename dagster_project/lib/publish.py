@@ -721,15 +721,13 @@ def withdrawal(value: str) -> tuple[str, int]:
     return (matched.group(1) or "dk", int(matched.group(2)))
 
 
-def published_periods(
-    con: duckdb.DuckDBPyConnection, kinds: Sequence[str] | None = None, catalog: str | None = None
-) -> set[tuple[str, int]]:
-    """The (kind, period) a warehouse holds (PUBLISHED_PERIODS, or those of ``kinds``; a table it
-    lacks holds none): the connection's own, or the database attached to it as ``catalog``."""
+def published_periods(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> set[tuple[str, int]]:
+    """The (kind, period) a warehouse holds (PUBLISHED_PERIODS; a table it lacks holds none): the
+    connection's own, or the database attached to it as ``catalog``."""
     found: set[tuple[str, int]] = set()
     prefix = f'"{catalog}".' if catalog else ""
     for kind, _, schema, table, column in PUBLISHED_PERIODS:
-        if (kinds is None or kind in kinds) and _relation_exists(con, schema, table, catalog):
+        if _relation_exists(con, schema, table, catalog):
             rows = con.execute(
                 f"SELECT DISTINCT {column} FROM {prefix}{schema}.{table} WHERE {column} IS NOT NULL"
             )

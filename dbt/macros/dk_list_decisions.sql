@@ -15,6 +15,15 @@
     an expression over the columns of `decisions`.
 #}
 {% macro dk_list_decisions(keys=none) %}
+{% if keys %}
+    decision_keys as (
+        select distinct
+            list_year,
+            area_id
+        from {{ keys }}
+    ),
+{% endif %}
+
 decision_list_years as (
     select * from {{ ref('int_dk__list_years') }}
     where rule_set = 'official'
@@ -64,7 +73,7 @@ decision_areas as (
     from {{ ref('int_dk__units') }} as units
     inner join decision_list_years as list_years on units.list_year = list_years.list_year
     {% if keys %}
-        inner join (select distinct list_year, area_id from {{ keys }}) as decision_keys
+        inner join decision_keys
             on units.list_year = decision_keys.list_year and units.area_id = decision_keys.area_id
     {% endif %}
     where units.dataset = 'dk' and list_years.has_statistics
@@ -81,7 +90,7 @@ decision_areas as (
     from decision_published as published
     inner join decision_list_years as list_years on published.list_year = list_years.list_year
     {% if keys %}
-        inner join (select distinct list_year, area_id from {{ keys }}) as decision_keys
+        inner join decision_keys
             on published.list_year = decision_keys.list_year and published.area_id = decision_keys.area_id
     {% endif %}
     where not list_years.has_statistics
@@ -99,7 +108,7 @@ decision_areas as (
             null::integer as residents,
             null::varchar as source_file,
             null::integer as source_line
-        from (select distinct list_year, area_id from {{ keys }}) as decision_keys
+        from decision_keys
         inner join decision_list_years as list_years on decision_keys.list_year = list_years.list_year
         anti join decision_published as published
             on decision_keys.list_year = published.list_year and decision_keys.area_id = published.area_id
