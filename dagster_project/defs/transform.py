@@ -28,7 +28,8 @@
   cannot fall back to the analysts' sandbox (``dbt/profiles.yml``'s default). Its artifacts and
   logs go next to the build file (``.build/dbt.<run id>/``), not into ``dbt/target``: they are
   removed after a publication and kept after a failure until the next refresh starts (dbt.log; no
-  manifest.json or run_results.json: ``--no-write-json``).
+  manifest.json or run_results.json: ``--no-write-json``). Only dbt's parse is kept, in
+  ``dbt/target/run_parse/``, for the next run of any warehouse (``BuildSession.restore_parse``).
 - When ``dbt build`` fails, the problems the guarding models recorded in the build file
   (``lib/diagnostics.py``: a list year missing from the history, a national reference value
   missing, …) are read before the build file is discarded and raised as a ``Failure`` whose

@@ -5,6 +5,12 @@ file is never opened for writing: not by a model, a seed or a hook, and not by t
 dbt runs before its ``on-run-start`` hooks. Every dbt command that connects (``build``, ``run``,
 ``seed``, ``test``, ``docs generate``, ``debug``, the SQL lint's templater) goes through it.
 
+It also opens a refresh's build file: the profile names it ``/WIJKMONITOR_BUILD_PATH/<its name>``
+(``BUILD_PLACEHOLDER_DIR``), so that the profile, and with it dbt's parse, is the same for every
+warehouse of that name (dbt parses the whole project again when the profile's path changes);
+``database_file`` gives the file ``$WIJKMONITOR_BUILD_PATH`` names instead, which must have that name
+(dbt's database is the file's catalog, named after the file).
+
 The file dbt would open (``$WIJKMONITOR_BUILD_PATH`` when set, else ``$WIJKMONITOR_SANDBOX``,
 default ``warehouse/sandbox.duckdb``: the profile) is refused when:
 
@@ -26,8 +32,29 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt_common.exceptions import DbtRuntimeError
 
-from dagster_project.lib.config import BUILD_PATH_ENV, SANDBOX_ENV, same_file, warehouse_path
+from dagster_project.lib.config import BUILD_PATH_ENV, SANDBOX_ENV, resolve_path, same_file, warehouse_path
 from dagster_project.lib.publish import build_path_for
+
+BUILD_PLACEHOLDER_DIR = Path("/WIJKMONITOR_BUILD_PATH")  # dbt/profiles.yml
+
+
+def database_file(profile_path: str) -> str:
+    """The file dbt opens for the profile's path: for ``/WIJKMONITOR_BUILD_PATH/<name>`` the file
+    ``$WIJKMONITOR_BUILD_PATH`` names (it must be called ``<name>``), else the path as it is."""
+    path = Path(profile_path)
+    if path.parent != BUILD_PLACEHOLDER_DIR:
+        return profile_path
+    build = os.environ.get(BUILD_PATH_ENV)
+    if not build:
+        raise DbtRuntimeError(
+            f"the profile names the build file {profile_path}, but {BUILD_PATH_ENV} is not set"
+        )
+    file = resolve_path(build)
+    if file.name != path.name:  # cannot happen through dbt/profiles.yml, which renders its name
+        raise DbtRuntimeError(
+            f"{BUILD_PATH_ENV} names {file}, but the profile's build file is called {path.name}"
+        )
+    return str(file)
 
 
 def _meta_tables(path: Path) -> set[str]:
@@ -68,9 +95,11 @@ def refusal(path: str | os.PathLike[str]) -> str | None:
 
 
 class Plugin(BasePlugin):
-    """Refuses the profile's database file before dbt-duckdb opens it (``refusal``)."""
+    """Names the build file of a refresh (``database_file``) and refuses the profile's database
+    file (``refusal``), before dbt-duckdb opens it."""
 
     def update_connection_config(self, creds, config) -> None:
+        creds.path = database_file(creds.path)  # what dbt-duckdb opens next (duckdb.connect)
         problem = refusal(creds.path)  # as dbt-duckdb opens it (the profile makes it absolute)
         if problem:
             raise DbtRuntimeError(problem)

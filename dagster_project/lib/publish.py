@@ -9,12 +9,13 @@ Life of a refresh (one run, one process)::
     <warehouse dir>/.build/refresh.lock                     held (flock) while a refresh builds
     <warehouse dir>/.build/wijkmonitor.duckdb               the running refresh's build file
     <warehouse dir>/.build/dbt.<run id>/                    this run's dbt artifacts and logs
-    <warehouse dir>/.build/partial_parse.msgpack            dbt's parse of the last run, for the next
+    dbt/target/run_parse/wijkmonitor.duckdb.msgpack         dbt's parse of the last run, for the next
+                                                            (of any warehouse of that name)
     <warehouse dir>/.publications/<publication id>.duckdb   the previous N publications, whole
     <warehouse dir>/validation/<run id>/                    Great Expectations results of a run
 
 1. ``BuildSession.open()`` takes the lock (a second refresh of the same warehouse fails at once
-   instead of racing), then removes every other file in ``.build/`` but dbt's last parse: whatever
+   instead of racing), then removes every other file in ``.build/``: whatever
    is there belongs to a refresh that was killed, because a live one would hold the lock. The lock
    is released by the operating system when a process dies, so a killed refresh never blocks the
    next one.
@@ -78,9 +79,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib.config import dbt_project_dir
+
 BUILD_DIR_NAME = ".build"
 LOCK_FILE_NAME = "refresh.lock"
-PARSE_CACHE_NAME = "partial_parse.msgpack"
+PARSE_CACHE_NAME = "partial_parse.msgpack"  # dbt's, in its target folder
+RUN_PARSE_DIR_NAME = "run_parse"  # the parse of the last run, per build file name, in dbt/target/
 PUBLICATIONS_DIR_NAME = ".publications"
 VALIDATION_DIR_NAME = "validation"
 PUBLICATIONS_TABLE = "meta.publications"
@@ -318,8 +322,9 @@ def build_dir(warehouse_path: Path) -> Path:
 
 def build_path_for(warehouse_path: Path) -> Path:
     """``<warehouse dir>/.build/<warehouse name>.duckdb``: one name for every run (only one runs at a
-    time, under the lock), so dbt's profile is the same from run to run and dbt parses only what
-    changed (``BuildSession.restore_parse`` / ``save_parse``) instead of the whole project (3.6 s)."""
+    time, under the lock). dbt's profile names it by that name only (lib/dbt_guard.py), so the
+    profile is the same from run to run, whichever warehouse folder, and dbt parses only what changed
+    (``BuildSession.restore_parse`` / ``save_parse``) instead of the whole project (4-7 s)."""
     warehouse_path = Path(warehouse_path)
     return build_dir(warehouse_path) / f"{warehouse_path.stem}{warehouse_path.suffix or '.duckdb'}"
 
@@ -345,14 +350,14 @@ def dbt_target_path_for(warehouse_path: Path, run_id: str) -> Path:
 
 
 def clean_stale_builds(directory: Path, keep: tuple[Path, ...] = ()) -> list[Path]:
-    """Remove everything in the build directory except the lock file, dbt's last parse and ``keep``.
+    """Remove everything in the build directory except the lock file and ``keep``.
 
     Only call this while holding the refresh lock: then no other refresh can own any of it.
     """
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    kept = {LOCK_FILE_NAME, PARSE_CACHE_NAME} | {Path(k).name for k in keep}
+    kept = {LOCK_FILE_NAME} | {Path(k).name for k in keep}
     removed = []
     for path in sorted(directory.iterdir()):
         if path.name in kept:
@@ -416,21 +421,30 @@ class BuildSession:
 
     @property
     def parse_cache_path(self) -> Path:
-        return build_dir(self.warehouse_path) / PARSE_CACHE_NAME
+        """``dbt/target/run_parse/<build file name>.msgpack``: shared by the runs of every warehouse
+        whose build file has this name, which dbt's profile is the same for (lib/dbt_guard.py)."""
+        return dbt_project_dir() / "target" / RUN_PARSE_DIR_NAME / f"{self.build_path.name}.msgpack"
 
     def restore_parse(self) -> None:
-        """Give this run's dbt the parse of the last run (dbt reparses what changed since)."""
+        """Give this run's dbt the parse of the last run (dbt checks it: it reparses the files that
+        changed since, and everything when the profile or the project's settings changed)."""
         if self.parse_cache_path.is_file():
             self.dbt_target_path.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.parse_cache_path, self.dbt_target_path / PARSE_CACHE_NAME)
 
     def save_parse(self) -> None:
-        """Keep this run's dbt parse for the next run (replaced whole; none if dbt wrote none)."""
+        """Keep this run's dbt parse for the next run (replaced whole, also while runs of other
+        warehouses read or replace it; none if dbt wrote none)."""
         parsed = self.dbt_target_path / PARSE_CACHE_NAME
         if parsed.is_file():
-            partial = self.parse_cache_path.with_suffix(".partial")
-            shutil.copyfile(parsed, partial)
-            os.replace(partial, self.parse_cache_path)
+            self.parse_cache_path.parent.mkdir(parents=True, exist_ok=True)
+            fd, partial = tempfile.mkstemp(prefix=".partial-", dir=self.parse_cache_path.parent)
+            os.close(fd)
+            try:
+                shutil.copyfile(parsed, partial)
+                os.replace(partial, self.parse_cache_path)
+            finally:
+                Path(partial).unlink(missing_ok=True)
 
     def close(self) -> bool:
         """Remove the build file if it is still there (not published); release the lock.

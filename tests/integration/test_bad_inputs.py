@@ -184,6 +184,11 @@ def test_a_list_year_missing_from_the_middle_of_the_history_blocks_publication(g
         f"wijkmonitor: error: {len(lines) - 1} problem(s) block publication; nothing was published"
     )
     _assert_nothing_published(warehouse, gap_refresh.sha256_before)
+    # dbt started from the parse of the session's first refresh, of another warehouse folder: the
+    # build files have one name, so dbt's profile is the same (lib/dbt_guard.py); its log, kept after
+    # a failure, says so (a whole parse says "Unable to do partial parsing because ...")
+    logged = "".join(log.read_text() for log in (warehouse.parent / ".build").glob("dbt.*/dbt.log*"))
+    assert "Partial parsing enabled" in logged and "Unable to do partial parsing" not in logged
 
 
 def test_make_run_with_a_bad_area_statistics_file_exits_non_zero_and_keeps_the_warehouse(

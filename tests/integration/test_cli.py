@@ -27,7 +27,7 @@ import pytest
 from conftest import REPO_ROOT, SHARED, run_wijkmonitor
 
 from dagster_project import cli
-from dagster_project.lib.publish import LOCK_FILE_NAME, PARSE_CACHE_NAME, BuildSession
+from dagster_project.lib.publish import LOCK_FILE_NAME, BuildSession
 from dagster_project.sources.dk import LIST_KINDS
 
 SOURCES = REPO_ROOT / "sources"
@@ -70,9 +70,8 @@ def test_the_refresh_published_one_file_with_its_record(bundled_warehouse):
     )
     assert publication_id.endswith(run_id)
     assert (bundled_warehouse.parent / "validation" / run_id).is_dir()
-    assert sorted(p.name for p in (bundled_warehouse.parent / ".build").iterdir()) == [
-        PARSE_CACHE_NAME, LOCK_FILE_NAME  # no build file, no dbt folder; dbt's parse for the next run
-    ]
+    # no build file, no dbt folder: the lock only (dbt's parse for the next run is in dbt/target/)
+    assert [p.name for p in (bundled_warehouse.parent / ".build").iterdir()] == [LOCK_FILE_NAME]
 
 
 def _refresh_in_process(warehouse: Path, monkeypatch, capsys, *args: str) -> list[str]:

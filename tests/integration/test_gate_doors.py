@@ -8,7 +8,6 @@ fast, in-process versions of these rules are in tests/assets/test_automation.py.
 """
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -84,27 +83,33 @@ def test_partitions_outside_the_statistics_and_dbt_by_hand_leave_the_published_f
     copied = _sha256(sandbox)
     dbt = [str(BIN / "dbt"), "build", "--select", "dk_list_counts", "--target-path", str(tmp_path / "target")]
     dbt += ["--log-path", str(tmp_path / "logs")]
-    built = _run(dbt, {**env, "WIJKMONITOR_SANDBOX": str(sandbox)}, cwd=REPO_ROOT / "dbt")
+    built = _run(dbt, env, cwd=REPO_ROOT / "dbt")
     assert built.returncode == 0, built.stdout[-3000:]
     assert _sha256(warehouse) == before
     assert _sha256(sandbox) != copied
 
-    # whatever names the published file - a symlink named like it elsewhere, a hard link - dbt's guard
-    # (a plugin of the profile) refuses it before dbt opens the file: before dbt runs anything on it,
-    # even the `create schema` statements it runs before any hook
-    (tmp_path / "elsewhere").mkdir()
-    link, hard = tmp_path / "elsewhere" / "wijkmonitor.duckdb", tmp_path / "elsewhere" / "hard.duckdb"
-    link.symlink_to(warehouse)
-    os.link(warehouse, hard)
-    try:
-        for name in (link, hard):
-            refused = _run(dbt, {**env, "WIJKMONITOR_SANDBOX": str(name)}, cwd=REPO_ROOT / "dbt")
-            assert refused.returncode != 0
-            assert f"dbt never writes the published warehouse: {name} is {warehouse}" in refused.stdout
-            assert _sha256(warehouse) == before
-    finally:
-        hard.unlink()
-    assert not Path(f"{warehouse}.wal").exists()
+    # whatever names the published file - the analyst's sandbox path made a symlink to it, or a hard
+    # link - dbt's guard (a plugin of the profile) refuses it before dbt opens the file: before dbt
+    # runs anything on it, even the `create schema` statements it runs before any hook, which would
+    # change a published file without the model's schema (the last case: a small published file).
+    # The same sandbox path each time: dbt reuses its parse of the build above (a new path in the
+    # profile would make it parse the whole project again).
+    bare = tmp_path / "bare" / "wijkmonitor.duckdb"  # published, no schema marts
+    bare.parent.mkdir()
+    with duckdb.connect(str(bare)) as con:
+        con.execute("CREATE SCHEMA meta; CREATE TABLE meta.publications AS SELECT 'p1' AS publication_id")
+    for published, make_link in ((warehouse, sandbox.symlink_to), (warehouse, sandbox.hardlink_to),
+                                 (bare, sandbox.symlink_to)):
+        sandbox.unlink()
+        make_link(published)
+        published_before = published.read_bytes()
+        refused = _run(dbt, {**env, "WIJKMONITOR_WAREHOUSE": str(published)}, cwd=REPO_ROOT / "dbt")
+        assert refused.returncode != 0
+        assert f"dbt never writes the published warehouse: {sandbox} is {published}" in refused.stdout
+        assert published.read_bytes() == published_before
+        assert not Path(f"{published}.wal").exists()
+    sandbox.unlink()
+    assert _sha256(warehouse) == before
 
 
 def test_a_run_without_a_partition_publishes_every_year_through_the_gate(strict_scenario, scenario_refresh):

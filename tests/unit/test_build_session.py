@@ -12,33 +12,52 @@ from dagster_project.lib import publish
 from dagster_project.lib.config import dbt_project_dir
 
 
-def test_a_killed_runs_build_file_is_removed_and_the_parse_is_kept(tmp_path: Path):
+def test_a_killed_runs_build_file_is_removed_and_the_parse_serves_every_warehouse_of_that_name(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr(publish, "dbt_project_dir", lambda: tmp_path / "dbt")  # not the repository's
     warehouse = tmp_path / "w.duckdb"
     first = publish.BuildSession(warehouse, "run-1")
     second = publish.BuildSession(warehouse, "run-2")
     assert first.build_path == second.build_path == tmp_path / ".build" / "w.duckdb"
     assert first.dbt_target_path != second.dbt_target_path
+    cache = tmp_path / "dbt" / "target" / "run_parse" / "w.duckdb.msgpack"
+    assert first.parse_cache_path == second.parse_cache_path == cache
     build = tmp_path / ".build"
     build.mkdir()
     first.build_path.write_bytes(b"half a warehouse")  # a killed run's
     publish.wal_path(first.build_path).write_bytes(b"wal")
-    (build / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-1")
+    (build / publish.PARSE_CACHE_NAME).write_bytes(b"the parse an older version kept here")
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"parse of run-1")
     with second:
         assert not second.build_path.exists() and not publish.wal_path(second.build_path).exists()
         second.restore_parse()
         assert (second.dbt_target_path / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-1"
         (second.dbt_target_path / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-2")
         second.save_parse()
-    assert (build / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-2"
-    assert sorted(p.name for p in build.iterdir()) == [publish.PARSE_CACHE_NAME, publish.LOCK_FILE_NAME]
+    assert cache.read_bytes() == b"parse of run-2"
+    assert [p.name for p in build.iterdir()] == [publish.LOCK_FILE_NAME]
+    assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no half-written copy left
+    # another warehouse folder, a file of the same name: dbt's profile is the same, so is its parse
+    elsewhere = publish.BuildSession(tmp_path / "elsewhere" / "w.duckdb", "run-3")
+    assert elsewhere.parse_cache_path == cache
+    with elsewhere:
+        elsewhere.restore_parse()
+        assert (elsewhere.dbt_target_path / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-2"
+    # another name is another database name in dbt's parse: not shared
+    assert publish.BuildSession(tmp_path / "x.duckdb", "run-4").parse_cache_path == cache.with_name(
+        "x.duckdb.msgpack"
+    )
 
 
-def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path):
+def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(publish, "dbt_project_dir", lambda: tmp_path / "dbt")
     with publish.BuildSession(tmp_path / "w.duckdb", "run-1") as session:
         session.restore_parse()
         assert not (session.dbt_target_path / publish.PARSE_CACHE_NAME).exists()
         session.save_parse()
-    assert not (tmp_path / ".build" / publish.PARSE_CACHE_NAME).exists()
+    assert not (tmp_path / "dbt").exists()
 
 
 def test_a_failed_copy_of_the_published_warehouse_releases_the_lock(tmp_path: Path, monkeypatch):
