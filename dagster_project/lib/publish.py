@@ -805,9 +805,14 @@ def _withdrawn(
     read = set()
     if _relation_exists(con, "raw", "source_files"):
         read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
-    published_files = (history[-1].get("source_files") or []) if history else []
-    unread = sorted({f["source_file"] for f in published_files} - read)
-    raise withdrawal_error(refused, unread, withdraw, list_year)
+    raise withdrawal_error(refused, _unread_source_files(history, read), withdraw, list_year)
+
+
+def _unread_source_files(history: Sequence[Mapping], read: AbstractSet[str]) -> list[str]:
+    """The source files the last publication of ``history`` (``read_publication_history``) was
+    built from that a run does not read (``read``: ``dk/...``, ``berlin/...``)."""
+    published = (history[-1].get("source_files") or []) if history else []
+    return sorted({f["source_file"] for f in published} - set(read))
 
 
 def withdrawal_error(
@@ -852,13 +857,6 @@ def check_source_periods(
     try:
         with open_published(warehouse_path) as published:
             held = published_periods(published)
-            files: list[str] = []
-            if _relation_exists(published, "meta", "publications"):
-                row = published.execute(
-                    f"SELECT source_files FROM {PUBLICATIONS_TABLE} ORDER BY published_at DESC, run_id DESC "
-                    "LIMIT 1"
-                ).fetchone()
-                files = [f["source_file"] for f in (row[0] if row and row[0] else [])]
     except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
         return
     refused = [
@@ -869,7 +867,11 @@ def check_source_periods(
         and (kind, period) not in withdraw
     ]
     if refused:
-        raise withdrawal_error(refused, sorted(set(files) - set(read_files)), withdraw, list_year)
+        try:
+            history = read_publication_history(warehouse_path)
+        except WarehouseLockedError:  # taken read-write since: the refusal stands, without the files
+            history = []
+        raise withdrawal_error(refused, _unread_source_files(history, read_files), withdraw, list_year)
 
 
 SEED_SCHEMA = "rules"  # where dbt writes the seeds (dbt_project.yml seeds: +schema, tested against it)
