@@ -29,7 +29,8 @@
   logs go next to the build file (``.build/dbt.<run id>/``), not into ``dbt/target``: they are
   removed after a publication and kept after a failure until the next refresh starts (dbt.log; no
   manifest.json or run_results.json: ``--no-write-json``). Only dbt's parse is kept, in
-  ``dbt/target/run_parse/``, for the next run of any warehouse (``BuildSession.restore_parse``).
+  ``dbt/target/run_parse/``, for the next run of any warehouse with a build file of the same name
+  and the same memory limit (``BuildSession.restore_parse``).
 - When ``dbt build`` fails, the problems the guarding models recorded in the build file
   (``lib/diagnostics.py``: a list year missing from the history, a national reference value
   missing, …) are read before the build file is discarded and raised as a ``Failure`` whose
@@ -120,7 +121,7 @@ def _build(context: dg.AssetExecutionContext):
         f"dbt {' '.join(args)} into {session.build_path} (DuckDB memory limit {memory_limit}"
         + (f", rule set {scenario} only)" if scenario else ")")
     )
-    session.restore_parse()
+    session.restore_parse(memory_limit)
     gx.import_in_background()  # its checks come next; a scenario has not imported GX yet
     with (
         temporary_environment(BUILD_PATH_ENV, str(session.build_path)),
@@ -141,7 +142,7 @@ def _build(context: dg.AssetExecutionContext):
                 ) from exc
             raise
         finally:
-            session.save_parse()
+            session.save_parse(memory_limit)
 
 
 @dbt_assets(

@@ -3,8 +3,9 @@
 Every path variable (``WIJKMONITOR_SOURCES``, ``WIJKMONITOR_WAREHOUSE``, ``WIJKMONITOR_SANDBOX``,
 ``WIJKMONITOR_BUILD_PATH``) is used as it is when absolute; a relative one is relative to the
 repository root — never to the current directory — here, in the ``wijkmonitor`` command, in Dagster
-and in ``dbt/profiles.yml`` (whose Jinja resolves it against the folder above the dbt project), so
-one value names the same file whichever tool reads it from wherever it is started.
+and in dbt (``dbt/profiles.yml``'s Jinja resolves the sandbox against the folder above the dbt
+project; the build file is resolved here, by the profile's plugin, lib/dbt_guard.py), so one value
+names the same file whichever tool reads it from wherever it is started.
 """
 
 from __future__ import annotations

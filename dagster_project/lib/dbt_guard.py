@@ -7,7 +7,8 @@ dbt runs before its ``on-run-start`` hooks. Every dbt command that connects (``b
 
 It also opens a refresh's build file: the profile names it ``/WIJKMONITOR_BUILD_PATH/<its name>``
 (``BUILD_PLACEHOLDER_DIR``), so that the profile, and with it dbt's parse, is the same for every
-warehouse of that name (dbt parses the whole project again when the profile's path changes);
+warehouse of that name and size (dbt parses the whole project again when its profile changes: the
+path, or the memory limit, which a run sets by the panel's size);
 ``database_file`` gives the file ``$WIJKMONITOR_BUILD_PATH`` names instead, which must have that name
 (dbt's database is the file's catalog, named after the file).
 
@@ -50,7 +51,7 @@ def database_file(profile_path: str) -> str:
             f"the profile names the build file {profile_path}, but {BUILD_PATH_ENV} is not set"
         )
     file = resolve_path(build)
-    if file.name != path.name:  # cannot happen through dbt/profiles.yml, which renders its name
+    if file.name != path.name:  # dbt/profiles.yml renders its name; a spelling like "x.duckdb/."
         raise DbtRuntimeError(
             f"{BUILD_PATH_ENV} names {file}, but the profile's build file is called {path.name}"
         )
@@ -100,6 +101,6 @@ class Plugin(BasePlugin):
 
     def update_connection_config(self, creds, config) -> None:
         creds.path = database_file(creds.path)  # what dbt-duckdb opens next (duckdb.connect)
-        problem = refusal(creds.path)  # as dbt-duckdb opens it (the profile makes it absolute)
+        problem = refusal(creds.path)  # the file itself (absolute: the profile or database_file)
         if problem:
             raise DbtRuntimeError(problem)

@@ -9,8 +9,8 @@ Life of a refresh (one run, one process)::
     <warehouse dir>/.build/refresh.lock                     held (flock) while a refresh builds
     <warehouse dir>/.build/wijkmonitor.duckdb               the running refresh's build file
     <warehouse dir>/.build/dbt.<run id>/                    this run's dbt artifacts and logs
-    dbt/target/run_parse/wijkmonitor.duckdb.msgpack         dbt's parse of the last run, for the next
-                                                            (of any warehouse of that name)
+    dbt/target/run_parse/wijkmonitor.duckdb.<memory         dbt's parse of the last run, for the next
+      limit>.msgpack                                        (of any warehouse of that name and size)
     <warehouse dir>/.publications/<publication id>.duckdb   the previous N publications, whole
     <warehouse dir>/validation/<run id>/                    Great Expectations results of a run
 
@@ -323,7 +323,8 @@ def build_dir(warehouse_path: Path) -> Path:
 def build_path_for(warehouse_path: Path) -> Path:
     """``<warehouse dir>/.build/<warehouse name>.duckdb``: one name for every run (only one runs at a
     time, under the lock). dbt's profile names it by that name only (lib/dbt_guard.py), so the
-    profile is the same from run to run, whichever warehouse folder, and dbt parses only what changed
+    profile is the same from run to run, whichever warehouse folder (for a panel of the same size:
+    the memory limit is in the profile too), and dbt parses only what changed
     (``BuildSession.restore_parse`` / ``save_parse``) instead of the whole project (4-7 s)."""
     warehouse_path = Path(warehouse_path)
     return build_dir(warehouse_path) / f"{warehouse_path.stem}{warehouse_path.suffix or '.duckdb'}"
@@ -419,30 +420,36 @@ class BuildSession:
         self.stale_files_removed = clean_stale_builds(directory, keep=(self.dbt_target_path,))
         return self
 
-    @property
-    def parse_cache_path(self) -> Path:
-        """``dbt/target/run_parse/<build file name>.msgpack``: shared by the runs of every warehouse
-        whose build file has this name, which dbt's profile is the same for (lib/dbt_guard.py)."""
-        return dbt_project_dir() / "target" / RUN_PARSE_DIR_NAME / f"{self.build_path.name}.msgpack"
+    def parse_cache_path(self, memory_limit: str) -> Path:
+        """``dbt/target/run_parse/<build file name>.<memory limit>.msgpack``: shared by the runs of
+        every warehouse whose build file has this name and whose dbt step has this DuckDB memory
+        limit (``lib.config.memory_limit_for``: by the panel's size), the two parts of dbt's profile
+        that differ between runs (lib/dbt_guard.py): dbt reparses the whole project when its profile
+        changed."""
+        name = f"{self.build_path.name}.{memory_limit}.msgpack"
+        return dbt_project_dir() / "target" / RUN_PARSE_DIR_NAME / name
 
-    def restore_parse(self) -> None:
+    def restore_parse(self, memory_limit: str) -> None:
         """Give this run's dbt the parse of the last run (dbt checks it: it reparses the files that
         changed since, and everything when the profile or the project's settings changed)."""
-        if self.parse_cache_path.is_file():
+        cache = self.parse_cache_path(memory_limit)
+        if cache.is_file():
             self.dbt_target_path.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.parse_cache_path, self.dbt_target_path / PARSE_CACHE_NAME)
+            shutil.copyfile(cache, self.dbt_target_path / PARSE_CACHE_NAME)
 
-    def save_parse(self) -> None:
+    def save_parse(self, memory_limit: str) -> None:
         """Keep this run's dbt parse for the next run (replaced whole, also while runs of other
         warehouses read or replace it; none if dbt wrote none)."""
         parsed = self.dbt_target_path / PARSE_CACHE_NAME
         if parsed.is_file():
-            self.parse_cache_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, partial = tempfile.mkstemp(prefix=".partial-", dir=self.parse_cache_path.parent)
+            cache = self.parse_cache_path(memory_limit)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            fd, partial = tempfile.mkstemp(prefix=".partial-", dir=cache.parent)
             os.close(fd)
             try:
                 shutil.copyfile(parsed, partial)
-                os.replace(partial, self.parse_cache_path)
+                os.chmod(partial, 0o644)  # mkstemp's 0600 would keep it from other users' runs
+                os.replace(partial, cache)
             finally:
                 Path(partial).unlink(missing_ok=True)
 

@@ -21,8 +21,8 @@ def test_a_killed_runs_build_file_is_removed_and_the_parse_serves_every_warehous
     second = publish.BuildSession(warehouse, "run-2")
     assert first.build_path == second.build_path == tmp_path / ".build" / "w.duckdb"
     assert first.dbt_target_path != second.dbt_target_path
-    cache = tmp_path / "dbt" / "target" / "run_parse" / "w.duckdb.msgpack"
-    assert first.parse_cache_path == second.parse_cache_path == cache
+    cache = tmp_path / "dbt" / "target" / "run_parse" / "w.duckdb.1200MB.msgpack"
+    assert first.parse_cache_path("1200MB") == second.parse_cache_path("1200MB") == cache
     build = tmp_path / ".build"
     build.mkdir()
     first.build_path.write_bytes(b"half a warehouse")  # a killed run's
@@ -32,31 +32,34 @@ def test_a_killed_runs_build_file_is_removed_and_the_parse_serves_every_warehous
     cache.write_bytes(b"parse of run-1")
     with second:
         assert not second.build_path.exists() and not publish.wal_path(second.build_path).exists()
-        second.restore_parse()
+        second.restore_parse("1200MB")
         assert (second.dbt_target_path / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-1"
         (second.dbt_target_path / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-2")
-        second.save_parse()
+        second.save_parse("1200MB")
     assert cache.read_bytes() == b"parse of run-2"
+    assert cache.stat().st_mode & 0o777 == 0o644  # readable by other users' runs
     assert [p.name for p in build.iterdir()] == [publish.LOCK_FILE_NAME]
     assert [p.name for p in cache.parent.iterdir()] == [cache.name]  # no half-written copy left
     # another warehouse folder, a file of the same name: dbt's profile is the same, so is its parse
     elsewhere = publish.BuildSession(tmp_path / "elsewhere" / "w.duckdb", "run-3")
-    assert elsewhere.parse_cache_path == cache
+    assert elsewhere.parse_cache_path("1200MB") == cache
     with elsewhere:
-        elsewhere.restore_parse()
+        elsewhere.restore_parse("1200MB")
         assert (elsewhere.dbt_target_path / publish.PARSE_CACHE_NAME).read_bytes() == b"parse of run-2"
-    # another name is another database name in dbt's parse: not shared
-    assert publish.BuildSession(tmp_path / "x.duckdb", "run-4").parse_cache_path == cache.with_name(
-        "x.duckdb.msgpack"
+    # another name (another database name in dbt's parse) or another memory limit (a panel of
+    # another size): another profile, whose parse dbt would not take; so each keeps its own
+    assert publish.BuildSession(tmp_path / "x.duckdb", "run-4").parse_cache_path("1200MB") == (
+        cache.with_name("x.duckdb.1200MB.msgpack")
     )
+    assert elsewhere.parse_cache_path("2800MB") == cache.with_name("w.duckdb.2800MB.msgpack")
 
 
 def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(publish, "dbt_project_dir", lambda: tmp_path / "dbt")
     with publish.BuildSession(tmp_path / "w.duckdb", "run-1") as session:
-        session.restore_parse()
+        session.restore_parse("1200MB")
         assert not (session.dbt_target_path / publish.PARSE_CACHE_NAME).exists()
-        session.save_parse()
+        session.save_parse("1200MB")
     assert not (tmp_path / "dbt").exists()
 
 

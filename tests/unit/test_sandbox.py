@@ -147,9 +147,22 @@ def test_the_dbt_guard_refuses_the_published_warehouse_however_it_is_named(monke
             f"dbt never writes the published warehouse: {name} is {published}; set WIJKMONITOR_SANDBOX to "
             "another file (`wijkmonitor sandbox` makes one)"
         ), name
-    # as the build path of a run, too: a build file is never the published file
+    # as the build path of a run, too: a build file is never the published file. The profile names
+    # it /WIJKMONITOR_BUILD_PATH/<name>: the plugin checks the file it opens, not that name
+    from types import SimpleNamespace
+
+    from dagster_project.lib.dbt_guard import Plugin
+
+    plugin = Plugin(name="dbt_guard", plugin_config={})
     monkeypatch.setenv("WIJKMONITOR_BUILD_PATH", str(tmp_path / "elsewhere" / "link.duckdb"))
     assert refusal(str(tmp_path / "elsewhere" / "link.duckdb")).startswith("dbt never writes the published")
+    with pytest.raises(DbtRuntimeError, match=f"{tmp_path / 'elsewhere' / 'link.duckdb'} is {published}"):
+        plugin.update_connection_config(SimpleNamespace(path="/WIJKMONITOR_BUILD_PATH/link.duckdb"), {})
+    # a build file that is none of these: opened (the plugin gives dbt-duckdb its path)
+    monkeypatch.setenv("WIJKMONITOR_BUILD_PATH", str(tmp_path / ".build" / "link.duckdb"))
+    creds = SimpleNamespace(path="/WIJKMONITOR_BUILD_PATH/link.duckdb")
+    plugin.update_connection_config(creds, {})
+    assert creds.path == str(tmp_path / ".build" / "link.duckdb")
 
 
 def test_the_dbt_guard_refuses_a_publication_copy_unless_a_sandbox_or_the_build_file(monkeypatch, tmp_path):
