@@ -888,7 +888,7 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     read = {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
     try:
         asked = {withdrawal(v) for v in withdraw}
-        check_source_periods(warehouse_path(), source_periods(directory), read, asked, year)
+        check_source_periods(warehouse_path(), lambda: source_periods(directory), read, asked, year)
     except WithdrawalError as exc:
         raise Failed(f"{exc}; nothing was published") from None
     if year is None:

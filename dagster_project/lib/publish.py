@@ -71,7 +71,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -848,16 +848,17 @@ def withdrawal_error(
 
 def check_source_periods(
     warehouse_path: Path,
-    source_periods: Mapping[str, AbstractSet[int] | None],
+    source_periods: Callable[[], Mapping[str, AbstractSet[int] | None]],
     read_files: AbstractSet[str],
     withdraw: AbstractSet[tuple[str, int]] = frozenset(),
     list_year: int | None = None,
 ) -> None:
     """The door's part of the withdrawal check, before anything is built (seconds, where the
     publication's check comes after the whole build): the periods the published warehouse holds
-    (``PUBLISHED_PERIODS``) that the source files lack (``source_periods``, per kind:
+    (``PUBLISHED_PERIODS``) that the source files lack (``source_periods()``, per kind:
     ``dagster_project.sources.source_periods``, which bound what a build can hold; None: not known,
-    left to the publication) and ``withdraw`` does not name raise the publication's WithdrawalError.
+    left to the publication; read only when the published warehouse holds a period) and ``withdraw``
+    does not name raise the publication's WithdrawalError.
     ``read_files``: the source files (``dk/...``, ``berlin/...``) the run will read; ``list_year``:
     the run's ``--year`` (repeated in the suggested command). A published file that is missing,
     held read-write by another process or not a warehouse: nothing here (the publication decides)."""
@@ -866,10 +867,13 @@ def check_source_periods(
             held = published_periods(published)
     except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
         return
+    if not held:  # a first refresh: the sources' periods need not be read
+        return
+    sources = source_periods()
     refused = [
         (kind, period)
         for kind, period in sorted(held)
-        if (known := source_periods.get(kind)) is not None
+        if (known := sources.get(kind)) is not None
         and period not in known
         and (kind, period) not in withdraw
     ]

@@ -110,7 +110,15 @@ def test_a_published_danish_list_year_the_sources_lack_is_refused_at_the_door(tm
     warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
     monkeypatch.setenv("WIJKMONITOR_SOURCES", str(sources))
     monkeypatch.setenv("WIJKMONITOR_WAREHOUSE", str(warehouse))
-    cli.check_sources(None)  # no published warehouse yet
+    # no published warehouse yet: nothing to withdraw, so the sources' periods are not even read
+    import dagster_project.sources as sources_package
+
+    def unread(directory):
+        raise AssertionError(f"the periods of {directory} were read without a published warehouse")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sources_package, "source_periods", unread)
+        cli.check_sources(None)
     build = tmp_path / "build.duckdb"
     with duckdb.connect(str(build)) as con:
         con.execute("create schema raw; create schema marts")
