@@ -620,16 +620,21 @@ def read_publication_history(warehouse_path: Path) -> list[dict]:
         return []
     try:
         with duckdb.connect(str(warehouse_path), read_only=True) as con:
-            if not _relation_exists(con, "meta", "publications"):
-                return []
-            cursor = con.execute(f"SELECT * FROM {PUBLICATIONS_TABLE} ORDER BY published_at, run_id")
-            names = [d[0] for d in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return _history_rows(con)
     except duckdb.Error as exc:
         locked = _lock_conflict(warehouse_path, exc)
         if locked is not None:  # a history that exists but cannot be read now: never dropped
             raise locked from None
         return []  # not a warehouse we can read: publish anyway, without its history
+
+
+def _history_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """``read_publication_history`` on an open connection to the warehouse file."""
+    if not _relation_exists(con, "meta", "publications"):
+        return []
+    cursor = con.execute(f"SELECT * FROM {PUBLICATIONS_TABLE} ORDER BY published_at, run_id")
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
         if not row.get("publication_id"):
             row["publication_id"] = publication_id_for(row["published_at"], row["run_id"])
@@ -1184,13 +1189,18 @@ def same_data_as_published(found: list[PublicationInfo]) -> set[str]:
 def describe_publication(path: Path, is_current: bool = False) -> PublicationInfo:
     """Describe a warehouse file by the newest row of its own ``meta.publications``."""
     path = Path(path)
-    history = read_publication_history(path)
-    row = history[-1] if history else None
+    history: list[dict] = []
+    periods = None  # not readable as a warehouse: unknown, not none
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            periods = tuple(sorted(published_periods(con)))
-    except duckdb.Error:  # not readable as a warehouse: unknown, not none
-        periods = None
+        with duckdb.connect(str(path), read_only=True) as con:  # one opening for both readings
+            with contextlib.suppress(duckdb.Error):
+                periods = tuple(sorted(published_periods(con)))
+            history = _history_rows(con)
+    except duckdb.Error as exc:  # as read_publication_history
+        locked = _lock_conflict(path, exc)
+        if locked is not None:
+            raise locked from None
+    row = history[-1] if history else None
     if row is None:
         fallback = path.stem if not is_current else _unknown_publication_id(path)
         return PublicationInfo(
