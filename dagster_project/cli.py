@@ -872,7 +872,7 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     """Fail fast, before Dagster, dbt or GX: every problem of every source file, a period of the
     published warehouse (Danish list year, MSS edition, Belgian statistics year) the sources no
     longer hold (not named by ``withdraw``, the values of ``--withdraw``), and the list year."""
-    from dagster_project.sources import SOURCES, source_paths, source_periods, unread_files, validate_sources
+    from dagster_project.sources import read_files, source_periods, unread_files, validate_sources
 
     directory = sources_dir()
     problems = validate_sources(directory)
@@ -885,10 +885,11 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
         f"{name}: no source reads this file, so it is not loaded ({hint}; sources/<source>/CONTRACT.md)"
         for name, hint in unread_files(directory)
     ])
-    read = {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
     try:
         asked = {withdrawal(v) for v in withdraw}
-        check_source_periods(warehouse_path(), lambda: source_periods(directory), read, asked, year)
+        check_source_periods(
+            warehouse_path(), lambda: source_periods(directory), read_files(directory), asked, year
+        )
     except WithdrawalError as exc:
         raise Failed(f"{exc}; nothing was published") from None
     if year is None:

@@ -27,7 +27,14 @@ from pydantic import PrivateAttr
 from dagster_project.defs.ingestion import raw_keys
 from dagster_project.defs.partitions import run_list_year
 from dagster_project.lib import publish as lib_publish
-from dagster_project.lib.config import BUILD_PATH_ENV, SCENARIO_JOB_NAME, dbt_project_dir, warehouse_path
+from dagster_project.lib.config import (
+    BUILD_PATH_ENV,
+    SCENARIO_JOB_NAME,
+    dbt_project_dir,
+    sources_dir,
+    warehouse_path,
+)
+from dagster_project.sources import read_files, source_periods
 
 
 class WarehouseBuildResource(dg.ConfigurableResource):
@@ -41,6 +48,8 @@ class WarehouseBuildResource(dg.ConfigurableResource):
         if context.dagster_run is not None:
             # a run about a list year without statistics fails here, before any step (one line)
             run_list_year(context.dagster_run)
+            if _loads_sources(context):
+                _refuse_withdrawal(context.dagster_run)
         try:
             session = lib_publish.BuildSession(warehouse_path(), run_id).open()
         except lib_publish.WarehouseLockedError as exc:  # before anything is built
@@ -110,6 +119,28 @@ class WarehouseBuildResource(dg.ConfigurableResource):
     @property
     def run_id(self) -> str:
         return self.session.run_id
+
+
+def _refuse_withdrawal(run: dg.DagsterRun) -> None:
+    """The door's withdrawal check (``lib.publish.check_source_periods``) for a run that loads the
+    sources, before anything is built: a period the published warehouse holds that the sources lack
+    and the publication's ``withdraw`` config does not name fails the run now, not at the publication
+    after the whole build. ``wijkmonitor refresh`` has checked it before Dagster loaded; this is the
+    same check for the runs of the Dagster UI, the 1 December schedule and the source sensor. The
+    publication checks the build again, under the lock (a withdraw value it cannot read: it says why)."""
+    config = (((run.run_config or {}).get("ops") or {}).get("publication") or {}).get("config") or {}
+    try:
+        withdraw = frozenset(lib_publish.withdrawal(value) for value in config.get("withdraw") or [])
+    except ValueError:
+        return
+    directory = sources_dir()
+    try:
+        lib_publish.check_source_periods(
+            warehouse_path(), lambda: source_periods(directory), read_files(directory), withdraw,
+            run_list_year(run),
+        )
+    except lib_publish.WithdrawalError as exc:
+        raise dg.Failure(description=f"{exc}; nothing was published", allow_retries=False) from None
 
 
 def _loads_sources(context: dg.InitResourceContext) -> bool:

@@ -104,6 +104,12 @@ def source_paths(item: Source, directory: Path) -> list[Path]:
     return [path for table in item.tables for path in delimited.source_paths(directory, table)]
 
 
+def read_files(directory: Path) -> set[str]:
+    """The files under ``directory`` a load reads, as the sources name them (``dk/...``)."""
+    directory = Path(directory)
+    return {p.relative_to(directory).as_posix() for item in SOURCES for p in source_paths(item, directory)}
+
+
 # The source table and column whose values bound the periods a kind publishes (lib/publish.py
 # PUBLISHED_PERIODS: an MSS edition of marts.mss_planning_area_classes is an edition of the index
 # indicators, a Belgian statistics year of marts.be_sector_deprivation a year of the population

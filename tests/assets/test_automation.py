@@ -293,6 +293,44 @@ def test_a_run_without_a_partition_has_no_list_year(sources, instance):
     assert materialization.metadata["year"].value == "None"
 
 
+def test_a_run_of_the_ui_the_schedule_or_the_sensor_is_refused_a_withdrawal_before_it_builds(
+    sources, instance
+):
+    """The door's withdrawal check holds for the runs that do not start from `wijkmonitor refresh`
+    too: a refresh job whose sources lack a list year the published warehouse holds (2017 here: the
+    sources hold 2018-2021) fails when its resources start, before any step (not at the publication,
+    after the whole build), with the publication's message; its ``withdraw`` config lets it pass."""
+    from dagster_project import resources
+    from dagster_project.definitions import defs
+
+    warehouse = Path(str(sources.parent / "wh" / "wijkmonitor.duckdb"))
+    _publish_fake(warehouse, {"dk/area_statistics_2017.csv": "x"})
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute("CREATE TABLE marts.dk_rules_in_force AS SELECT unnest(range(2017, 2022)) AS list_year")
+    before = warehouse.read_bytes()
+
+    result = defs.resolve_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE]
+    assert (
+        "this run would withdraw Danish list year 2017 from the published warehouse: its sources hold "
+        "nothing for it (the published warehouse was built from dk/area_statistics_2017.csv as well, "
+        "which this run did not read)"
+    ) in failure.message + str(failure.event_specific_data.error)
+    assert warehouse.read_bytes() == before
+    assert not list((warehouse.parent / ".build").glob("*.duckdb"))
+
+    def run(withdraw):
+        config = {"ops": {"publication": {"config": {"withdraw": withdraw}}}}
+        return dg.DagsterRun(job_name="refresh", run_id="r", run_config=config)
+
+    with pytest.raises(dg.Failure, match="--withdraw 2017`; nothing was published"):
+        resources._refuse_withdrawal(run(["be:2022"]))
+    resources._refuse_withdrawal(run(["2017"]))  # asked for: the run goes on
+
+
 # --- the 1 December schedule ----------------------------------------------------------------------
 
 
