@@ -37,7 +37,16 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.sources import delimited
-from dagster_project.sources.contract import Column, Range, Source, Table, plausible, where, where_all
+from dagster_project.sources.contract import (
+    Column,
+    Range,
+    Source,
+    Table,
+    plausible,
+    same_scale,
+    where,
+    where_all,
+)
 from dagster_project.sources.errors import FileProblems, SourceValidationError
 from dagster_project.sources.raw import LoadResult
 
@@ -152,6 +161,14 @@ INDEX_INDICATORS = Table(
                 ),
             )
             for name in ("s2", "d2")
+        ),
+        same_scale(
+            "edition",
+            STATUS_INDICATORS,
+            "An edition of shares written as fractions (0.0865 for 8.65 %) passes the door's 0-100 "
+            "range and would be read as shares a hundred times too small: the status indicators of "
+            "the editions given as shares keep one scale (z-value editions are not compared).",
+            rows=f"value_kind = '{SHARE}'",
         ),
     ),
 )

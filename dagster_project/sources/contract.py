@@ -236,7 +236,11 @@ SCALE_FACTOR = 20
 
 
 def same_scale(
-    period: str, columns: Sequence[str], notes: str, ceilings: Mapping[str, float] | None = None
+    period: str,
+    columns: Sequence[str],
+    notes: str,
+    ceilings: Mapping[str, float] | None = None,
+    rows: str = "",
 ) -> Plausibility:
     """A GX-only rule: each of ``columns`` (shares in %) keeps its scale across the rows of each
     ``period`` and source file (an ``unexpected_rows_expectation``: one scan grouped by period and
@@ -244,7 +248,8 @@ def same_scale(
     written as fractions (every value <= its column's ceiling, ``ceilings``, default 1) beside one
     whose mean is at least SCALE_FACTOR times its own fails, one row per column and pair of groups:
     the period and file in fractions, its mean and largest value, and the period and file beside it
-    with its mean. A period split across files is checked file by file."""
+    with its mean. A period split across files is checked file by file. ``rows``: a SQL condition on
+    the rows whose values are shares (Berlin's indicators are shares or z-values, ``value_kind``)."""
     ceilings = dict(ceilings or {})
     aggregates = ",\n".join(
         f"avg({c}) AS \"{c}:mean\", max({c}) AS \"{c}:max\"" for c in columns
@@ -258,7 +263,7 @@ def same_scale(
 WITH per_group AS MATERIALIZED (
   SELECT {period}, source_file,
     {aggregates}
-  FROM {{batch}} GROUP BY {period}, source_file
+  FROM {{batch}}{f" WHERE {rows}" if rows else ""} GROUP BY {period}, source_file
 ), series AS (
   SELECT *, lag(period) OVER w AS previous_period, lag(source_file) OVER w AS previous_file,
     lag(mean) OVER w AS previous_mean, lag(maximum) OVER w AS previous_maximum

@@ -329,6 +329,42 @@ def test_shares_written_as_fractions_are_caught_by_the_raw_suite(
     assert line.startswith(SCALE_HEAD) and f"e.g. {expected}" in line, line
 
 
+def test_an_mss_edition_of_shares_written_as_fractions_is_caught_by_the_raw_suite(tmp_path: Path) -> None:
+    """Berlin's status indicators are shares or z-values (``value_kind``): an edition of shares in
+    fractions passes the door's 0-100 range; the raw suite compares the share editions (the sample's
+    2019, 2021, 2023) and names the indicator and the edition. The real z-value edition passes."""
+    berlin = next(s for s in SOURCES if s.folder == "berlin")
+    suite = [s for s in raw_suites() if s.name == "raw.berlin_mss_index_indicators"]
+    sample = repo_root() / "tests" / "fixtures" / "berlin" / "mss_index_indicators.csv"
+    sources = tmp_path / "sources"
+    (sources / "berlin").mkdir(parents=True)
+    database = tmp_path / "warehouse.duckdb"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    s1 = header.index("s1")
+    for edition in (None, "2023"):  # the sample as it is, then its 2023 in fractions
+        rows = [line.split(",") for line in lines[1:]]
+        for row in rows:
+            if row[0] == edition and row[s1]:
+                row[s1] = str(float(row[s1]) / 100)
+        (sources / "berlin" / sample.name).write_text(
+            "\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n", encoding="utf-8"
+        )
+        with duckdb.connect(str(database)) as con:
+            load_source(berlin, con, sources)
+        [result] = gx.validate_many(database, suite)
+        if edition is None:
+            assert result.success, result.failed
+    [line] = result.failed
+    assert "column=s1, edition in fractions=2023, its file=berlin/mss_index_indicators.csv" in line, line
+    assert "edition beside it=2021" in line, line
+    shutil.copyfile(repo_root() / "sources" / "berlin" / sample.name, sources / "berlin" / sample.name)
+    with duckdb.connect(str(database)) as con:
+        load_source(berlin, con, sources)  # the Senate's 2021 z-values
+    [result] = gx.validate_many(database, suite)
+    assert result.success, result.failed
+
+
 def test_every_share_in_percent_is_checked_for_its_scale_across_periods() -> None:
     """A share in % (``pct``: decimal 0–100) written as fractions passes the door: each one is
     covered by a ``same_scale`` rule of its table (declared with the column, never forgotten)."""
