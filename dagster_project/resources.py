@@ -3,11 +3,14 @@ another one for them).
 
 ``WarehouseBuildResource`` (resource key ``warehouse_build``): the build file of the current run
 (see ``dagster_project/lib/publish.py`` for the whole life of a refresh). Set up once per run: it
-takes the refresh lock, removes stale build files of killed refreshes, and sets
-``WIJKMONITOR_BUILD_PATH`` for the rest of the run (the dbt subprocess and the Great Expectations
-checks read it); at the end of the run it discards the build file if it was not published and
-restores the environment. This needs the in-process executor (set on the jobs and as the default
-of the Definitions): with one process per step the build file would not survive a step.
+refuses a run about a list year without statistics, and a run that loads the sources and would
+withdraw a period of the published warehouse (the door's check of ``wijkmonitor refresh``, for the
+runs of the Dagster UI, the schedule and the sensor), then takes the refresh lock, removes stale
+build files of killed refreshes, and sets ``WIJKMONITOR_BUILD_PATH`` for the rest of the run (the
+dbt subprocess and the Great Expectations checks read it); at the end of the run it discards the
+build file if it was not published and restores the environment. This needs the in-process executor
+(set on the jobs and as the default of the Definitions): with one process per step the build file
+would not survive a step.
 
 Where a build file starts: empty when the run loads the sources (a refresh: the published
 warehouse is the result of exactly one complete refresh, never an old file patched); otherwise —
