@@ -293,9 +293,7 @@ def test_a_run_without_a_partition_has_no_list_year(sources, instance):
     assert materialization.metadata["year"].value == "None"
 
 
-def test_a_run_of_the_ui_the_schedule_or_the_sensor_is_refused_a_withdrawal_before_it_builds(
-    sources, instance
-):
+def test_a_run_of_the_ui_the_schedule_or_the_sensor_is_refused_a_withdrawal_before_it_builds(sources):
     """The door's withdrawal check holds for the runs that do not start from `wijkmonitor refresh`
     too: a refresh job whose sources lack a list year the published warehouse holds (2017 here: the
     sources hold 2018-2021) fails when its resources start, before any step (not at the publication,
@@ -310,7 +308,10 @@ def test_a_run_of_the_ui_the_schedule_or_the_sensor_is_refused_a_withdrawal_befo
         con.execute("CREATE TABLE marts.dk_rules_in_force AS SELECT unnest(range(2017, 2022)) AS list_year")
     before = warehouse.read_bytes()
 
-    result = defs.resolve_job_def("refresh").execute_in_process(instance=instance, raise_on_error=False)
+    # an in-memory instance, as `wijkmonitor` uses: the module's SQLite one stores the run's ~700
+    # planned asset and check events one transaction each (4 s, 25 s under the suite's load)
+    with dg.DagsterInstance.ephemeral() as ephemeral:
+        result = defs.resolve_job_def("refresh").execute_in_process(instance=ephemeral, raise_on_error=False)
     assert not result.success
     assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE]
