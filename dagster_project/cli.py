@@ -63,6 +63,7 @@ import tabulate as _tabulate
 from tabulate import tabulate
 
 from dagster_project.lib.config import (
+    PUBLICATION_ASSET,
     REFRESH_JOB_NAME,
     SCENARIO_JOB_NAME,
     dbt_project_dir,
@@ -922,7 +923,8 @@ COUNTS_BY_YEAR_SQL = """
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     check_sources(args.year, args.withdraw)
-    withdraw = {"ops": {"publication": {"config": {"withdraw": args.withdraw}}}} if args.withdraw else None
+    withdraw = {"ops": {PUBLICATION_ASSET: {"config": {"withdraw": args.withdraw}}}}
+    withdraw = withdraw if args.withdraw else None
     result = run_job(
         REFRESH_JOB_NAME, withdraw, partition_key=None if args.year is None else str(args.year)
     )

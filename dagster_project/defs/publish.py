@@ -31,10 +31,10 @@ from tabulate import tabulate
 from dagster_project.defs.ingestion import raw_keys
 from dagster_project.defs.partitions import requested_list_year
 from dagster_project.lib import publish as lib_publish
-from dagster_project.lib.config import REFRESH_JOB_NAME
+from dagster_project.lib.config import PUBLICATION_ASSET, REFRESH_JOB_NAME
 from dagster_project.resources import WarehouseBuildResource
 
-PUBLICATION_KEY = dg.AssetKey("publication")
+PUBLICATION_KEY = dg.AssetKey(PUBLICATION_ASSET)
 
 
 class PublicationConfig(dg.Config):

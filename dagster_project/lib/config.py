@@ -25,6 +25,8 @@ DEFAULT_SANDBOX = "warehouse/sandbox.duckdb"
 # the two jobs the command line launches (defs/automation.py, defs/scenarios.py)
 REFRESH_JOB_NAME = "refresh"
 SCENARIO_JOB_NAME = "scenario"
+# the gated publication asset (defs/publish.py) and its op: its run config takes ``withdraw``
+PUBLICATION_ASSET = "publication"
 
 
 def repo_root() -> Path:

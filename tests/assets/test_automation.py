@@ -323,13 +323,29 @@ def test_a_run_of_the_ui_the_schedule_or_the_sensor_is_refused_a_withdrawal_befo
     assert warehouse.read_bytes() == before
     assert not list((warehouse.parent / ".build").glob("*.duckdb"))
 
-    def run(withdraw):
+    def run(withdraw, selection=None, checks=None):
         config = {"ops": {"publication": {"config": {"withdraw": withdraw}}}}
-        return dg.DagsterRun(job_name="refresh", run_id="r", run_config=config)
+        return dg.DagsterRun(
+            job_name="refresh", run_id="r", run_config=config, asset_selection=selection,
+            asset_check_selection=checks,
+        )
 
     with pytest.raises(dg.Failure, match="--withdraw 2017`; nothing was published"):
         resources._refuse_withdrawal(run(["be:2022"]))
     resources._refuse_withdrawal(run(["2017"]))  # asked for: the run goes on
+    # a withdraw value the publication cannot read: said now, not after the build
+    with pytest.raises(dg.Failure, match="berlin:21"):
+        resources._refuse_withdrawal(run(["berlin:21"]))
+    # a run without the publication (a raw asset from the UI, checks only) withdraws nothing
+    raw_only = run([], frozenset({dg.AssetKey(["raw", "dk_area_statistics"])}))
+    checks_only = run([], frozenset(), frozenset({dg.AssetCheckKey(dg.AssetKey(["raw", "x"]), "c")}))
+    assert not resources._publishes(raw_only) and not resources._publishes(checks_only)
+    assert resources._publishes(run([])) and resources._publishes(run([], frozenset()))  # the whole job
+    assert resources._publishes(run([], frozenset({dg.AssetKey("publication")})))
+    # a broken source file holds no periods, which is no withdrawal: the ingestion names the file
+    broken = STATISTICS_HEADER.replace("list_year", "year") + "2017" + ROW
+    _write(sources / "dk" / "area_statistics_2017.csv", broken)
+    resources._refuse_withdrawal(run([]))
 
 
 # --- the 1 December schedule ----------------------------------------------------------------------
