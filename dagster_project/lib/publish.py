@@ -85,6 +85,9 @@ BUILD_DIR_NAME = ".build"
 LOCK_FILE_NAME = "refresh.lock"
 PARSE_CACHE_NAME = "partial_parse.msgpack"  # dbt's, in its target folder
 RUN_PARSE_DIR_NAME = "run_parse"  # the parse of the last run, per build file name, in dbt/target/
+PARTIAL_PARSE_PREFIX = ".partial-"  # a parse being copied into RUN_PARSE_DIR_NAME, renamed when whole
+# a partial copy older than this is a killed run's (a copy takes milliseconds): the next save removes it
+STALE_PARTIAL_SECONDS = 600
 PUBLICATIONS_DIR_NAME = ".publications"
 VALIDATION_DIR_NAME = "validation"
 PUBLICATIONS_TABLE = "meta.publications"
@@ -371,6 +374,16 @@ def clean_stale_builds(directory: Path, keep: tuple[Path, ...] = ()) -> list[Pat
     return removed
 
 
+def _remove_stale_partials(directory: Path) -> None:
+    """Remove the partial parse copies a killed run left in ``directory`` (older than
+    ``STALE_PARTIAL_SECONDS``; a younger one may be another run's, being written now)."""
+    now = datetime.now().timestamp()
+    for partial in directory.glob(f"{PARTIAL_PARSE_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):  # renamed or removed by its run meanwhile
+            if now - partial.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                partial.unlink()
+
+
 @dataclass
 class BuildSession:
     """The build file of one refresh run; use as a context manager or open()/close()."""
@@ -444,7 +457,8 @@ class BuildSession:
         if parsed.is_file():
             cache = self.parse_cache_path(memory_limit)
             cache.parent.mkdir(parents=True, exist_ok=True)
-            fd, partial = tempfile.mkstemp(prefix=".partial-", dir=cache.parent)
+            _remove_stale_partials(cache.parent)
+            fd, partial = tempfile.mkstemp(prefix=PARTIAL_PARSE_PREFIX, dir=cache.parent)
             os.close(fd)
             try:
                 shutil.copyfile(parsed, partial)

@@ -54,6 +54,23 @@ def test_a_killed_runs_build_file_is_removed_and_the_parse_serves_every_warehous
     assert elsewhere.parse_cache_path("2800MB") == cache.with_name("w.duckdb.2800MB.msgpack")
 
 
+def test_a_save_removes_the_partial_copies_a_killed_run_left_not_another_runs(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(publish, "dbt_project_dir", lambda: tmp_path / "dbt")
+    cache_dir = tmp_path / "dbt" / "target" / "run_parse"
+    cache_dir.mkdir(parents=True)
+    killed = cache_dir / f"{publish.PARTIAL_PARSE_PREFIX}killed"
+    writing = cache_dir / f"{publish.PARTIAL_PARSE_PREFIX}writing"  # another run's, being copied now
+    killed.write_bytes(b"half a parse")
+    writing.write_bytes(b"half a parse")
+    old = killed.stat().st_mtime - publish.STALE_PARTIAL_SECONDS - 1
+    os.utime(killed, (old, old))
+    with publish.BuildSession(tmp_path / "w.duckdb", "run-1") as session:
+        session.dbt_target_path.mkdir(parents=True)
+        (session.dbt_target_path / publish.PARSE_CACHE_NAME).write_bytes(b"parse of run-1")
+        session.save_parse("1200MB")
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted([writing.name, "w.duckdb.1200MB.msgpack"])
+
+
 def test_without_a_parse_nothing_is_restored_or_saved(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(publish, "dbt_project_dir", lambda: tmp_path / "dbt")
     with publish.BuildSession(tmp_path / "w.duckdb", "run-1") as session:
