@@ -816,22 +816,28 @@ def _withdrawn(
 ) -> str:
     """What the build (``con``) withdraws from the published warehouse (``published``: its catalog,
     attached; periods the published one holds and the build lacks), all named by ``withdraw`` (''
-    when none); else WithdrawalError. No published warehouse (None), or one whose periods cannot
-    be read, holds no known period (it is replaced, as before this check)."""
+    when none); else WithdrawalError, also for a ``withdraw`` the build does not make
+    (``unfulfilled_withdrawals``). No published warehouse (None) holds no period; one whose periods
+    cannot be read holds no known period (it is replaced, as before this check)."""
     if published is None:
-        return ""
-    try:
-        before = published_periods(con, catalog=published)
-    except duckdb.Error:
-        return ""
-    lost = sorted(before - published_periods(con))
+        before = set()
+    else:
+        try:
+            before = published_periods(con, catalog=published)
+        except duckdb.Error:
+            return ""
+    built = published_periods(con)
+    unfulfilled = unfulfilled_withdrawals(withdraw, before, built, "build still holds")
+    if unfulfilled is not None:
+        raise unfulfilled
+    lost = sorted(before - built)
     refused = [item for item in lost if item not in withdraw]
-    if not refused:
-        return _named_periods(lost)
-    read = set()
-    if _relation_exists(con, "raw", "source_files"):
-        read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
-    raise withdrawal_error(refused, _unread_source_files(history, read), withdraw, list_year)
+    if refused:
+        read = set()
+        if _relation_exists(con, "raw", "source_files"):
+            read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
+        raise withdrawal_error(refused, _unread_source_files(history, read), withdraw, list_year)
+    return _named_periods(lost)
 
 
 def _unread_source_files(history: Sequence[Mapping], read: AbstractSet[str]) -> list[str]:
@@ -839,6 +845,42 @@ def _unread_source_files(history: Sequence[Mapping], read: AbstractSet[str]) -> 
     built from that a run does not read (``read``: ``dk/...``, ``berlin/...``)."""
     published = (history[-1].get("source_files") or []) if history else []
     return sorted({f["source_file"] for f in published} - set(read))
+
+
+def _withdraw_value(kind: str, year: int) -> str:
+    """The ``--withdraw`` value of a period (``withdrawal()`` reads it back)."""
+    return str(year) if kind == "dk" else f"{kind}:{year}"
+
+
+def unfulfilled_withdrawals(
+    asked: AbstractSet[tuple[str, int]],
+    published: AbstractSet[tuple[str, int]],
+    held: AbstractSet[tuple[str, int]],
+    holder: str = "sources still hold",
+) -> WithdrawalError | None:
+    """The refusal of withdrawals a run was asked for (``asked``) and cannot make, or None: a period
+    the published warehouse does not hold (``published``), or one the run would publish again
+    (``held``: the periods its sources, or its build, hold — ``holder`` says which; a kind it does
+    not know is not in it). A run asked to withdraw a year never publishes it again unsaid."""
+    not_published = sorted(period for period in asked if period not in published)
+    still_held = sorted(period for period in asked if period in published and period in held)
+    if not (not_published or still_held):
+        return None
+    reasons = []
+    if not_published:
+        reasons.append(
+            f"the published warehouse holds no {_named_periods(not_published)}, "
+            "so there is nothing to withdraw"
+        )
+    if still_held:
+        reasons.append(
+            f"this run's {holder} {_named_periods(still_held)}, so it would publish "
+            + ("them" if len(still_held) > 1 else "it")
+            + " again: a period is withdrawn by removing its source files from the sources "
+            "(sources/<source>/CONTRACT.md) and refreshing with --withdraw"
+        )
+    flags = " ".join(f"--withdraw {_withdraw_value(*period)}" for period in [*not_published, *still_held])
+    return WithdrawalError(f"{flags}: " + "; ".join(reasons))
 
 
 def withdrawal_error(
@@ -850,10 +892,7 @@ def withdrawal_error(
     """The refusal of a run that would withdraw ``refused`` ((kind, period), not asked for);
     ``unread``: the source files the published warehouse was built from that this run does not read.
     The command it suggests repeats the run's ``--year`` and the withdrawals it asked for."""
-    withdrawals = [
-        f"--withdraw {year if kind == 'dk' else f'{kind}:{year}'}"
-        for kind, year in [*sorted(asked), *refused]
-    ]
+    withdrawals = [f"--withdraw {_withdraw_value(kind, year)}" for kind, year in [*sorted(asked), *refused]]
     flags = " ".join([f"--year {list_year}"] * (list_year is not None) + withdrawals)
     return WithdrawalError(
         f"this run would withdraw {_named_periods(list(refused))} from the published warehouse: its sources "
@@ -879,16 +918,24 @@ def check_source_periods(
     left to the publication; read only when the published warehouse holds a period) and ``withdraw``
     does not name raise the publication's WithdrawalError.
     ``read_files``: the source files (``dk/...``, ``berlin/...``) the run will read; ``list_year``:
-    the run's ``--year`` (repeated in the suggested command). A published file that is missing,
-    held read-write by another process or not a warehouse: nothing here (the publication decides)."""
+    the run's ``--year`` (repeated in the suggested command). Before that, a ``withdraw`` it cannot
+    make is refused (``unfulfilled_withdrawals``: a period not published, or one the sources still
+    hold). A published file held read-write by another process or not a warehouse: nothing here
+    (the publication decides); no published file: nothing to withdraw."""
     try:
         with open_published(warehouse_path) as published:
             held = published_periods(published)
-    except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
+    except WarehouseMissingError:
+        held = set()
+    except (WarehouseLockedError, duckdb.Error):
         return
-    if not held:  # a first refresh: the sources' periods need not be read
+    if not held and not withdraw:  # a first refresh: the sources' periods need not be read
         return
-    sources = source_periods()
+    sources = source_periods() if held else {}  # nothing published: nothing to compare them with
+    in_sources = {(kind, period) for kind, periods in sources.items() for period in periods or ()}
+    unfulfilled = unfulfilled_withdrawals(withdraw, held, in_sources)
+    if unfulfilled is not None:
+        raise unfulfilled
     refused = [
         (kind, period)
         for kind, period in sorted(held)
