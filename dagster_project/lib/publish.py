@@ -1296,7 +1296,11 @@ def publications(warehouse_path: Path) -> list[PublicationInfo]:
     if directory.is_dir():
         for path in sorted(directory.glob("*.duckdb")):
             info = describe_publication(path)
-            found.setdefault(info.publication_id, info)
+            known = found.get(info.publication_id)
+            # one entry per id: the published file, else the kept file named by it (a file changed
+            # after it was kept may hold another's id; rollback refuses it, _check_kept)
+            if known is None or (not known.is_current and path.stem == info.publication_id):
+                found[info.publication_id] = info
     return sorted(found.values(), key=lambda p: p.publication_id, reverse=True)
 
 
@@ -1349,6 +1353,7 @@ def rollback(
         keep = session.keep if keep is None else keep
         target = find_publication(warehouse_path, publication_id)
         shutil.copyfile(target.path, session.build_path)
+        _check_kept(target, session.build_path)
         own_history = read_publication_history(session.build_path)
         published_at = datetime.now(UTC)
         with duckdb.connect(str(session.build_path)) as con:
@@ -1367,6 +1372,24 @@ def rollback(
         session.published = True
         warnings = _prune_after_replace(warehouse_path, max(keep, 1))
     return target, publication_id_for(published_at, session.run_id), warnings + session.warnings
+
+
+def _check_kept(target: PublicationInfo, copy: Path) -> None:
+    """A kept publication is published again only as it was kept (``retain``: the file of
+    publication ID is ``<ID>.duckdb``, whole, never written): a file whose newest
+    ``meta.publications`` row is another publication's, or that holds an analysts' sandbox mark
+    (``meta.sandbox``: dbt may have built in it, ungated), was changed after it was kept."""
+    if target.path.stem != target.publication_id:
+        raise PublicationError(
+            f"{target.path} holds publication {target.publication_id}, not the one its name says: it "
+            "was changed after it was kept, so it is not published again"
+        )
+    with duckdb.connect(str(copy), read_only=True) as con:
+        if _relation_exists(con, "meta", "sandbox"):
+            raise PublicationError(
+                f"{target.path} is an analysts' sandbox (meta.sandbox): dbt may have built in it "
+                "outside the gate, so it is not published again"
+            )
 
 
 def _record_rollback(

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.config import same_file
-from dagster_project.lib.publish import remove_database_file, wal_path
+from dagster_project.lib.publish import build_dir, publications_dir, remove_database_file, wal_path
 
 _COPY_CHUNK = 16 * 1024 * 1024
 
@@ -54,6 +54,19 @@ def _check_target(sandbox_path: Path, warehouse_path: Path | None) -> None:
         raise SandboxError(
             f"the sandbox {sandbox_path} is the published warehouse; set WIJKMONITOR_SANDBOX to another file"
         )
+    if warehouse_path is not None:
+        # the kept publications (what `rollback` publishes again) and the builds of runs are the
+        # published warehouse's, never an analyst's scratch file
+        where = Path(os.path.realpath(sandbox_path.parent))
+        for managed, holds in (
+            (publications_dir(warehouse_path), "the kept publications `wijkmonitor rollback` publishes"),
+            (build_dir(warehouse_path), "the build files of refreshes and scenarios"),
+        ):
+            if where == Path(os.path.realpath(managed)):
+                raise SandboxError(
+                    f"the sandbox {sandbox_path} is in {managed}, which holds {holds}; "
+                    "set WIJKMONITOR_SANDBOX to a file elsewhere"
+                )
     if sandbox_path.is_dir():
         raise SandboxError(f"the sandbox {sandbox_path} is a directory; WIJKMONITOR_SANDBOX must name a file")
 

@@ -426,6 +426,40 @@ def test_rollback_waits_for_no_refresh_and_names_what_it_cannot_find(tmp_path):
     assert _published_label(warehouse) == "only"
 
 
+def test_a_kept_publication_is_never_a_sandbox_and_is_published_again_only_as_it_was_kept(tmp_path):
+    """Found by a review: `wijkmonitor sandbox` accepted a kept publication as the sandbox path,
+    dbt then built in it (it bears the sandbox mark) and `rollback` published that, ungated. The
+    sandbox refuses the folders of kept publications and builds; a rollback refuses a kept file
+    that bears the mark, or that holds another publication than its name says."""
+    from dagster_project.lib.sandbox import SandboxError, make_sandbox
+
+    warehouse = tmp_path / "wh" / "wijkmonitor.duckdb"
+    for number in (1, 2, 3):
+        _build(tmp_path / "build.duckdb", f"label-{number}")
+        lib_publish.publish(tmp_path / "build.duckdb", warehouse, f"run-{number}", keep=5)
+        time.sleep(1.01)  # publication ids have a resolution of one second
+    kept = {p.run_id: p.path for p in lib_publish.publications(warehouse) if not p.is_current}
+    assert set(kept) == {"run-1", "run-2"}
+    with pytest.raises(SandboxError, match="which holds the kept publications"):
+        make_sandbox(warehouse, kept["run-1"])
+    with pytest.raises(SandboxError, match="which holds the build files"):
+        make_sandbox(warehouse, lib_publish.build_path_for(warehouse))
+    assert _published_label(kept["run-1"]) == "label-1"
+    before = warehouse.read_bytes()
+    # a kept file marked as a sandbox (as `sandbox` made it before, for dbt to build in)
+    with duckdb.connect(str(kept["run-2"])) as con:
+        con.execute("create table meta.sandbox as select 'x' as origin")
+    with pytest.raises(lib_publish.PublicationError, match="is an analysts' sandbox"):
+        lib_publish.rollback(warehouse, "run-2")
+    # a kept file that holds another publication than its name says
+    shutil.copyfile(kept["run-2"], kept["run-1"])
+    kept["run-2"].unlink()
+    with pytest.raises(lib_publish.PublicationError, match="not the one its name says"):
+        lib_publish.rollback(warehouse, "run-2")
+    assert warehouse.read_bytes() == before
+    assert not list(lib_publish.build_dir(warehouse).glob("*.duckdb"))
+
+
 def test_a_rollback_to_a_file_published_by_an_older_version(tmp_path):
     """A retained file whose meta.publications lacks the newer columns (dbt_project_digest,
     restores_publication_id) or has no meta.publications at all is published again with today's
