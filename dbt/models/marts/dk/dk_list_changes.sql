@@ -2,8 +2,8 @@
 -- statistics for the area, the year's decision in the words of `wijkmonitor explain` (macro
 -- dk_decision_summary: the criteria met, gates, the lists required or excluding, residents against
 -- the minimum, a published list, the consecutive-year history), then what changed: a previous year
--- from a published list, the list that excluded it left, the criteria whose outcome flipped (value
--- then -> now, threshold now).
+-- from a published list, the list that excluded it left, a change of rule version, the criteria
+-- whose outcome flipped (value then -> now, threshold now, and then where the line moved).
 with changes as (
     select * from {{ ref('int_dk__list_changes') }}
 ),
@@ -59,6 +59,14 @@ criteria_flips as (
             || comparison
             || ' '
             || coalesce(threshold::double::varchar, 'unknown')
+            -- a line that moved (a new rule version, the conviction line with the national share)
+            -- can flip an unchanged value: said, not left to be guessed from "X -> X"
+            || case
+                when previous_threshold is distinct from threshold
+                    then '; the line was ' || coalesce(previous_threshold::double::varchar, 'unknown')
+                    || ' in ' || previous_list_year
+                else ''
+            end
             || ')',
             '; ' order by criterion
         ) as changed_criteria
@@ -94,6 +102,12 @@ select
                 changes.change_type = 'new' and previous_outcomes.excludes_list_kind is not null
                 and previous_outcomes.is_on_excluded_list and not summaries.is_on_excluded_list
                 then 'no longer on the ' || previous_outcomes.excludes_list_kind || ' list, which excludes it'
+        end,
+        case
+            when previous_years.rule_version is distinct from list_years.rule_version
+                then 'the rules changed: ' || coalesce(previous_years.rule_version, 'none') || ' in '
+                || changes.previous_list_year || ', ' || coalesce(list_years.rule_version, 'none') || ' in '
+                || changes.list_year
         end,
         criteria_flips.changed_criteria
     ) as reason,
