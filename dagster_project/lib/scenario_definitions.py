@@ -389,6 +389,7 @@ def parse_definition(
                      column.column_name, value)
         )
     check_mss_cutoffs(family, overrides)
+    check_dk_rules(family, version, overrides)
     return Definition(scenario, family, target, version, tuple(parameters), description, is_standard,
                       defined_at, tuple(overrides))
 
@@ -397,16 +398,97 @@ def _matches(override: Override, row: dict[str, str]) -> bool:
     return set(override.selectors) <= row_keys(override.seed_table, row)
 
 
+def _overridden_rows(seed_table: str, overrides: list[Override]) -> list[dict[str, str]]:
+    """The official rows of a seed with the overrides applied, in order (the last one wins)."""
+    rows = [dict(r) for r in seed_rows(seed_table)]
+    for override in overrides:
+        if override.seed_table == seed_table:
+            for row in rows:
+                if _matches(override, row):
+                    row[override.column_name] = override.value or ""
+    return rows
+
+
+def check_dk_rules(family: str, version: str | None, overrides: list[Override]) -> None:
+    """Danish rules the models cannot evaluate as meant are refused, before anything runs: rule
+    versions whose years overlap or leave a gap (or end before they start; not for a scenario that
+    pins one version, --rules dk:V2013), and a list that requires or excludes itself, a list its
+    rule version does not have, or a list that requires or excludes another in turn (a list
+    decided by criteria reads the own criteria of the list it requires or excludes: one level, as
+    in the official rules, where that list is udsat)."""
+    if family != "dk":
+        return
+    if version is None and any(o.seed_table == "dk_rule_versions" for o in overrides):
+        _check_rule_version_years(_overridden_rows("dk_rule_versions", overrides))
+    if any(o.seed_table == "dk_list_rules" for o in overrides):
+        _check_list_references(_overridden_rows("dk_list_rules", overrides))
+
+
+def _check_rule_version_years(rows: list[dict[str, str]]) -> None:
+    versions = sorted(
+        ((int(r["first_list_year"]), int(r["last_list_year"]) if r["last_list_year"] else None,
+          r["rule_version"]) for r in rows),
+        key=lambda v: (v[0], v[1] is None, v[1] or 0),
+    )
+    for first, last, name in versions:
+        if last is not None and last < first:
+            raise ScenarioError(f"rule version {name} would end ({last}) before it starts ({first})")
+    for (first, last, name), (next_first, _, next_name) in zip(versions, versions[1:], strict=False):
+        span = f"{name} ({first}-{'' if last is None else last})"
+        if last is None or last >= next_first:
+            raise ScenarioError(
+                f"rule versions {span} and {next_name} (from {next_first}) would both be in force in "
+                f"{next_first}: set first_list_year and last_list_year of both "
+                f"(e.g. {normal(name)}.last_list_year={next_first - 1})"
+            )
+        if last + 1 < next_first:
+            years = f"{last + 1}" if last + 2 == next_first else f"{last + 1}-{next_first - 1}"
+            raise ScenarioError(
+                f"no rule version would be in force in {years} ({span}, {next_name} "
+                f"from {next_first}): set first_list_year and last_list_year of both"
+            )
+
+
+def _check_list_references(rows: list[dict[str, str]]) -> None:
+    versions_of = {}  # list kind -> the rule versions that have it
+    for r in rows:
+        versions_of.setdefault(r["list_kind"], []).append(r["rule_version"])
+    for rule_version in sorted({r["rule_version"] for r in rows}):
+        rules = {r["list_kind"]: r for r in rows if r["rule_version"] == rule_version}
+        named = {}  # a list another list decided by criteria requires or excludes -> by which
+        for kind, rule in rules.items():
+            for column, verb in (("requires_list_kind", "require"), ("excludes_list_kind", "exclude")):
+                other = rule[column]
+                if not other:
+                    continue
+                if other == kind:
+                    raise ScenarioError(f"{rule_version}: the {kind} list would {verb} itself ({column})")
+                if other not in rules:
+                    having = [v for v in versions_of.get(other, []) if v in versions_of[kind]]
+                    having = having or [rule_version]
+                    raise ScenarioError(
+                        f"{rule_version} has no {other} list for the {kind} list to {verb} ({column}); "
+                        f"select the rule versions that have one, e.g. "
+                        f"{normal(having[0])}.{normal(kind)}.{column}={other}"
+                    )
+                if not rule["consecutive_years"]:
+                    named.setdefault(other, (kind, verb))
+        for other, (kind, verb) in named.items():
+            chained = rules[other]
+            if chained["consecutive_years"] or chained["requires_list_kind"] or chained["excludes_list_kind"]:
+                raise ScenarioError(
+                    f"{rule_version}: the {kind} list would {verb} the {other} list, which is itself decided "
+                    f"by {'its history' if chained['consecutive_years'] else 'another list'}; a list "
+                    "decided by criteria can require or exclude only a list decided by its own criteria "
+                    "(as udsat is in the official rules)"
+                )
+
+
 def check_mss_cutoffs(family: str, overrides: list[Override]) -> None:
     """MSS cut-offs that no longer split the index without a gap or an overlap are refused."""
     if family != "mss" or not any(o.seed_table == "mss_class_cutoffs" for o in overrides):
         return
-    rows = [dict(r) for r in seed_rows("mss_class_cutoffs")]
-    for override in overrides:
-        if override.seed_table == "mss_class_cutoffs":
-            for row in rows:
-                if _matches(override, row):
-                    row[override.column_name] = override.value or ""
+    rows = _overridden_rows("mss_class_cutoffs", overrides)
     complement = {"<": ">=", "<=": ">"}
     for kind in sorted({r["index_kind"] for r in rows}):
         # in the seed's order, the order of the index (a bound moved past another stays in its place)
