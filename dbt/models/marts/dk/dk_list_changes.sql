@@ -2,7 +2,7 @@
 -- statistics for the area, the year's decision in the words of `wijkmonitor explain` (macro
 -- dk_decision_summary: the criteria met, gates, the lists required or excluding, residents against
 -- the minimum, a published list, the consecutive-year history), then what changed: a previous year
--- from a published list, the list that excluded it left, a change of rule version, the criteria
+-- from a published list or without statistics for the area, the list that excluded it left, a change of rule version, the criteria
 -- whose outcome flipped (value then -> now, threshold now, and then where the line moved).
 with changes as (
     select * from {{ ref('int_dk__list_changes') }}
@@ -94,6 +94,12 @@ select
         case
             when previous_years.decided_by = 'published_list'
                 then 'previous year from the published list (no criteria to compare)'
+            -- new because nothing is known of the year before (an area first in the statistics)
+            when
+                changes.change_type = 'new' and previous_statistics.area_id is null
+                and previous_years.decided_by = 'statistics'
+                then 'no statistics for the area in ' || changes.previous_list_year
+                || ': whether it was on the list then is not known'
         end,
         case
             -- new because it left the list that kept it off (off udsat, so on forebyggelse); a list
