@@ -613,6 +613,87 @@ def _create_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
             status VARCHAR
         )
     """)
+    _comment_meta(con)
+
+
+# What BI users read about the meta relations (DuckDB comments, as dbt writes them on the marts):
+# (relation, its description, {column: description}); tested to cover every column they have.
+_AS_IN_PUBLICATIONS = "As in meta.publications."
+META_DOCS = (
+    (PUBLICATIONS_TABLE, "One row per publication of this warehouse so far (a refresh, a scenario or a "
+     "rollback), oldest first; the newest row describes the published file.", {
+        "publication_id": "The publication's id: its UTC time and run id; the name of its kept copy in "
+                          ".publications/ next to the warehouse.",
+        "published_at": "When it was published (UTC).",
+        "run_id": "The Dagster run (rollback-... for a rollback) that published it; its validation results "
+                  "are in validation/<run id>/ next to the warehouse.",
+        "requested_list_year": "The list year the run was asked for (refresh --year, a partition); NULL for "
+                               "a run of every year.",
+        "source_files": "The source files the data was built from: path under the sources folder, sha256, "
+                        "size in bytes and rows read (meta.publication_source_files: one row each).",
+        "dbt_project_digest": "Digest of the dbt project (models, macros, seeds) that built it; NULL when "
+                              "published by an older version.",
+        "restores_publication_id": "A rollback: the publication whose file it published again (the other "
+                                   "columns describe that one's data); NULL for a refresh or a scenario.",
+    }),
+    ("meta.publication_source_files", "One row per source file per publication (meta.publications."
+     "source_files unnested): which files made a publication.", {
+        "publication_id": _AS_IN_PUBLICATIONS,
+        "published_at": _AS_IN_PUBLICATIONS,
+        "run_id": _AS_IN_PUBLICATIONS,
+        "source_file": "The source file, its path under the sources folder (dk/..., berlin/..., be/..., "
+                       "policy/...).",
+        "sha256": "SHA-256 of the file's bytes.",
+        "size_bytes": "Size of the file in bytes.",
+        "row_count": "Data rows read from the file.",
+    }),
+    (VALIDATION_RESULTS_TABLE, "The Great Expectations result of every suite behind the published data, "
+     "one row per suite (a suite a run did not validate again keeps the row of the run that did).", {
+        "run_id": "The run that validated it.",
+        "suite_name": "The suite (expectations/).",
+        "relation": "The table it validated (raw.* or marts.*).",
+        "success": "Whether every expectation of the suite held.",
+        "evaluated_expectations": "Number of expectations evaluated.",
+        "row_count": "Rows of the table validated.",
+        "failed": "The expectations that failed, one text each (empty when it succeeded).",
+        "seconds": "How long the suite took.",
+        "result_file": "Path of the suite's full JSON result (validation/<run id>/ next to the warehouse).",
+    }),
+    (REFRESH_STEPS_TABLE, "How long each step of the run that published this file took, one row per "
+     "Dagster step.", {
+        "publication_id": _AS_IN_PUBLICATIONS,
+        "run_id": _AS_IN_PUBLICATIONS,
+        "step_key": "The Dagster step (an ingestion, dbt_models, the Great Expectations suites, ...).",
+        "started_at": "When the step started (UTC).",
+        "finished_at": "When the step ended (UTC).",
+        "seconds": "How long the step took.",
+        "status": "How the step ended.",
+    }),
+)
+
+
+def _comment_meta(con: duckdb.DuckDBPyConnection) -> None:
+    """Write META_DOCS as DuckDB comments on the meta relations there are (after they are created:
+    CREATE OR REPLACE drops them)."""
+    kinds = {
+        f"{schema}.{name}": kind
+        for schema, name, kind in con.execute(
+            "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
+            "WHERE database_name = current_database() "
+            "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    for relation, description, columns in META_DOCS:
+        if relation not in kinds:
+            continue
+        con.execute(f"COMMENT ON {kinds[relation]} {relation} IS {_sql_literal(description)}")
+        for column, text in columns.items():
+            con.execute(f"COMMENT ON COLUMN {relation}.{column} IS {_sql_literal(text)}")
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -1407,6 +1488,7 @@ def _record_rollback(
     con.execute("DROP VIEW IF EXISTS meta.publication_source_files")
     con.execute(f"CREATE OR REPLACE TABLE {PUBLICATIONS_DDL}")
     _create_source_files_view(con)
+    _comment_meta(con)
     known = {row["publication_id"] for row in own_history}
     missing = [row for row in replaced_history if row["publication_id"] not in known]
     history = sorted([*own_history, *missing], key=lambda row: (_utc(row["published_at"]), row["run_id"]))

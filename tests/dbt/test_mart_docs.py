@@ -9,7 +9,8 @@ them with `persist_docs` (dbt_project.yml, marts). Two checks:
     one doc block). The yml files cannot say whether they list *every* column of a model - the
     compiled column list is not available statically - hence (b).
 (b) on the refreshed warehouse (the session fixture `bundled_warehouse`): every table of schema
-    marts has a non-empty comment, and so has every one of its columns.
+    marts has a non-empty comment, and so has every one of its columns; likewise schema meta
+    (written by the publication, lib/publish.py META_DOCS).
 """
 
 from __future__ import annotations
@@ -120,27 +121,34 @@ def test_no_sentence_is_pasted_twice() -> None:
     assert not pasted, "write these once as a doc block and reference it:\n  " + "\n  ".join(pasted)
 
 
-def _undocumented(warehouse: Path) -> tuple[list[str], list[str], int]:
-    """(tables without a comment, table.column without a comment, number of columns) of schema marts."""
+def _undocumented(warehouse: Path, schema: str) -> tuple[list[str], list[str], int]:
+    """(tables and views without a comment, table.column without a comment, number of columns) of a
+    schema."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
-            "select table_name from duckdb_tables() "
-            "where schema_name = 'marts' and coalesce(trim(comment), '') = '' order by table_name"
+            "select table_name from duckdb_tables() where schema_name = $schema "
+            "and coalesce(trim(comment), '') = '' union all select view_name from duckdb_views() "
+            "where schema_name = $schema and coalesce(trim(comment), '') = '' order by 1",
+            {"schema": schema},
         ).fetchall()
         columns = con.execute(
             "select table_name || '.' || column_name, coalesce(trim(comment), '') <> '' "
-            "from duckdb_columns() where schema_name = 'marts' order by table_name, column_index"
+            "from duckdb_columns() where schema_name = $schema order by table_name, column_index",
+            {"schema": schema},
         ).fetchall()
     undocumented_columns = [name for name, has_comment in columns if not has_comment]
     return [name for (name,) in tables], undocumented_columns, len(columns)
 
 
-def test_every_mart_table_and_column_has_a_duckdb_comment(bundled_warehouse: Path) -> None:
-    tables, columns, column_count = _undocumented(bundled_warehouse)
-    assert column_count, "the warehouse has no tables in schema marts"
+@pytest.mark.parametrize("schema", ["marts", "meta"])
+def test_every_table_and_column_bi_users_read_has_a_duckdb_comment(bundled_warehouse: Path, schema: str):
+    """marts: dbt's persist_docs; meta (the publications, their source files, validation results and
+    steps): lib/publish.py META_DOCS, written at every publication (found missing by a review)."""
+    tables, columns, column_count = _undocumented(bundled_warehouse, schema)
+    assert column_count, f"the warehouse has no tables in schema {schema}"
     documented = column_count - len(columns)
-    share = f"{documented} of {column_count} mart columns have a comment ({documented / column_count:.1%})"
+    share = f"{documented} of {column_count} {schema} columns have a comment"
     print(share)
-    problems = [f"table marts.{name} has no comment" for name in tables]
-    problems += [f"column marts.{name} has no comment" for name in columns]
+    problems = [f"{schema}.{name} has no comment" for name in tables]
+    problems += [f"column {schema}.{name} has no comment" for name in columns]
     assert not problems, f"{share}; undocumented:\n  " + "\n  ".join(problems)
