@@ -9,8 +9,9 @@
 -- NULL only where the criterion is not evaluable at all (a scenario on data without the
 -- criterion's concept, int_scenarios__evaluability), which the list rules turn into 'undecidable'.
 -- Narrow: the rule of each criterion (list kind, role, comparison, basis) is read back from
--- int_dk__rule_pairs by rule set, rule version and criterion. marts.dk_area_criteria is the official
--- rule set on the Danish data.
+-- int_dk__rule_pairs by rule set, rule version and criterion; source_file and source_line name where
+-- the value comes from. marts.dk_area_criteria is the official rule set on the Danish data,
+-- marts.dk_scenario_criteria every scenario's.
 -- A view, evaluated where it is read: the lines are a few hundred rows and the values are the
 -- statistics, so computing a criterion costs less than storing it. Stored, it was 5M rows per rule
 -- set at 1M area-years, written again by every scenario (5.2 s of a 25 s scenario run); a reader
@@ -78,6 +79,8 @@ joined as (
         criterion_values.criterion,
         criterion_values.value,
         criterion_values.margin_denominator,
+        criterion_values.source_file,
+        criterion_values.source_line,
         lines.is_evaluable,
         lines.comparison,
         lines.threshold,
@@ -110,5 +113,7 @@ select
             then {{ dk_is_met('value', 'preventive_comparison', 'preventive_threshold', 'is_evaluable') }}
     end as preventive_is_met,
     {{ dk_margin('value', 'preventive_comparison', 'preventive_threshold', 'margin_denominator') }}
-        as preventive_margin
+        as preventive_margin,
+    source_file,
+    source_line
 from joined

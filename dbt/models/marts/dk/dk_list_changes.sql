@@ -2,8 +2,9 @@
 -- statistics for the area, the year's decision in the words of `wijkmonitor explain` (macro
 -- dk_decision_summary: the criteria met, gates, the lists required or excluding, residents against
 -- the minimum, a published list, the consecutive-year history), then what changed: a previous year
--- from a published list or without statistics for the area, the list that excluded it left, a change of rule version, the criteria
--- whose outcome flipped (value then -> now, threshold now, and then where the line moved).
+-- from a published list or without statistics for the area, the list that excluded it left, a
+-- change of rule version, the criteria whose outcome flipped (value then -> now, threshold now, and
+-- then where the line moved).
 with changes as (
     select * from {{ ref('int_dk__list_changes') }}
 ),
@@ -63,8 +64,9 @@ criteria_flips as (
             -- can flip an unchanged value: said, not left to be guessed from "X -> X"
             || case
                 when previous_threshold is distinct from threshold
-                    then '; the line was ' || coalesce(previous_threshold::double::varchar, 'unknown')
-                    || ' in ' || previous_list_year
+                    then
+                        '; the line was ' || coalesce(previous_threshold::double::varchar, 'unknown')
+                        || ' in ' || previous_list_year
                 else ''
             end
             || ')',
@@ -98,8 +100,9 @@ select
             when
                 changes.change_type = 'new' and previous_statistics.area_id is null
                 and previous_years.decided_by = 'statistics'
-                then 'no statistics for the area in ' || changes.previous_list_year
-                || ': whether it was on the list then is not known'
+                then
+                    'no statistics for the area in ' || changes.previous_list_year
+                    || ': whether it was on the list then is not known'
         end,
         case
             -- new because it left the list that kept it off (off udsat, so on forebyggelse); a list
@@ -111,9 +114,10 @@ select
         end,
         case
             when previous_years.rule_version is distinct from list_years.rule_version
-                then 'the rules changed: ' || coalesce(previous_years.rule_version, 'none') || ' in '
-                || changes.previous_list_year || ', ' || coalesce(list_years.rule_version, 'none') || ' in '
-                || changes.list_year
+                then
+                    'the rules changed: ' || coalesce(previous_years.rule_version, 'none') || ' in '
+                    || changes.previous_list_year || ', ' || coalesce(list_years.rule_version, 'none')
+                    || ' in ' || changes.list_year
         end,
         criteria_flips.changed_criteria
     ) as reason,
