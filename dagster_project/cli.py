@@ -103,6 +103,7 @@ _tabulate.MIN_PADDING = 0  # columns as wide as their widest line, not their hea
 PROG = "wijkmonitor"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # a signal (Ctrl-C, SIGTERM) stopped it, as a shell says
 WIDTH = 120
 LIST_COLUMNS = (
     "list_year",
@@ -755,6 +756,11 @@ def _read_events(events: Sequence[Any]) -> JobResult:
         warnings = [f"{headline}: {line}" for _, _, headline, more in failures for line in more or [""]]
         return JobResult(
             True, publication, [w.removesuffix(": ") for w in warnings] + check_lines + published_warnings
+        )
+    interrupted = [step for step, cls, *_ in failures if cls == "DagsterExecutionInterruptedError"]
+    if interrupted:  # a signal (SIGTERM, Ctrl-C) stopped a step: nothing else failed
+        return JobResult(
+            False, publication, [], f"interrupted (a signal stopped step {interrupted[0]})", EXIT_INTERRUPTED
         )
     if failures:
         headline = failures[0][2]
@@ -1454,7 +1460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = Failed.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; the published warehouse is unchanged", file=sys.stderr)
-        code = 130
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

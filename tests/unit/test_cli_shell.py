@@ -384,6 +384,23 @@ def test_a_failure_description_gives_its_lines_and_headline():
     )
 
 
+def test_a_run_a_signal_stopped_says_interrupted_not_the_error_class():
+    """Found by a review: a refresh stopped by SIGTERM ended with the class name
+    `dagster._core.errors.DagsterExecutionInterruptedError` as its message, and exit code 1."""
+    import dagster as dg
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    @dg.asset
+    def dbt_models() -> None:
+        raise DagsterExecutionInterruptedError()
+
+    result = cli._read_events(_events(dbt_models))
+    assert not result.success
+    assert (result.headline, result.lines, result.exit_code) == (
+        "interrupted (a signal stopped step dbt_models)", [], cli.EXIT_INTERRUPTED
+    )
+
+
 def test_an_error_gives_its_innermost_message():
     import dagster as dg
 
