@@ -638,6 +638,14 @@ class JobResult:
     headline: str = ""
     exit_code: int = EXIT_FAILED
 
+    def error(self) -> Exception:
+        """What ``main`` reports for a run that did not publish, with the run's exit code."""
+        error = UserError(f"{self.headline}; nothing was published", self.lines)
+        if self.exit_code != EXIT_USAGE:
+            error = Failed(f"{self.headline}; nothing was published", self.lines)
+            error.exit_code = self.exit_code  # 1, or 130 for a run a signal stopped
+        return error
+
 
 @contextlib.contextmanager
 def _captured_output() -> Iterator[None]:
@@ -758,10 +766,9 @@ def _read_events(events: Sequence[Any]) -> JobResult:
             True, publication, [w.removesuffix(": ") for w in warnings] + check_lines + published_warnings
         )
     interrupted = [step for step, cls, *_ in failures if cls == "DagsterExecutionInterruptedError"]
-    if interrupted:  # a signal (SIGTERM, Ctrl-C) stopped a step: nothing else failed
-        return JobResult(
-            False, publication, [], f"interrupted (a signal stopped step {interrupted[0]})", EXIT_INTERRUPTED
-        )
+    if interrupted:  # a signal (SIGTERM, Ctrl-C) stopped a step; what else failed before, it says
+        headline = f"interrupted (a signal stopped step {interrupted[0]})"
+        return JobResult(False, publication, lines, headline, EXIT_INTERRUPTED)
     if failures:
         headline = failures[0][2]
         if failed_checks:
@@ -935,8 +942,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         REFRESH_JOB_NAME, withdraw, partition_key=None if args.year is None else str(args.year)
     )
     if not result.success:
-        error = UserError if result.exit_code == EXIT_USAGE else Failed
-        raise error(f"{result.headline}; nothing was published", result.lines)
+        raise result.error()
     _warn(result.lines)
     path = warehouse_path()
     lines = _publication_lines(path, result.publication)
@@ -1100,8 +1106,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     config = _check_scenario_request(args)
     result = run_job(SCENARIO_JOB_NAME, {"ops": {"scenarios": {"config": config}}})
     if not result.success:
-        error = UserError if result.exit_code == EXIT_USAGE else Failed
-        raise error(f"{result.headline}; nothing was published", result.lines)
+        raise result.error()
     _warn(result.lines)
     _out(*_publication_lines(warehouse_path(), result.publication))
     if config["remove"]:

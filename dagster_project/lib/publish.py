@@ -659,8 +659,8 @@ META_DOCS = (
         "seconds": "How long the suite took.",
         "result_file": "Path of the suite's full JSON result (validation/<run id>/ next to the warehouse).",
     }),
-    (REFRESH_STEPS_TABLE, "How long each step of the run that published this file took, one row per "
-     "Dagster step.", {
+    (REFRESH_STEPS_TABLE, "How long each step of the run that built this file took, one row per "
+     "Dagster step (after a rollback: the steps of the restored publication's run).", {
         "publication_id": _AS_IN_PUBLICATIONS,
         "run_id": _AS_IN_PUBLICATIONS,
         "step_key": "The Dagster step (an ingestion, dbt_models, the Great Expectations suites, ...).",
@@ -684,12 +684,20 @@ def _comment_meta(con: duckdb.DuckDBPyConnection) -> None:
             "WHERE database_name = current_database()"
         ).fetchall()
     }
+    present = {
+        f"{schema}.{table}.{column}"
+        for schema, table, column in con.execute(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'meta'"
+        ).fetchall()
+    }
     for relation, description, columns in META_DOCS:
         if relation not in kinds:
             continue
         con.execute(f"COMMENT ON {kinds[relation]} {relation} IS {_sql_literal(description)}")
         for column, text in columns.items():
-            con.execute(f"COMMENT ON COLUMN {relation}.{column} IS {_sql_literal(text)}")
+            if f"{relation}.{column}" in present:  # a file kept by an older version may lack one
+                con.execute(f"COMMENT ON COLUMN {relation}.{column} IS {_sql_literal(text)}")
 
 
 def _sql_literal(text: str) -> str:

@@ -384,7 +384,7 @@ def test_a_failure_description_gives_its_lines_and_headline():
     )
 
 
-def test_a_run_a_signal_stopped_says_interrupted_not_the_error_class():
+def test_a_run_a_signal_stopped_says_interrupted_not_the_error_class(monkeypatch, capsys):
     """Found by a review: a refresh stopped by SIGTERM ended with the class name
     `dagster._core.errors.DagsterExecutionInterruptedError` as its message, and exit code 1."""
     import dagster as dg
@@ -399,6 +399,14 @@ def test_a_run_a_signal_stopped_says_interrupted_not_the_error_class():
     assert (result.headline, result.lines, result.exit_code) == (
         "interrupted (a signal stopped step dbt_models)", [], cli.EXIT_INTERRUPTED
     )
+    # ... and the shell gets 130 (a review found main() turned it into 1)
+    monkeypatch.setattr(cli, "check_sources", lambda *args: None)
+    monkeypatch.setattr(cli, "run_job", lambda *args, **kwargs: result)
+    capsys.readouterr()  # the run's own log above
+    assert cli.main(["refresh"]) == 130
+    assert capsys.readouterr().err.splitlines() == [
+        "wijkmonitor: error: interrupted (a signal stopped step dbt_models); nothing was published"
+    ]
 
 
 def test_an_error_gives_its_innermost_message():
