@@ -902,23 +902,31 @@ def _withdrawn(
     history: list[dict],
     withdraw: AbstractSet[tuple[str, int]],
     list_year: int | None = None,
-) -> str:
-    """What the build (``con``) withdraws from the published warehouse (``published``: its catalog,
-    attached; periods the published one holds and the build lacks), all named by ``withdraw`` (''
-    when none); else WithdrawalError, also for a ``withdraw`` the build does not make
-    (``unfulfilled_withdrawals``). No published warehouse (None) holds no period; one whose periods
-    cannot be read holds no known period (it is replaced, as before this check)."""
+) -> list[str]:
+    """What the publication says about withdrawals (warnings): the periods the build (``con``)
+    withdraws from the published warehouse (``published``: its catalog, attached; periods the
+    published one holds and the build lacks), all named by ``withdraw``, and a ``withdraw`` of a
+    period that is not published (nothing to withdraw). A period the build lacks that ``withdraw``
+    does not name, or one it names that the build still holds, raises WithdrawalError. No
+    published warehouse (None) holds no period; one whose periods cannot be read holds no known
+    period (it is replaced, as before this check)."""
     if published is None:
         before = set()
     else:
         try:
             before = published_periods(con, catalog=published)
         except duckdb.Error:
-            return ""
+            return []
     built = published_periods(con)
-    unfulfilled = unfulfilled_withdrawals(withdraw, before, built, "build still holds")
-    if unfulfilled is not None:
-        raise unfulfilled
+    still_held = sorted(period for period in withdraw if period in before and period in built)
+    if still_held:
+        flags = " ".join(f"--withdraw {_withdraw_value(*period)}" for period in still_held)
+        raise WithdrawalError(
+            f"{flags}: this run's build still holds {_named_periods(still_held)}, so it would publish "
+            + ("them" if len(still_held) > 1 else "it")
+            + " again. A period is withdrawn by removing it from the sources first: its file, or its "
+            "rows in a file that holds several (sources/<source>/CONTRACT.md)"
+        )
     lost = sorted(before - built)
     refused = [item for item in lost if item not in withdraw]
     if refused:
@@ -926,7 +934,14 @@ def _withdrawn(
         if _relation_exists(con, "raw", "source_files"):
             read = {name for (name,) in con.execute("SELECT source_file FROM raw.source_files").fetchall()}
         raise withdrawal_error(refused, _unread_source_files(history, read), withdraw, list_year)
-    return _named_periods(lost)
+    said = []
+    if lost:
+        said.append(f"withdrew {_named_periods(lost)} from the published warehouse, as asked (--withdraw)")
+    not_published = sorted(period for period in withdraw if period not in before)
+    if not_published:
+        where = "the published warehouse holds" if published is not None else "no published warehouse holds"
+        said.append(f"nothing to withdraw: {where} no {_named_periods(not_published)} (--withdraw)")
+    return said
 
 
 def _unread_source_files(history: Sequence[Mapping], read: AbstractSet[str]) -> list[str]:
@@ -939,37 +954,6 @@ def _unread_source_files(history: Sequence[Mapping], read: AbstractSet[str]) -> 
 def _withdraw_value(kind: str, year: int) -> str:
     """The ``--withdraw`` value of a period (``withdrawal()`` reads it back)."""
     return str(year) if kind == "dk" else f"{kind}:{year}"
-
-
-def unfulfilled_withdrawals(
-    asked: AbstractSet[tuple[str, int]],
-    published: AbstractSet[tuple[str, int]],
-    held: AbstractSet[tuple[str, int]],
-    holder: str = "sources still hold",
-) -> WithdrawalError | None:
-    """The refusal of withdrawals a run was asked for (``asked``) and cannot make, or None: a period
-    the published warehouse does not hold (``published``), or one the run would publish again
-    (``held``: the periods its sources, or its build, hold — ``holder`` says which; a kind it does
-    not know is not in it). A run asked to withdraw a year never publishes it again unsaid."""
-    not_published = sorted(period for period in asked if period not in published)
-    still_held = sorted(period for period in asked if period in published and period in held)
-    if not (not_published or still_held):
-        return None
-    reasons = []
-    if not_published:
-        reasons.append(
-            f"the published warehouse holds no {_named_periods(not_published)}, "
-            "so there is nothing to withdraw"
-        )
-    if still_held:
-        reasons.append(
-            f"this run's {holder} {_named_periods(still_held)}, so it would publish "
-            + ("them" if len(still_held) > 1 else "it")
-            + " again: a period is withdrawn by removing its source files from the sources "
-            "(sources/<source>/CONTRACT.md) and refreshing with --withdraw"
-        )
-    flags = " ".join(f"--withdraw {_withdraw_value(*period)}" for period in [*not_published, *still_held])
-    return WithdrawalError(f"{flags}: " + "; ".join(reasons))
 
 
 def withdrawal_error(
@@ -1007,24 +991,18 @@ def check_source_periods(
     left to the publication; read only when the published warehouse holds a period) and ``withdraw``
     does not name raise the publication's WithdrawalError.
     ``read_files``: the source files (``dk/...``, ``berlin/...``) the run will read; ``list_year``:
-    the run's ``--year`` (repeated in the suggested command). Before that, a ``withdraw`` it cannot
-    make is refused (``unfulfilled_withdrawals``: a period not published, or one the sources still
-    hold). A published file held read-write by another process or not a warehouse: nothing here
-    (the publication decides); no published file: nothing to withdraw."""
+    the run's ``--year`` (repeated in the suggested command). A published file that is missing,
+    held read-write by another process or not a warehouse: nothing here (the publication decides).
+    A ``withdraw`` the run cannot make is the publication's to refuse (a period the build still
+    holds) or to note (one not published): the sources' periods only bound what a build holds."""
     try:
         with open_published(warehouse_path) as published:
             held = published_periods(published)
-    except WarehouseMissingError:
-        held = set()
-    except (WarehouseLockedError, duckdb.Error):
+    except (WarehouseMissingError, WarehouseLockedError, duckdb.Error):
         return
-    if not held and not withdraw:  # a first refresh: the sources' periods need not be read
+    if not held:  # a first refresh: the sources' periods need not be read
         return
-    sources = source_periods() if held else {}  # nothing published: nothing to compare them with
-    in_sources = {(kind, period) for kind, periods in sources.items() for period in periods or ()}
-    unfulfilled = unfulfilled_withdrawals(withdraw, held, in_sources)
-    if unfulfilled is not None:
-        raise unfulfilled
+    sources = source_periods()
     refused = [
         (kind, period)
         for kind, period in sorted(held)
@@ -1118,7 +1096,7 @@ def publish(
                 "(ingestion, dbt build and checks) in one run"
             )
         with _attached_published(con, warehouse_path) as published:  # one read-only attach
-            withdrawn = _withdrawn(con, published, history, withdraw, list_year)
+            withdrawals = _withdrawn(con, published, history, withdraw, list_year)
             seeds_changed = _changed_seeds(con, published)
         source_files = record_publication(con, run_id, published_at, list_year, history, dbt_project_digest)
         record_validation_results(con, run_id, validation_dir(warehouse_path) / run_id)
@@ -1151,7 +1129,7 @@ def publish(
         publication_id_for(published_at, run_id),
         retained,
         len(history),
-        ((f"withdrew {withdrawn} from the published warehouse, as asked (--withdraw)",) if withdrawn else ())
+        tuple(withdrawals)
         + ((
             "the rules or reference data differ from the previous publication's (dbt seeds; the lists "
             f"may change because of them): {', '.join(seeds_changed)}",

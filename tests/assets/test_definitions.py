@@ -40,7 +40,7 @@ MART_KEYS = {
         "dk_watchlist_by_municipality",
         "dk_hard_list_history",
         "dk_list_history_unknown",
-        "dk_scenario_criteria",
+        "scenario_dk_criteria",
         "be_sector_deprivation",
         "be_urban_region_deprivation",
     )

@@ -11,7 +11,7 @@
 -- Narrow: the rule of each criterion (list kind, role, comparison, basis) is read back from
 -- int_dk__rule_pairs by rule set, rule version and criterion; source_file and source_line name where
 -- the value comes from. marts.dk_area_criteria is the official rule set on the Danish data,
--- marts.dk_scenario_criteria every scenario's.
+-- marts.scenario_dk_criteria every scenario's.
 -- A view, evaluated where it is read: the lines are a few hundred rows and the values are the
 -- statistics, so computing a criterion costs less than storing it. Stored, it was 5M rows per rule
 -- set at 1M area-years, written again by every scenario (5.2 s of a 25 s scenario run); a reader

@@ -3,7 +3,8 @@
 -- unit and criterion of the rule version the scenario applies that year, with the value, the line,
 -- whether it is met and by how much, and the file and line the value comes from. A view over
 -- int_dk__criteria_evaluated, computed when read (filter on the scenario): a scenario's criteria
--- are never stored.
+-- are never stored. Here with the Danish marts, not in marts/scenarios: a scenario run rebuilds
+-- those (tag scenarios), and this view needs no rebuild to show a new scenario.
 {{ config(materialized='view') }}
 with evaluated as (
     select * from {{ ref('int_dk__criteria_evaluated') }}
