@@ -421,10 +421,14 @@ def check_dk_rules(family: str, version: str | None, overrides: list[Override]) 
     if version is None and any(o.seed_table == "dk_rule_versions" for o in overrides):
         _check_rule_version_years(_overridden_rows("dk_rule_versions", overrides))
     if any(o.seed_table == "dk_list_rules" for o in overrides):
-        _check_list_references(_overridden_rows("dk_list_rules", overrides))
+        rows = _overridden_rows("dk_list_rules", overrides)
+        # a scenario that pins one version applies that version's rules only
+        _check_list_references([r for r in rows if version is None or r["rule_version"] == version])
 
 
 def _check_rule_version_years(rows: list[dict[str, str]]) -> None:
+    """Contiguous years, from the official first list year on, the newest version still in force:
+    the list years of the data are not known here, and every one of them needs a version."""
     versions = sorted(
         ((int(r["first_list_year"]), int(r["last_list_year"]) if r["last_list_year"] else None,
           r["rule_version"]) for r in rows),
@@ -433,6 +437,18 @@ def _check_rule_version_years(rows: list[dict[str, str]]) -> None:
     for first, last, name in versions:
         if last is not None and last < first:
             raise ScenarioError(f"rule version {name} would end ({last}) before it starts ({first})")
+    first_year = min(int(r["first_list_year"]) for r in seed_rows("dk_rule_versions"))
+    if versions[0][0] > first_year:
+        raise ScenarioError(
+            f"no rule version would be in force in {_years(first_year, versions[0][0] - 1)} "
+            f"({versions[0][2]} from {versions[0][0]}): the list years from {first_year} on need one"
+        )
+    if versions[-1][1] is not None:
+        newest = versions[-1]
+        raise ScenarioError(
+            f"no rule version would be in force after {newest[1]} ({newest[2]} ends then): the newest "
+            f"version stays in force (set {normal(newest[2])}.last_list_year=none)"
+        )
     for (first, last, name), (next_first, _, next_name) in zip(versions, versions[1:], strict=False):
         span = f"{name} ({first}-{'' if last is None else last})"
         if last is None or last >= next_first:
@@ -442,11 +458,14 @@ def _check_rule_version_years(rows: list[dict[str, str]]) -> None:
                 f"(e.g. {normal(name)}.last_list_year={next_first - 1})"
             )
         if last + 1 < next_first:
-            years = f"{last + 1}" if last + 2 == next_first else f"{last + 1}-{next_first - 1}"
             raise ScenarioError(
-                f"no rule version would be in force in {years} ({span}, {next_name} "
-                f"from {next_first}): set first_list_year and last_list_year of both"
+                f"no rule version would be in force in {_years(last + 1, next_first - 1)} ({span}, "
+                f"{next_name} from {next_first}): set first_list_year and last_list_year of both"
             )
+
+
+def _years(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def _check_list_references(rows: list[dict[str, str]]) -> None:

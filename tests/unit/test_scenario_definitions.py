@@ -294,6 +294,18 @@ def test_mss_cut_offs_must_still_split_the_index_without_gap():
             "no rule version would be in force in 2020 (V2018 (2018-2019), V2021 from 2021)",
         ),
         (["last_list_year=2015"], "rule version V2018 would end (2015) before it starts (2018)"),
+        # the years before the first version and after the newest (a second review: the 2024
+        # statistics without a version failed a dbt test after 11 s)
+        (
+            ["v2021.last_list_year=2023"],
+            "no rule version would be in force after 2023 (V2021 ends then): the newest version stays "
+            "in force (set v2021.last_list_year=none)",
+        ),
+        (
+            ["v2010.first_list_year=2011"],
+            "no rule version would be in force in 2010 (V2010 from 2011): the list years from 2010 on "
+            "need one",
+        ),
         # a list that requires or excludes itself, a list its version lacks, or a chain of them
         # (accepted before, with lists the rules did not decide as meant)
         (["udsat.excludes_list_kind=udsat"], "V2018: the udsat list would exclude itself"),
@@ -325,8 +337,11 @@ def test_danish_rule_versions_and_list_references_that_hold_are_accepted():
     assert [o.value for o in moved.overrides] == ["2022", "2021"]
     definition("v2018.ghetto.requires_list_kind=none")  # no requirement
     definition("v2018.ghetto.requires_list_kind=udsat")  # as it is
-    # a scenario that pins one version applies it to every year: the years of the others do not matter
+    # a scenario that pins one version applies it to every year: the years of the others do not
+    # matter, nor the lists of the others (V2010 has no udsat list; a second review)
     assert s.parse_definition("v", "dk:V2013", None, ["first_list_year=2030"]).rule_version == "V2013"
+    pinned = s.parse_definition("v", "dk:V2018", None, ["ghetto.requires_list_kind=udsat"])
+    assert pinned.rule_version == "V2018"
 
 
 def test_a_rule_version_pins_one_danish_version_and_an_unknown_one_gets_a_did_you_mean():
