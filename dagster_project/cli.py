@@ -620,8 +620,30 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         f"(published {_published_at(restored.published_at)}, from {restored.path}), "
         f"recorded as publication {rollback_id} in meta.publications"
     )
-    _warn(warnings)
+    _warn(warnings + _report_newest_year(path))
     return 0
+
+
+def _report_newest_year(path: Path) -> list[str]:
+    """After a rollback, as after a refresh: the annual report of the newest list year, from what is
+    published now (the report there named the publication rolled back from). The rollback stands
+    whatever happens here: a failure is a warning."""
+    from dagster_project.lib import report
+
+    try:
+        with _published() as con:
+            years = report.list_years(con)
+            if not years:
+                return []
+            files = report.write_report(con, years[-1], report.report_dir(path))
+    except Exception as exc:  # the rollback is published: a report that fails is said, not raised
+        return [f"the annual report was not written again: {_first_line(exc)}"]
+    _out(
+        f"wrote {files.html} ({files.size_bytes / 1000:.0f} kB), publication {files.publication_id}: "
+        f"the report of list year {years[-1]} from what is published now (other years: `wijkmonitor "
+        "report --year Y`)"
+    )
+    return []
 
 
 # --- running a Dagster job ------------------------------------------------------------------------

@@ -216,10 +216,18 @@ def test_rollback_publishes_the_previous_publication_and_can_be_undone(refresh_a
     first = tmp_path / ".publications" / f"{first_id}.duckdb"
     assert _sha256(first) == s.first_sha256
 
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "wijkmonitor_report_2024.html").write_text("the report of the publication rolled back from")
     back = run_wijkmonitor("rollback", sources=SOURCES, warehouse=warehouse, timeout=120)
     assert back.returncode == 0, back.stderr
     assert back.stdout.startswith(f"published {warehouse} = publication {first_id} ")
     _assert_same_data(first, warehouse)
+    # as after a refresh, the report of the newest list year is of what is published now (before,
+    # it named the publication rolled back from; found by a review)
+    assert f"wrote {reports / 'wijkmonitor_report_2024.html'} " in back.stdout
+    rewritten = (reports / "wijkmonitor_report_2024.html").read_text(encoding="utf-8")
+    assert "rolled back from" not in rewritten and first_id in rewritten
     # a rollback is a publication: the history keeps the one it replaced and records the rollback
     history = _query(
         warehouse,
