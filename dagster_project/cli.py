@@ -908,7 +908,13 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     """Fail fast, before Dagster, dbt or GX: every problem of every source file, a period of the
     published warehouse (Danish list year, MSS edition, Belgian statistics year) the sources no
     longer hold (not named by ``withdraw``, the values of ``--withdraw``), and the list year."""
-    from dagster_project.sources import read_files, source_periods, unread_files, validate_sources
+    from dagster_project.sources import (
+        header_only_files,
+        read_files,
+        source_periods,
+        unread_files,
+        validate_sources,
+    )
 
     directory = sources_dir()
     problems = validate_sources(directory)
@@ -920,6 +926,9 @@ def check_sources(year: int | None, withdraw: Sequence[str] = ()) -> None:
     _warn([
         f"{name}: no source reads this file, so it is not loaded ({hint}; sources/<source>/CONTRACT.md)"
         for name, hint in unread_files(directory)
+    ] + [
+        f"{name}: a header and no data rows: this file holds nothing (sources/<source>/CONTRACT.md)"
+        for name in header_only_files(directory)
     ])
     try:
         asked = {withdrawal(v) for v in withdraw}

@@ -150,6 +150,24 @@ def source_periods(directory: Path) -> dict[str, set[int] | None]:
     return periods
 
 
+def header_only_files(directory: Path) -> list[str]:
+    """The delimited files under ``directory`` a load reads that hold a header and no data row
+    (blank lines aside): valid, but they add nothing; a year's file emptied by mistake would
+    otherwise only show as that year missing (``wijkmonitor refresh`` warns)."""
+    directory = Path(directory)
+    found = []
+    for item in SOURCES:
+        if item.format == "yaml":
+            continue
+        for path in source_paths(item, directory):
+            with path.open("rb") as handle:
+                handle.readline()  # the header
+                rest = iter(lambda: handle.readline(), b"")
+                if not any(line.strip() for line in rest):
+                    found.append(path.relative_to(directory).as_posix())
+    return sorted(found)
+
+
 def unread_files(directory: Path) -> list[tuple[str, str]]:
     """The files under ``directory`` that no source reads, with what the folder's source does read:
     a file put in the wrong folder or named otherwise than its contract says is never loaded

@@ -64,7 +64,7 @@ def test_a_bad_source_file_is_reported_before_dagster_dbt_or_gx_is_imported(tmp_
 def test_a_source_file_no_contract_reads_is_named_by_the_door(tmp_path, monkeypatch, capsys):
     """A new year's file put in the wrong folder or misnamed is never loaded: the door says so (a
     warning: the run goes on) before Dagster loads, naming what the folder's source does read."""
-    from dagster_project.sources import unread_files
+    from dagster_project.sources import header_only_files, unread_files
 
     sources = tmp_path / "sources"
     (sources / "dk" / "2025").mkdir(parents=True)
@@ -90,6 +90,17 @@ def test_a_source_file_no_contract_reads_is_named_by_the_door(tmp_path, monkeypa
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"wijkmonitor: warning: dk/area-statistics-2025.csv: no source reads this file, so it is not loaded "
         f"({dk_reads}; sources/<source>/CONTRACT.md)"
+    )
+    # a file that is read but holds a header only (a year's file emptied by mistake) is named too
+    # (found by a review: the run said only that the year was missing)
+    header = (REPO / "sources" / "dk" / "area_statistics_synthetic_panel.csv").read_text().splitlines()[0]
+    (sources / "dk" / "area_statistics_2026.csv").write_text(header + "\n\n", encoding="utf-8")
+    assert header_only_files(sources) == ["dk/area_statistics_2026.csv"]
+    assert header_only_files(REPO / "sources") == []
+    cli.check_sources(None)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "wijkmonitor: warning: dk/area_statistics_2026.csv: a header and no data rows: this file holds "
+        "nothing (sources/<source>/CONTRACT.md)"
     )
 
 
