@@ -1039,16 +1039,20 @@ def _text_keys(table: Table) -> list[str]:
 
 
 def _spellings(con: duckdb.DuckDBPyConnection, table: Table, relation: str, files: dict[str, _File]) -> None:
-    """Report every text key value written in another case than where it first occurs ('syn-017'
-    after 'SYN-017', in any year or file): the command line and the analysts read ids without regard
-    to case, so the two would be one area published as two (its history split)."""
+    """Report every text key value written in another case than most of its rows (where they tie:
+    than where it first occurs), e.g. 'syn-017' in a new year's file beside 'SYN-017' in every
+    other year: the command line and the analysts read ids without regard to case, so the two
+    would be one area published as two (its history split). The rows of the rarer spelling are
+    named, not those of the usual one."""
     for name in _text_keys(table):
         column = _q(name)
         rows = _places_of(con, relation, [f"lower({column})"], f"count(DISTINCT {column}) > 1", value=column)
         in_file = table.column(name).in_file
         for _, places in rows:
-            first = places[0]
-            for place in places[1:]:
+            spellings = [place["value"] for place in places]
+            usual = max(dict.fromkeys(spellings), key=spellings.count)  # the first of the commonest
+            first = next(place for place in places if place["value"] == usual)
+            for place in places:
                 if place["value"] != first["value"]:
                     files[place["file"]].problems.add(
                         f"'{place['value']}' is written '{first['value']}' in {first['file']} line "

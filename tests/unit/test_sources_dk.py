@@ -141,7 +141,8 @@ def test_duplicate_key_names_both_places(tmp_path: Path) -> None:
 def test_an_area_id_is_written_one_way(tmp_path: Path) -> None:
     """'syn-017' next to 'SYN-017' was published as a second area (counted twice on a list, its
     history split over two ids), while the command line reads area ids without regard to case: the
-    door refuses an id written in another case than where it first occurs, in any year or file."""
+    door refuses an id written in another case than most of its rows (or, where they tie, than where
+    it first occurs), in any year or file, and names the rows of the rarer spelling."""
     rows = [GOOD_ROWS[0], GOOD_ROWS[1], GOOD_ROWS[0].replace(",A1,", ",a1,")]
     assert problems_for(write_sources(tmp_path / "one", rows)) == [
         "dk/area_statistics.csv, line 4, column area_id: 'a1' is written 'A1' in dk/area_statistics.csv "
@@ -154,6 +155,18 @@ def test_an_area_id_is_written_one_way(tmp_path: Path) -> None:
     )
     assert problems_for(root) == [
         "dk/area_statistics_extra.csv, line 2, column area_id: 'a1' is written 'A1' in "
+        "dk/area_statistics.csv line 2: write one area_id in one case (the command line reads ids without "
+        "regard to case)"
+    ]
+    # the rarer spelling is the one named, also in a file read first (a review found every correct
+    # row of the other years named instead, pointing at the misspelt row)
+    root = write_sources(tmp_path / "three")  # A1 in 2019 and 2020; 2021 as a1 in a file read first
+    (root / "dk" / "area_statistics-2021.csv").write_text(
+        HEADER + "\n" + GOOD_ROWS[2].replace(",A1,", ",a1,").replace("2020,", "2021,", 1) + "\n",
+        encoding="utf-8",
+    )
+    assert problems_for(root) == [
+        "dk/area_statistics-2021.csv, line 2, column area_id: 'a1' is written 'A1' in "
         "dk/area_statistics.csv line 2: write one area_id in one case (the command line reads ids without "
         "regard to case)"
     ]
