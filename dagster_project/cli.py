@@ -639,11 +639,15 @@ def _report_newest_year(path: Path) -> list[str]:
     except Exception as exc:  # the rollback is published: a report that fails is said, not raised
         return [f"the annual report was not written again: {_first_line(exc)}"]
     _out(
-        f"wrote {files.html} ({files.size_bytes / 1000:.0f} kB), publication {files.publication_id}: "
-        f"the report of list year {years[-1]} from what is published now (other years: `wijkmonitor "
-        "report --year Y`)"
+        f"{_wrote_report(files)}: the report of list year {years[-1]} from what is published now (other "
+        "years: `wijkmonitor report --year Y`)"
     )
     return []
+
+
+def _wrote_report(files: Any) -> str:
+    """The line that says where a report was written (``lib.report.ReportFiles``)."""
+    return f"wrote {files.html} ({files.size_bytes / 1000:.0f} kB), publication {files.publication_id}"
 
 
 # --- running a Dagster job ------------------------------------------------------------------------
@@ -662,10 +666,10 @@ class JobResult:
 
     def error(self) -> Exception:
         """What ``main`` reports for a run that did not publish, with the run's exit code."""
-        error = UserError(f"{self.headline}; nothing was published", self.lines)
-        if self.exit_code != EXIT_USAGE:
-            error = Failed(f"{self.headline}; nothing was published", self.lines)
-            error.exit_code = self.exit_code  # 1, or 130 for a run a signal stopped
+        error = (UserError if self.exit_code == EXIT_USAGE else Failed)(
+            f"{self.headline}; nothing was published", self.lines
+        )
+        error.exit_code = self.exit_code  # 1, 2, or 130 for a run a signal stopped
         return error
 
 
@@ -1290,7 +1294,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"cannot write the report to {out}: {_first_line(exc)}") from None
     _out(
-        f"wrote {files.html} ({files.size_bytes / 1000:.0f} kB), publication {files.publication_id}",
+        _wrote_report(files),
         f"tables as CSV and Parquet: {files.tables_dir}/ ({len(files.tables)} files)",
     )
     return 0

@@ -881,9 +881,8 @@ def _attached_published(con: duckdb.DuckDBPyConnection, warehouse_path: Path) ->
         yield None
         return
     alias = f"published_{uuid.uuid4().hex[:12]}"
-    quoted = str(warehouse_path).replace("'", "''")
     try:
-        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+        con.execute(f"ATTACH {_sql_literal(str(warehouse_path))} AS {alias} (READ_ONLY)")
     except duckdb.Error as exc:
         locked = _lock_conflict(warehouse_path, exc)
         if locked is not None:
